@@ -1,0 +1,86 @@
+// The closed error catalogue: every error a client can see, with its HTTP status and the exact
+// KES message (kes-api.md §2.3, §2.4). Handlers and the domain throw ApiError values; the server's
+// one mapper turns them into {"message": …} bodies. Anything that is not an ApiError is an
+// internal fault: it is logged with its cause and answered with a generic 5xx, never echoed.
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+/** Domain errors thrown by keystores; mapped to ApiErrors by the keys service. */
+export class KeyExistsError extends Error {
+  constructor(name: string) {
+    super(`key '${name}' already exists`);
+    this.name = "KeyExistsError";
+  }
+}
+
+export class KeyNotFoundError extends Error {
+  constructor(name: string) {
+    super(`key '${name}' does not exist`);
+    this.name = "KeyNotFoundError";
+  }
+}
+
+/** The keystore cannot be reached (network, sealed, offline). `/v1/ready` answers 504. */
+export class KeystoreUnreachableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "KeystoreUnreachableError";
+  }
+}
+
+/** A decrypt failure of any kind: one error, one message (kes-api.md §7.3). */
+export class DecryptError extends Error {
+  constructor() {
+    super("decryption failed: ciphertext is not authentic");
+    this.name = "DecryptError";
+  }
+}
+
+export const errNotAllowed = () => new ApiError(403, "not authorized: insufficient permissions");
+export const errKeyNotFound = () => new ApiError(404, "key does not exist");
+export const errKeyExists = () => new ApiError(400, "key already exists");
+export const errDecrypt = () => new ApiError(400, "decryption failed: ciphertext is not authentic");
+export const errPolicyNotFound = () => new ApiError(404, "policy does not exist");
+export const errIdentityNotFound = () => new ApiError(404, "identity does not exist");
+export const errTlsRequired = () => new ApiError(400, "insecure connection: TLS is required");
+export const errTooManyCerts = () =>
+  new ApiError(400, "tls: received more than one client certificate");
+export const errCertRequired = () => new ApiError(400, "tls: client certificate is required");
+export const errMethod = (got: string, want: string) =>
+  new ApiError(405, `received method '${got}' expected '${want}'`, { Accept: want });
+export const errKeyName = (n: string) =>
+  new ApiError(400, `key name '${n}' is empty, too long or contains invalid characters`);
+export const errPolicyName = (n: string) =>
+  new ApiError(400, `policy name '${n}' is empty, too long or contains invalid characters`);
+export const errIdentityName = (n: string) =>
+  new ApiError(400, `identity '${n}' is empty, too long or contains invalid characters`);
+export const errPattern = (p: string) =>
+  new ApiError(400, `listing pattern '${p}' is empty, too long or is invalid`);
+export const errBody = () => new ApiError(400, "invalid request body");
+export const errImportBody = () => new ApiError(400, "invalid import key request body");
+export const errAlgorithm = (c: string) => new ApiError(406, `algorithm '${c}' is not supported`);
+export const errKeySize = (c: string) => new ApiError(406, `invalid key size for '${c}'`);
+export const errNoHmac = () => new ApiError(409, "key does not support HMAC");
+export const errCreateKey = () => new ApiError(502, "failed to create key");
+export const errReadKey = () => new ApiError(502, "failed to read key");
+export const errDeleteKey = () => new ApiError(502, "failed to delete key");
+export const errListKeys = () => new ApiError(502, "failed to list keys");
+export const errGenerate = () => new ApiError(500, "failed to generate encryption key");
+export const errEncrypt = () => new ApiError(500, "failed to encrypt plaintext");
+export const errDecryptInternal = () => new ApiError(500, "failed to decrypt ciphertext");
+export const errStoreUnavailable = () => new ApiError(502, "key store is unavailable");
+export const errStoreUnreachable = () => new ApiError(504, "key store is not reachable");
+/** keyfront extension: a route whose handler did not finish in time (KES v0.22 wording). */
+export const errTimeout = () => new ApiError(503, "request timeout exceeded");
+/** keyfront extension: the server is shutting down and takes no new work. */
+export const errShuttingDown = () => new ApiError(503, "server is shutting down");
+export const errInternal = () => new ApiError(500, "internal server error");

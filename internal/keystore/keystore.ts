@@ -1,0 +1,59 @@
+// The KeyStore interface every backend implements, and the shared list-paging helper.
+// A keystore is a durable map name → opaque string (the kes-api.md §7.8 encoding). Backends throw
+// domain errors (KeyExistsError, KeyNotFoundError, KeystoreUnreachableError, or anything else for
+// "failed"), never HTTP statuses. Names reaching a store are already validated (§13.1).
+
+import { LIST_PAGE_SIZE } from "../limits.js";
+
+export interface KeystoreStatus {
+  /** Round-trip latency of the status probe in nanoseconds. */
+  latencyNs: bigint;
+  /** Backend-specific state shown in /v1/status, e.g. "sealed" (keyfront extension). */
+  state?: string;
+}
+
+export interface ListPage {
+  names: string[];
+  /** The name the next page starts at; "" when the listing is complete. */
+  continueAt: string;
+}
+
+export interface KeyStore {
+  /** Human-readable backend kind, e.g. "fs", "mem", "vault". */
+  readonly kind: string;
+  /** Create-only: throws KeyExistsError if `name` exists. Never overwrites. */
+  create(name: string, value: string, signal?: AbortSignal): Promise<void>;
+  /** The stored value; throws KeyNotFoundError if absent. */
+  get(name: string, signal?: AbortSignal): Promise<string>;
+  /** Removes the key; throws KeyNotFoundError if the store can tell it is absent. */
+  delete(name: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Names starting with `prefix`, sorted, starting at `startAt` (inclusive, "" = beginning),
+   * at most `limit` names (limit <= 0 means LIST_PAGE_SIZE).
+   */
+  list(prefix: string, startAt: string, limit: number, signal?: AbortSignal): Promise<ListPage>;
+  /** Throws KeystoreUnreachableError when the store cannot be reached. */
+  status(signal?: AbortSignal): Promise<KeystoreStatus>;
+  close(): Promise<void>;
+}
+
+/**
+ * Pages a full, unsorted name list: names with `prefix`, sorted, from `startAt` on, at most
+ * `limit` (<= 0 → LIST_PAGE_SIZE); `continueAt` is the first name left out.
+ */
+export function pageNames(
+  all: Iterable<string>,
+  prefix: string,
+  startAt: string,
+  limit: number,
+): ListPage {
+  const size = limit > 0 ? limit : LIST_PAGE_SIZE;
+  const names = [...all].filter((n) => n.startsWith(prefix) && n >= startAt).sort(compareNames);
+  if (names.length <= size) return { names, continueAt: "" };
+  return { names: names.slice(0, size), continueAt: names[size] ?? "" };
+}
+
+/** Byte-wise (code unit) ordering, as Go's sort.Strings on ASCII names. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
