@@ -1,0 +1,147 @@
+// Low-level file operations of the fs keystore: crash-safe create-only writes, capped reads,
+// directory fsync, temp-file naming and the file-name rules. This file must never overwrite an
+// existing key file, never leave a partially written file under a key's name, and never put a
+// key value into an error message.
+
+import { randomBytes } from "node:crypto";
+import { constants, type FileHandle, link, open, unlink } from "node:fs/promises";
+import { join } from "node:path";
+
+/** Prefix of in-progress writes. A leading "." can never start a valid key name (§13.1). */
+export const TEMP_PREFIX = ".tmp-";
+
+/** Key file mode: owner read/write only. */
+export const KEY_FILE_MODE = 0o600;
+
+/**
+ * Key directory mode: owner only. Stricter than KES's 0755 (kes-api.md §8.2) on purpose — the
+ * directory holds key material and nobody else needs to list it.
+ */
+export const KEY_DIR_MODE = 0o700;
+
+/** Valid key name (kes-api.md §13.1): 1–80 of [0-9A-Za-z_-], no leading/trailing "-", not "_". */
+const VALID_NAME = /^(?!_$)(?!-)[0-9A-Za-z_-]{1,80}(?<!-)$/;
+
+/** True for a file name `list` may report: a valid key name, so never a temp file. */
+export function isListableName(name: string): boolean {
+  return VALID_NAME.test(name);
+}
+
+/**
+ * Defensive check for names used as a file name. Names are validated before they reach a store,
+ * but predefined config keys may not be (§8.1), and a name must never escape the directory or
+ * collide with a temp file, so "/", "\", ".", NUL and "" are rejected here regardless.
+ */
+export function isStorableName(name: string): boolean {
+  return name !== "" && !/[/\\.\0]/.test(name);
+}
+
+/** A fresh temp-file name in the key directory; never a valid key name. */
+export function makeTempName(): string {
+  return `${TEMP_PREFIX}${randomBytes(12).toString("hex")}`;
+}
+
+/** Node's error code of a failed fs call, if any. */
+export function codeOf(err: unknown): string | undefined {
+  if (typeof err === "object" && err !== null && "code" in err) {
+    const code = (err as { code: unknown }).code;
+    return typeof code === "string" ? code : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Writes `data` to `dir/tmpName` (created exclusively, mode 0600) and fsyncs it, then hard-links
+ * it to `dir/finalName`. `link` is atomic and fails with EEXIST if the final name exists, so the
+ * key appears complete or not at all and is never overwritten. The temp file is always removed
+ * and the directory fsynced, so the new entry survives a power loss. Returns false on EEXIST.
+ */
+export async function writeExclusive(
+  dir: string,
+  tmpName: string,
+  finalName: string,
+  data: Buffer,
+): Promise<boolean> {
+  const tmpPath = join(dir, tmpName);
+  let created = false;
+  try {
+    await writeSynced(tmpPath, data);
+    try {
+      await link(tmpPath, join(dir, finalName));
+      created = true;
+    } catch (err) {
+      if (codeOf(err) !== "EEXIST") throw err;
+    }
+  } finally {
+    await unlink(tmpPath).catch(() => undefined);
+  }
+  await syncDir(dir);
+  return created;
+}
+
+async function writeSynced(path: string, data: Buffer): Promise<void> {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+  const fh = await open(path, flags, KEY_FILE_MODE);
+  try {
+    await fh.chmod(KEY_FILE_MODE); // the umask may only take bits away; pin the mode anyway
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Reads a whole file, failing (without reading further) once it exceeds `cap` bytes.
+ * Errors keep their Node `code` (ENOENT, EISDIR, …) so the caller can map them.
+ */
+export async function readCapped(path: string, cap: number): Promise<Buffer> {
+  const fh = await open(path, constants.O_RDONLY);
+  try {
+    const { size } = await fh.stat();
+    if (size > cap) throw new Error(`file is larger than ${cap} bytes`);
+    return await readUpTo(fh, size, cap);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Reads until EOF into a buffer sized for `expected` bytes, growing once up to `cap + 1`; throws
+ * if more than `cap` bytes arrive (the file grew after fstat).
+ */
+async function readUpTo(fh: FileHandle, expected: number, cap: number): Promise<Buffer> {
+  let buf = Buffer.alloc(Math.min(expected, cap) + 1);
+  let used = 0;
+  for (;;) {
+    if (used === buf.length) {
+      if (buf.length > cap) throw new Error(`file is larger than ${cap} bytes`);
+      const bigger = Buffer.alloc(cap + 1);
+      buf.copy(bigger, 0, 0, used);
+      buf = bigger;
+    }
+    const { bytesRead } = await fh.read(buf, used, buf.length - used, null);
+    if (bytesRead === 0) break;
+    used += bytesRead;
+  }
+  if (used > cap) throw new Error(`file is larger than ${cap} bytes`);
+  return buf.subarray(0, used);
+}
+
+/**
+ * fsyncs a directory so that created/removed entries are durable. Filesystems that cannot fsync
+ * a directory (EINVAL, EISDIR, EPERM on some platforms) are tolerated: there is nothing more
+ * we could do there.
+ */
+export async function syncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, constants.O_RDONLY);
+    await fh.sync();
+  } catch (err) {
+    const code = codeOf(err);
+    if (code !== "EINVAL" && code !== "EISDIR" && code !== "EPERM") throw err;
+  } finally {
+    await fh?.close();
+  }
+}

@@ -1,0 +1,103 @@
+// Runs the keystore conformance suite against the fs store, plus the fs-specific contract:
+// defensive name checks, read cap, listing filters, temp-file cleanup and file modes.
+
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { KeyNotFoundError, KeystoreUnreachableError } from "../../internal/errors.js";
+import { connectFs } from "../../internal/keystore/fs/fs-store.js";
+import { MAX_KEY_VALUE_BYTES } from "../../internal/limits.js";
+import { describeKeyStoreConformance } from "./conformance.js";
+
+describeKeyStoreConformance("fs", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "keyfront-fs-"));
+  const store = await connectFs({ path: join(dir, "keys") });
+  return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+describe("fs keystore specifics", () => {
+  let root = "";
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), "keyfront-fs-"));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it("creates a missing directory (with parents) with mode 0700 and key files with 0600", async () => {
+    const dir = join(root, "a", "b", "keys");
+    const store = await connectFs({ path: dir });
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    await store.create("k", "v");
+    expect((await stat(join(dir, "k"))).mode & 0o777).toBe(0o600);
+    expect(await readdir(dir)).toEqual(["k"]);
+  });
+
+  it("rejects names that could escape the directory or hit a temp file", async () => {
+    const store = await connectFs({ path: join(root, "keys") });
+    await writeFile(join(root, "outside"), "secret");
+    for (const name of ["", ".", "..", "../outside", "a/b", "a\\b", ".tmp-x", "a.b", "a\0b"]) {
+      await expect(store.create(name, "v"), name).rejects.toThrow(/invalid key name/);
+      await expect(store.get(name), name).rejects.toThrow(/invalid key name/);
+      await expect(store.delete(name), name).rejects.toThrow(/invalid key name/);
+    }
+    expect(await readdir(join(root, "keys"))).toEqual([]);
+  });
+
+  it("refuses to write or read a value over the read cap, without crashing", async () => {
+    const dir = join(root, "keys");
+    const store = await connectFs({ path: dir });
+    const big = "x".repeat(MAX_KEY_VALUE_BYTES + 1);
+    await expect(store.create("big", big)).rejects.toThrow(/exceeds read cap/);
+    await expect(store.get("big")).rejects.toBeInstanceOf(KeyNotFoundError);
+    await writeFile(join(dir, "big"), big);
+    const err = await store.get("big").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(KeyNotFoundError);
+    expect(String((err as Error).message)).not.toContain("xxxx");
+    const exact = "y".repeat(MAX_KEY_VALUE_BYTES);
+    await store.create("exact", exact);
+    expect(await store.get("exact")).toBe(exact);
+  });
+
+  it("lists only regular files with valid key names", async () => {
+    const dir = join(root, "keys");
+    const store = await connectFs({ path: dir });
+    await store.create("real", "v");
+    for (const f of [".tmp-abc", "notes.txt", "-bad", "bad-", "_", "has space"]) {
+      await writeFile(join(dir, f), "junk");
+    }
+    await mkdir(join(dir, "subdir"));
+    expect(await store.list("", "", 0)).toEqual({ names: ["real"], continueAt: "" });
+  });
+
+  it("removes stale temp files on startup and keeps keys", async () => {
+    const dir = join(root, "keys");
+    const first = await connectFs({ path: dir });
+    await first.create("kept", "value");
+    await writeFile(join(dir, ".tmp-deadbeef"), "half a ke");
+    await writeFile(join(dir, ".tmp-"), "");
+    await connectFs({ path: dir });
+    expect((await readdir(dir)).sort()).toEqual(["kept"]);
+  });
+
+  it("keeps an existing directory's mode", async () => {
+    const dir = join(root, "keys");
+    await mkdir(dir, { mode: 0o750 });
+    await connectFs({ path: dir });
+    expect((await stat(dir)).mode & 0o777).toBe(0o750);
+  });
+
+  it("fails to open when the path is a file", async () => {
+    await writeFile(join(root, "file"), "x");
+    await expect(connectFs({ path: join(root, "file") })).rejects.toThrow(/cannot open/);
+  });
+
+  it("reports unreachable when the directory disappears", async () => {
+    const dir = join(root, "keys");
+    const store = await connectFs({ path: dir });
+    await rm(dir, { recursive: true });
+    await expect(store.status()).rejects.toBeInstanceOf(KeystoreUnreachableError);
+  });
+});
