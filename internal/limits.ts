@@ -33,3 +33,21 @@ export const MAX_URL_BYTES = 8_192;
 export const LOG_STREAM_MAX_BUFFERED_BYTES = 1 << 20;
 /** Config file size cap. */
 export const MAX_CONFIG_BYTES = 4 << 20;
+/** Names one complete (unpaged) key listing may hold. */
+export const MAX_LIST_NAMES = 1_000_000;
+/** Time allowed to receive a whole request (headers and body) once it started. */
+export const REQUEST_READ_TIMEOUT_MS = 30_000;
+/** Time allowed for a TLS handshake. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Certificates followed in a client's chain when looking for its identity. */
+export const MAX_PEER_CHAIN = 10;
+/** Nesting depth of the config file's YAML values (config loader). */
+export const MAX_CONFIG_DEPTH = 64;
+/** YAML nodes visited in one config file, aliases counted at each use (alias bombs). */
+export const MAX_CONFIG_NODES = 100_000;
+/** Default Vault health-poll interval: the documented 10 s, not KES's effective 15 s (§8.3). */
+export const VAULT_STATUS_PING_MS = 10_000;
+/** Default timeout of one Vault HTTP request (keyfront `vault.timeout`). */
+export const VAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Default delay between Vault login attempts (`approle.retry`, KES ≤ v0.22, §10.7). */
+export const VAULT_LOGIN_RETRY_MS = 5_000;

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// keyfront's entry point: the subcommand table and the only process.exit of the CLI.
+// Commands throw UsageError (exit 2) or CommandError (exit 1); nothing prints a stack trace.
+
+import { CommandError, UsageError } from "./output.js";
+import { runServer } from "./server.js";
+
+type Command = (args: string[]) => Promise<number | undefined>;
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  server: { run: runServer, help: "run the key server" },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.help}`);
+  return ["Usage: keyfront <command> [options]", "", "Commands:", ...lines, ""].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+    process.stderr.write(usage());
+    return 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command '${name}'. Run 'keyfront --help'.`);
+  return (await command.run(rest)) ?? 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || err instanceof CommandError) {
+      process.stderr.write(`keyfront: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    process.stderr.write(`keyfront: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

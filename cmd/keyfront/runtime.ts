@@ -1,0 +1,35 @@
+// Process-wide pieces of a running server: logs, audit, metrics and the build's version.
+
+import { readFileSync } from "node:fs";
+import { AuditLog } from "../../internal/log/audit.js";
+import { LogHub } from "../../internal/log/hub.js";
+import { createErrorLogger } from "../../internal/log/logger.js";
+import { Metrics } from "../../internal/server/metrics.js";
+import type { Runtime } from "../../internal/server/state.js";
+
+/** The package version, read from package.json next to dist/ (or the source tree). */
+export function packageVersion(): string {
+  for (const rel of ["../../../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "keyfront" && pkg.version) return pkg.version;
+    } catch {
+      // try the next location
+    }
+  }
+  return "<unknown>";
+}
+
+export function createRuntime(levels: { error: number; audit: number }): Runtime {
+  const errorHub = new LogHub();
+  const auditHub = new LogHub();
+  return {
+    log: createErrorLogger({ level: levels.error, hub: errorHub }),
+    audit: new AuditLog(auditHub, levels.audit <= 0),
+    errorHub,
+    auditHub,
+    metrics: new Metrics(errorHub, auditHub),
+    version: packageVersion(),
+    commit: process.env.KEYFRONT_COMMIT ?? "",
+  };
+}

@@ -1,0 +1,162 @@
+// `keyfront server`: run the key server from a KES config file (--config), on ephemeral dev
+// settings (--dev), or on the embedded default (no flag: dev certs in certs/dev, fs keystore in
+// data/). SIGHUP reloads a config file atomically; SIGTERM/SIGINT drain and exit.
+
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfigFile, parseConfigText } from "../../internal/config/load.js";
+import type { Config } from "../../internal/config/config.js";
+import { formatApiKey, generateApiKey, identityOfApiKey, parseApiKey } from "../../internal/identity/api-key.js";
+import { connectMem } from "../../internal/keystore/mem/mem-store.js";
+import { KeyfrontServer } from "../../internal/server/app.js";
+import { buildState, StartupError } from "../../internal/server/state.js";
+import { createCertificate } from "../../internal/pki/certificate.js";
+import { generateKeyPair } from "../../internal/pki/keys.js";
+import { embeddedDefault } from "./dev-setup.js";
+import { CommandError, UsageError } from "./output.js";
+import { createRuntime } from "./runtime.js";
+
+const DEFAULT_EMBEDDED_ADDRESS = "127.0.0.1:7373";
+
+/** Splits "host:port" / "[v6]:port" / ":port". */
+export function parseAddress(address: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) throw new UsageError(`invalid address '${address}': want host:port`);
+  return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
+function loadConfig(path: string): Config {
+  try {
+    const { config, warnings } = loadConfigFile(path, process.env);
+    for (const w of warnings) process.stderr.write(`keyfront: warning: ${w}\n`);
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      const problems: readonly string[] = err.problems;
+      throw new CommandError(`invalid configuration:\n  ${problems.join("\n  ")}`, 2);
+    }
+    throw err;
+  }
+}
+
+/** --dev: a fresh API key as admin, a throwaway ECDSA server certificate, in-memory keys. */
+async function devConfig(address: string): Promise<{ config: Config; apiKey: string; dir: string }> {
+  const apiKey = generateApiKey();
+  const dir = await mkdtemp(join(tmpdir(), "keyfront-dev-"));
+  const key = generateKeyPair("ecdsa-p256");
+  const cert = createCertificate({ subject: "localhost", keyPair: key, dns: ["localhost"], ips: ["127.0.0.1", "::1"], extKeyUsage: ["serverAuth"] });
+  await writeFile(join(dir, "server.crt"), cert.certPem);
+  await writeFile(join(dir, "server.key"), key.privateKeyPem, { mode: 0o600 });
+  const yaml = [
+    `address: ${JSON.stringify(address)}`,
+    `admin: { identity: ${identityOfApiKey(apiKey)} }`,
+    `tls: { key: ${JSON.stringify(join(dir, "server.key"))}, cert: ${JSON.stringify(join(dir, "server.crt"))} }`,
+    `keystore: { fs: { path: ${JSON.stringify(join(dir, "unused"))} } }`,
+  ].join("\n");
+  return { config: parseConfigText(yaml, "<dev>", {}).config, apiKey: formatApiKey(parseApiKey(apiKey).seed), dir };
+}
+
+export async function runServer(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: "string" },
+      dev: { type: "boolean", default: false },
+      addr: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) throw new UsageError("usage: keyfront server [--config FILE | --dev] [--addr HOST:PORT]");
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (values.dev && values.config) throw new UsageError("--dev and --config cannot be used together");
+
+  const banner: string[] = [];
+  let config: Config;
+  let cleanupDir: string | undefined;
+  if (values.config) {
+    config = loadConfig(values.config);
+  } else if (values.dev) {
+    const dev = await devConfig(values.addr ?? DEFAULT_EMBEDDED_ADDRESS);
+    config = dev.config;
+    cleanupDir = dev.dir;
+    banner.push(`API Key    ${dev.apiKey}`, "           (ephemeral: keys live in memory and vanish on exit)");
+  } else {
+    const setup = await embeddedDefault(process.cwd(), values.addr ?? DEFAULT_EMBEDDED_ADDRESS);
+    config = setup.config;
+    banner.push(`Admin cert ${setup.files.adminCert}`, `Admin key  ${setup.files.adminKey}`);
+    banner.push(`Keystore   fs ${config.keystore.kind === "fs" ? config.keystore.fs.path : ""}`);
+    if (setup.created) banner.push("           (certificates were created on this first run and are reused)");
+  }
+  const { host, port } = parseAddress(values.addr ?? config.address);
+  const rt = createRuntime(config.log);
+  let state: Awaited<ReturnType<typeof buildState>>;
+  try {
+    state = await buildState(config, rt, values.dev ? { store: connectMem() } : {});
+  } catch (err) {
+    if (err instanceof StartupError) throw new CommandError(err.message);
+    throw err;
+  }
+  const server = new KeyfrontServer(rt, state);
+  let addr: Awaited<ReturnType<KeyfrontServer["listen"]>>;
+  try {
+    addr = await server.listen(host, port);
+  } catch (err) {
+    throw new CommandError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
+  }
+  const shownHost = addr.family === "IPv6" ? `[${addr.address}]` : addr.address === "0.0.0.0" ? "127.0.0.1" : addr.address;
+  const endpoint = `https://${shownHost}:${addr.port}`;
+  printBanner(rt.version, endpoint, config.admin.identity, banner, values.config || values.dev ? undefined : curlLine(endpoint));
+  return serveUntilSignal(server, rt, values.config, cleanupDir);
+}
+
+function curlLine(endpoint: string): string {
+  const c = "curl -sS --cacert certs/dev/server.crt --cert certs/dev/admin.crt --key certs/dev/admin.key";
+  return `${c} -X POST ${endpoint}/v1/key/create/my-key; ${c} -X POST ${endpoint}/v1/key/generate/my-key`;
+}
+
+function printBanner(version: string, endpoint: string, admin: string, extra: string[], curl?: string): void {
+  const adminText = /^[0-9a-f]{64}$/.test(admin) ? admin : "<disabled>";
+  const lines = [`keyfront ${version}, a KES-compatible key server`, `Endpoint   ${endpoint}`, `Admin      ${adminText}`, ...extra];
+  if (curl) lines.push("", "Create a key and generate a DEK with the admin certificate:", `  ${curl}`);
+  lines.push("", "=> Server is up and running...");
+  process.stderr.write(`${lines.join("\n")}\n`);
+}
+
+function serveUntilSignal(server: KeyfrontServer, rt: ReturnType<typeof createRuntime>, configFile: string | undefined, cleanupDir: string | undefined): Promise<number> {
+  return new Promise((resolve) => {
+    let reloading = false;
+    const onHup = async () => {
+      if (!configFile || reloading) return;
+      reloading = true;
+      try {
+        const next = await buildState(loadConfig(configFile), rt);
+        server.reload(next);
+        rt.log.info("configuration reloaded");
+        process.stderr.write("keyfront: configuration reloaded\n");
+      } catch (err) {
+        rt.log.error({ err: { message: (err as Error).message } }, "reload failed; keeping the old configuration");
+        process.stderr.write(`keyfront: reload failed, keeping the old configuration: ${(err as Error).message}\n`);
+      } finally {
+        reloading = false;
+      }
+    };
+    const hup = () => void onHup();
+    const stop = () => void onStop();
+    const onStop = async () => {
+      // A second SIGTERM/SIGINT during the drain kills the process (default action restored).
+      process.off("SIGTERM", stop).off("SIGINT", stop).off("SIGHUP", hup);
+      process.stderr.write("=> Stopping server... Goodbye.\n");
+      await server.shutdown();
+      if (cleanupDir) await rm(cleanupDir, { recursive: true, force: true });
+      resolve(0);
+    };
+    process.on("SIGHUP", hup);
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+}

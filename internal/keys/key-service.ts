@@ -1,0 +1,194 @@
+// The key service: every key operation of the API, on top of a KeyStore and the key cache.
+// It turns keystore and crypto outcomes into catalogue errors (kes-api.md §2.3, §3.6). It must
+// never return or log key bytes; only generate/decrypt return plaintext, to their caller.
+
+import type { Algorithm } from "../crypto/algorithm.js";
+import { decrypt, encrypt } from "../crypto/aead.js";
+import { hmacOf } from "../crypto/hmac.js";
+import { decodeKeyVersion, encodeKeyVersion } from "../crypto/key-encoding.js";
+import { generateKeyVersion, importKeyVersion, type KeyVersion } from "../crypto/key-version.js";
+import { randomKey } from "../crypto/random.js";
+import { formatTimestamp } from "../crypto/timestamp.js";
+import {
+  DecryptError,
+  errCreateKey,
+  errDecrypt,
+  errDeleteKey,
+  errKeyExists,
+  errKeyNotFound,
+  errListKeys,
+  errNoHmac,
+  errReadKey,
+  KeyExistsError,
+  KeyNotFoundError,
+} from "../errors.js";
+import type { KeyStore } from "../keystore/keystore.js";
+import { MAX_LIST_NAMES } from "../limits.js";
+import type { KeyCache } from "./cache.js";
+
+/** Reports an unexpected keystore failure (logged by the caller's logger, never sent). */
+export type FailureSink = (op: string, name: string, err: unknown) => void;
+
+export interface KeyDescription {
+  name: string;
+  algorithm: Algorithm;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface KeyServiceOptions {
+  store: KeyStore;
+  cache: KeyCache<KeyVersion>;
+  defaultAlgorithm: Algorithm;
+  onFailure: FailureSink;
+}
+
+export class KeyService {
+  private readonly store: KeyStore;
+  private readonly cache: KeyCache<KeyVersion>;
+  private readonly algorithm: Algorithm;
+  private readonly onFailure: FailureSink;
+
+  constructor(opts: KeyServiceOptions) {
+    this.store = opts.store;
+    this.cache = opts.cache;
+    this.algorithm = opts.defaultAlgorithm;
+    this.onFailure = opts.onFailure;
+  }
+
+  /** Creates a fresh key of the default algorithm; KeyExists → 400. */
+  async create(name: string, createdBy: string, signal?: AbortSignal): Promise<void> {
+    await this.store_(name, generateKeyVersion(this.algorithm, createdBy), signal);
+  }
+
+  /** Stores caller-supplied key bytes with a fresh HMAC key. */
+  async import(
+    name: string,
+    key: Buffer,
+    algorithm: Algorithm,
+    createdBy: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await this.store_(name, importKeyVersion(key, algorithm, createdBy), signal);
+  }
+
+  private async store_(name: string, kv: KeyVersion, signal?: AbortSignal): Promise<void> {
+    const value = encodeKeyVersion(kv);
+    kv.key.fill(0);
+    kv.hmacKey?.fill(0);
+    try {
+      await this.store.create(name, value, signal);
+    } catch (err) {
+      if (err instanceof KeyExistsError) throw errKeyExists();
+      this.onFailure("create", name, err);
+      throw errCreateKey();
+    }
+  }
+
+  /** The decoded key, through the cache; missing → 404, anything else → 502. */
+  async load(name: string, signal?: AbortSignal): Promise<KeyVersion> {
+    try {
+      return await this.cache.get(name, signal);
+    } catch (err) {
+      if (err instanceof KeyNotFoundError) throw errKeyNotFound();
+      this.onFailure("read", name, err);
+      throw errReadKey();
+    }
+  }
+
+  async describe(name: string, signal?: AbortSignal): Promise<KeyDescription> {
+    const kv = await this.load(name, signal);
+    return {
+      name,
+      algorithm: kv.algorithm,
+      createdAt: formatTimestamp(kv.createdAt),
+      createdBy: kv.createdBy,
+    };
+  }
+
+  async delete(name: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.store.delete(name, signal);
+    } catch (err) {
+      if (err instanceof KeyNotFoundError) throw errKeyNotFound();
+      this.onFailure("delete", name, err);
+      throw errDeleteKey();
+    } finally {
+      this.cache.delete(name);
+    }
+  }
+
+  /**
+   * Names with `prefix` from `startAt` on. With `limit` > 0 one page of at most `limit` names and
+   * the name to continue at; otherwise every name (up to MAX_LIST_NAMES), so that KES SDK clients,
+   * which misuse `continue_at` as a prefix (kes-api.md §3.6, §15), always get complete listings.
+   */
+  async list(
+    prefix: string,
+    startAt: string,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<{ names: string[]; continueAt: string }> {
+    try {
+      if (limit > 0) return await this.store.list(prefix, startAt, limit, signal);
+      const names: string[] = [];
+      let next = startAt;
+      for (;;) {
+        const page = await this.store.list(prefix, next, 0, signal);
+        names.push(...page.names);
+        if (page.continueAt === "" || names.length >= MAX_LIST_NAMES) {
+          return { names, continueAt: page.continueAt };
+        }
+        next = page.continueAt;
+      }
+    } catch (err) {
+      this.onFailure("list", prefix, err);
+      throw errListKeys();
+    }
+  }
+
+  /** A fresh 32-byte DEK and its ciphertext under `name`, bound to `context`. */
+  async generate(
+    name: string,
+    context: Buffer,
+    signal?: AbortSignal,
+  ): Promise<{ plaintext: Buffer; ciphertext: Buffer }> {
+    const kv = await this.load(name, signal);
+    const plaintext = randomKey();
+    return { plaintext, ciphertext: encrypt(kv, plaintext, context) };
+  }
+
+  async encrypt(
+    name: string,
+    plaintext: Buffer,
+    context: Buffer,
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
+    const kv = await this.load(name, signal);
+    return encrypt(kv, plaintext, context);
+  }
+
+  async decrypt(
+    name: string,
+    ciphertext: Buffer,
+    context: Buffer,
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
+    const kv = await this.load(name, signal);
+    try {
+      return decrypt(kv, ciphertext, context);
+    } catch (err) {
+      if (err instanceof DecryptError) throw errDecrypt();
+      throw err;
+    }
+  }
+
+  async hmac(name: string, message: Buffer, signal?: AbortSignal): Promise<Buffer> {
+    const kv = await this.load(name, signal);
+    if (kv.hmacKey === undefined) throw errNoHmac();
+    return hmacOf(kv, message);
+  }
+}
+
+/** The cache decoder: stored value → KeyVersion (throws on a corrupt value → 502 on read). */
+export const decodeStoredKey = (_name: string, raw: string): KeyVersion => decodeKeyVersion(raw);

@@ -1,0 +1,220 @@
+// The HTTPS server and its request loop: normalise the path, route, check the method, authorise,
+// read the bounded body, run the handler under its timeout, write the answer, then count and
+// audit. Every failure becomes a catalogue error; an unexpected one is logged with its cause and
+// answered 500 without detail. Reload swaps the state reference; shutdown drains.
+
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { ApiError, errInternal, errMethod, errShuttingDown, errTimeout } from "../errors.js";
+import {
+  HEADER_READ_TIMEOUT_MS,
+  IDLE_TIMEOUT_MS,
+  REQUEST_READ_TIMEOUT_MS,
+  SHUTDOWN_GRACE_MS,
+  TLS_HANDSHAKE_TIMEOUT_MS,
+} from "../limits.js";
+import { authorize } from "./auth.js";
+import { BodyTooLargeError, readBody } from "./body.js";
+import { normalizeRequestPath } from "./path.js";
+import { type Reply, type RequestContext, STREAMED } from "./route.js";
+import type { ResolvedRoute } from "./router.js";
+import { closeState, type Runtime, type ServerState } from "./state.js";
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+function sendReply(res: ServerResponse, reply: Reply): void {
+  const headers: Record<string, string | number> = {
+    "Content-Length": typeof reply.body === "string" ? Buffer.byteLength(reply.body) : reply.body.length,
+  };
+  if (reply.contentType) headers["Content-Type"] = reply.contentType;
+  res.writeHead(reply.status, headers);
+  res.end(reply.body);
+}
+
+/** The KES error body: `{"message":…\n}` (kes-api.md §2.1). */
+export function sendError(res: ServerResponse, err: ApiError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = `{"message":${JSON.stringify(err.message)}\n}`;
+  res.writeHead(err.status, {
+    ...err.headers,
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+export class KeyfrontServer {
+  private current: ServerState;
+  private readonly rt: Runtime;
+  readonly https: Server;
+  private draining = false;
+
+  constructor(rt: Runtime, state: ServerState) {
+    this.rt = rt;
+    this.current = state;
+    this.https = createServer(
+      {
+        ...state.secure,
+        requestCert: true,
+        rejectUnauthorized: false,
+        handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+        keepAliveTimeout: IDLE_TIMEOUT_MS,
+        headersTimeout: HEADER_READ_TIMEOUT_MS,
+        requestTimeout: REQUEST_READ_TIMEOUT_MS,
+      },
+      (req, res) => this.handle(req, res),
+    );
+    this.https.on("tlsClientError", (err) => {
+      rt.log.debug({ err: { message: err.message } }, "TLS handshake failed");
+    });
+  }
+
+  get state(): ServerState {
+    return this.current;
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.https.once("error", reject);
+      this.https.listen(port, host, () => {
+        this.https.off("error", reject);
+        resolve(this.https.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Installs a fully built state; the old one is closed once in-flight requests had time. */
+  reload(next: ServerState): void {
+    const old = this.current;
+    this.https.setSecureContext({ ...next.secure });
+    this.current = next;
+    const sameStore = old.store === next.store;
+    setTimeout(() => void closeState(old, !sameStore).catch(() => {}), SHUTDOWN_GRACE_MS).unref();
+  }
+
+  /** Stops accepting, lets in-flight requests finish (bounded), then closes everything. */
+  async shutdown(): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.https.close(() => resolve()));
+    this.https.closeIdleConnections();
+    const timer = setTimeout(() => this.https.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    await closed;
+    clearTimeout(timer);
+    await closeState(this.current);
+    this.rt.audit.flush();
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = process.hrtime.bigint();
+    const state = this.current;
+    const rt = this.rt;
+    let identity = "";
+    let path = req.url ?? "";
+    res.on("finish", () => {
+      if (!rt.audit.active) return;
+      rt.audit.record({
+        time: new Date(),
+        method: req.method ?? "",
+        path,
+        ip: req.socket.remoteAddress ?? "",
+        identity,
+        code: res.statusCode,
+        durationNs: process.hrtime.bigint() - started,
+      });
+    });
+    if (this.draining) res.setHeader("Connection", "close");
+    const target = normalizeRequestPath(req.url ?? "");
+    if (target.kind === "bad") return sendError(res, new ApiError(400, target.message));
+    if (target.kind === "redirect") return this.redirect(res, target.location);
+    path = target.path;
+    const found = state.router.lookup(path);
+    if (found.kind === "redirect") return this.redirect(res, found.location);
+    if (found.kind === "none") {
+      res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": 19 });
+      return void res.end("404 page not found\n");
+    }
+    const { route, resource } = found;
+    const want = route.spec.method;
+    if (req.method !== want && !(want === "PUT" && req.method === "POST")) {
+      return sendError(res, errMethod(req.method ?? "", want));
+    }
+    try {
+      identity = authorize(req.socket as TLSSocket, route.auth, path, state);
+    } catch (err) {
+      return this.fail(res, err);
+    }
+    void this.run(req, res, state, route, path, resource, identity, started);
+  }
+
+  private redirect(res: ServerResponse, location: string): void {
+    res.writeHead(301, { Location: location, "Content-Length": 0 });
+    res.end();
+  }
+
+  private fail(res: ServerResponse, err: unknown): void {
+    if (err instanceof ApiError) return sendError(res, err);
+    this.rt.log.error({ err }, "internal error while serving a request");
+    sendError(res, errInternal());
+  }
+
+  private async run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    state: ServerState,
+    route: ResolvedRoute,
+    path: string,
+    resource: string,
+    identity: string,
+    started: bigint,
+  ): Promise<void> {
+    const { metrics } = this.rt;
+    const counted = route.spec.counted;
+    if (counted) {
+      metrics.active++;
+      res.once("close", () => {
+        metrics.active--;
+        metrics.observe(res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+    }
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    if (route.timeoutMs > 0) {
+      timer = setTimeout(() => {
+        abort.abort(errTimeout());
+        if (!res.headersSent) sendError(res, errTimeout());
+      }, route.timeoutMs);
+    }
+    res.once("close", () => {
+      if (timer) clearTimeout(timer);
+      if (!res.writableFinished) abort.abort(new Error("client went away"));
+    });
+    try {
+      if (this.draining && route.spec.timeoutMs === 0) throw errShuttingDown();
+      let body: Buffer = EMPTY;
+      if (route.spec.maxBody > 0) {
+        try {
+          body = await readBody(req, route.spec.maxBody);
+        } catch (err) {
+          if (err instanceof BodyTooLargeError) res.setHeader("Connection", "close");
+          throw route.spec.bodyError?.() ?? err;
+        }
+      } else if (req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0) {
+        res.setHeader("Connection", "close");
+      }
+      const ctx: RequestContext = { req, res, path, resource, identity, body, signal: abort.signal, state, rt: this.rt };
+      const result = await route.spec.handler(ctx);
+      if (result === STREAMED || abort.signal.aborted || res.headersSent) return;
+      sendReply(res, result);
+    } catch (err) {
+      if (abort.signal.aborted && res.headersSent) return;
+      this.fail(res, err);
+    } finally {
+      if (route.timeoutMs > 0 && timer && res.writableEnded) clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,116 @@
+// Request-body reading and decoding with Go encoding/json semantics where clients rely on them
+// (kes-api.md §1.4): field names match case-insensitively, `null` means empty, []byte fields are
+// standard padded base64 with CR/LF ignored. keyfront is stricter than KES in one place: an
+// unknown field is an error, so a misspelt "contxt" can never silently drop a context binding.
+// Decoding errors carry a detail that names the field, never its value.
+
+import type { IncomingMessage } from "node:http";
+
+export class BodyTooLargeError extends Error {
+  constructor(limit: number) {
+    super(`request body exceeds ${limit} bytes`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
+export class BodyDecodeError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = "BodyDecodeError";
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Reads at most `limit` bytes of the request body; more → BodyTooLargeError. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limit) {
+    return Promise.reject(new BodyTooLargeError(limit));
+  }
+  if (declared === "0" || (declared === undefined && req.headers["transfer-encoding"] === undefined)) {
+    return Promise.resolve(EMPTY);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        reject(new BodyTooLargeError(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("aborted", onAborted);
+    };
+    const onAborted = () => onError(new Error("request aborted"));
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("aborted", onAborted);
+  });
+}
+
+const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Standard padded base64 as Go decodes it ([]byte in JSON): CR/LF ignored, nothing else. */
+export function decodeBase64Strict(s: string): Buffer | undefined {
+  const t = s.includes("\r") || s.includes("\n") ? s.replace(/[\r\n]/g, "") : s;
+  if (!B64.test(t)) return undefined;
+  return Buffer.from(t, "base64");
+}
+
+export type FieldKind = "bytes" | "string";
+export type Decoded<S extends Record<string, FieldKind>> = {
+  [K in keyof S]: (S[K] extends "bytes" ? Buffer : string) | undefined;
+};
+
+function decodeField(kind: FieldKind, name: string, v: unknown): Buffer | string | undefined {
+  if (v === null) return undefined;
+  if (typeof v !== "string") {
+    throw new BodyDecodeError(`field '${name}' must be a ${kind === "bytes" ? "base64 " : ""}string`);
+  }
+  if (kind === "string") return v;
+  const bytes = decodeBase64Strict(v);
+  if (bytes === undefined) throw new BodyDecodeError(`field '${name}' is not valid base64`);
+  return bytes;
+}
+
+/** Decodes a JSON object body against `schema` (field → kind). Empty body → BodyDecodeError. */
+export function decodeJsonBody<S extends Record<string, FieldKind>>(
+  body: Buffer,
+  schema: S,
+): Decoded<S> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new BodyDecodeError(body.length === 0 ? "request body is empty" : "malformed JSON");
+  }
+  const out: Record<string, Buffer | string | undefined> = Object.create(null);
+  if (doc === null) return out as Decoded<S>;
+  if (typeof doc !== "object" || Array.isArray(doc)) {
+    throw new BodyDecodeError("request body must be a JSON object");
+  }
+  const fields = Object.keys(schema);
+  for (const [key, value] of Object.entries(doc)) {
+    const field = Object.hasOwn(schema, key) ? key : fields.find((f) => f.toLowerCase() === key.toLowerCase());
+    if (field === undefined) throw new BodyDecodeError(`unknown field '${key.slice(0, 64)}'`);
+    out[field] = decodeField(schema[field] as FieldKind, field, value);
+  }
+  return out as Decoded<S>;
+}

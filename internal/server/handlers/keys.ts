@@ -1,0 +1,143 @@
+// Handlers of the /v1/key/* routes (kes-api.md §3.6): decode the body, call the key service,
+// encode the answer. Only generate and decrypt put plaintext into a response.
+
+import { parseAlgorithm } from "../../crypto/algorithm.js";
+import { ApiError, errAlgorithm, errBody, errImportBody, errKeySize } from "../../errors.js";
+import { KEY_BYTES, LIST_PAGE_SIZE } from "../../limits.js";
+import { BodyDecodeError, type Decoded, decodeJsonBody, type FieldKind } from "../body.js";
+import { emptyReply, jsonReply, type Reply, type RequestContext } from "../route.js";
+import { keyName, listingPrefix } from "./resource.js";
+
+/** Decodes a body, turning any decoding problem into `error()` with the detail attached. */
+function decode<S extends Record<string, FieldKind>>(
+  ctx: RequestContext,
+  schema: S,
+  error: () => ApiError,
+): Decoded<S> {
+  try {
+    return decodeJsonBody(ctx.body, schema);
+  } catch (err) {
+    if (err instanceof BodyDecodeError) {
+      const e = error();
+      throw new ApiError(e.status, e.message, { "X-Keyfront-Detail": err.message });
+    }
+    throw err;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export async function createKey(ctx: RequestContext): Promise<Reply> {
+  const name = keyName(ctx.resource);
+  await ctx.state.keys.create(name, ctx.identity, ctx.signal);
+  ctx.rt.log.info({ name, identity: ctx.identity }, `secret key '${name}' created`);
+  return emptyReply();
+}
+
+const IMPORT = { key: "bytes", cipher: "string", bytes: "bytes", algorithm: "string" } as const;
+
+/** Accepts `{key, cipher}` (HEAD) and the older `{bytes, algorithm}` (kes-api.md §3.6). */
+export async function importKey(ctx: RequestContext): Promise<Reply> {
+  const name = keyName(ctx.resource);
+  const body = decode(ctx, IMPORT, errImportBody);
+  const legacy = body.key === undefined && body.bytes !== undefined;
+  const key = legacy ? body.bytes : body.key;
+  const cipher = legacy ? body.algorithm || "AES256" : (body.cipher ?? "");
+  const algorithm = parseAlgorithm(cipher);
+  if (algorithm === undefined) throw errAlgorithm(cipher);
+  if (key === undefined || key.length !== KEY_BYTES) throw errKeySize(cipher);
+  try {
+    await ctx.state.keys.import(name, key, algorithm, ctx.identity, ctx.signal);
+  } finally {
+    key.fill(0);
+  }
+  ctx.rt.log.info({ name, identity: ctx.identity }, `secret key '${name}' created`);
+  return emptyReply();
+}
+
+export async function describeKey(ctx: RequestContext): Promise<Reply> {
+  const d = await ctx.state.keys.describe(keyName(ctx.resource), ctx.signal);
+  return jsonReply({
+    name: d.name,
+    algorithm: d.algorithm,
+    created_at: d.createdAt,
+    ...(d.createdBy === "" ? {} : { created_by: d.createdBy }),
+  });
+}
+
+/**
+ * Complete listings by default (the KES SDK misuses continue_at as a prefix). keyfront extension:
+ * `?continue_at=<name>` and/or `?limit=<n>` ask for one page and a working continue_at.
+ */
+export async function listKeys(ctx: RequestContext): Promise<Reply> {
+  const prefix = listingPrefix(ctx.resource);
+  const query = new URLSearchParams(ctx.req.url?.split("?")[1] ?? "");
+  const startAt = query.get("continue_at") ?? "";
+  const limitText = query.get("limit");
+  const paged = limitText !== null || query.has("continue_at");
+  const limit = paged ? Math.min(Number(limitText ?? LIST_PAGE_SIZE) || LIST_PAGE_SIZE, LIST_PAGE_SIZE) : 0;
+  if (startAt !== "" && !startAt.startsWith(prefix)) {
+    return jsonReply({ names: [] });
+  }
+  const page = await ctx.state.keys.list(prefix, startAt, Math.max(limit, 0), ctx.signal);
+  return jsonReply(
+    page.continueAt === "" ? { names: page.names } : { names: page.names, continue_at: page.continueAt },
+  );
+}
+
+export async function deleteKey(ctx: RequestContext): Promise<Reply> {
+  const name = keyName(ctx.resource);
+  await ctx.state.keys.delete(name, ctx.signal);
+  ctx.rt.log.info({ name, identity: ctx.identity }, `secret key '${name}' deleted`);
+  return emptyReply();
+}
+
+const GENERATE = { context: "bytes", version: "string" } as const;
+
+export async function generateKey(ctx: RequestContext): Promise<Reply> {
+  const name = keyName(ctx.resource);
+  const body = ctx.body.length > 0 ? decode(ctx, GENERATE, errBody) : undefined;
+  const dek = await ctx.state.keys.generate(name, body?.context ?? EMPTY, ctx.signal);
+  const reply = jsonReply({
+    plaintext: dek.plaintext.toString("base64"),
+    ciphertext: dek.ciphertext.toString("base64"),
+  });
+  dek.plaintext.fill(0);
+  return reply;
+}
+
+const ENCRYPT = { plaintext: "bytes", context: "bytes", version: "string" } as const;
+
+export async function encryptKey(ctx: RequestContext): Promise<Reply> {
+  const name = keyName(ctx.resource);
+  const body = decode(ctx, ENCRYPT, errBody);
+  const plaintext = body.plaintext ?? EMPTY;
+  const ciphertext = await ctx.state.keys.encrypt(name, plaintext, body.context ?? EMPTY, ctx.signal);
+  plaintext.fill(0);
+  return jsonReply({ ciphertext: ciphertext.toString("base64") });
+}
+
+const DECRYPT = { ciphertext: "bytes", context: "bytes", version: "string" } as const;
+
+export async function decryptKey(ctx: RequestContext): Promise<Reply> {
+  const name = keyName(ctx.resource);
+  const body = decode(ctx, DECRYPT, errBody);
+  const plaintext = await ctx.state.keys.decrypt(
+    name,
+    body.ciphertext ?? EMPTY,
+    body.context ?? EMPTY,
+    ctx.signal,
+  );
+  const reply = jsonReply({ plaintext: plaintext.toString("base64") });
+  plaintext.fill(0);
+  return reply;
+}
+
+const HMAC = { message: "bytes", version: "string" } as const;
+
+export async function hmacKey(ctx: RequestContext): Promise<Reply> {
+  const name = keyName(ctx.resource);
+  const body = decode(ctx, HMAC, errBody);
+  const mac = await ctx.state.keys.hmac(name, body.message ?? EMPTY, ctx.signal);
+  return jsonReply({ hmac: mac.toString("base64") });
+}

@@ -1,0 +1,91 @@
+// Handlers of /version, /v1/ready, /v1/status, /v1/metrics, /v1/api and the log streams
+// (kes-api.md §3.1–§3.5, §3.9). Status reports what the SDK expects: latency in nanoseconds and
+// keystore_unavailable together with keystore_unreachable (keyfront fixes KES HEAD's drift).
+
+import { availableParallelism, cpus } from "node:os";
+import { errStoreUnavailable, errStoreUnreachable, KeystoreUnreachableError } from "../../errors.js";
+import { LOG_STREAM_MAX_BUFFERED_BYTES } from "../../limits.js";
+import type { LogHub } from "../../log/hub.js";
+import { emptyReply, jsonReply, type Reply, type RequestContext, STREAMED } from "../route.js";
+
+export function version(ctx: RequestContext): Reply {
+  return jsonReply({ version: ctx.rt.version, commit: ctx.rt.commit });
+}
+
+export async function ready(ctx: RequestContext): Promise<Reply> {
+  try {
+    await ctx.state.cache.status(ctx.signal);
+    return emptyReply();
+  } catch (err) {
+    if (err instanceof KeystoreUnreachableError) throw errStoreUnreachable();
+    throw errStoreUnavailable();
+  }
+}
+
+const GO_ARCH: Record<string, string> = { x64: "amd64", ia32: "386", arm64: "arm64", arm: "arm" };
+
+export async function status(ctx: RequestContext): Promise<Reply> {
+  const mem = process.memoryUsage();
+  let store: Record<string, unknown>;
+  try {
+    const s = await ctx.state.cache.status(ctx.signal);
+    store = { keystore_latency: Number(s.latencyNs > 0n ? s.latencyNs : 1n) };
+  } catch (err) {
+    const unreachable = err instanceof KeystoreUnreachableError;
+    ctx.rt.log.warn({ err }, "keystore status probe failed");
+    store = {
+      keystore_unavailable: true,
+      ...(unreachable ? { keystore_unreachable: true } : {}),
+      keystore_error: err instanceof Error ? err.message : "keystore status probe failed",
+    };
+  }
+  return jsonReply({
+    version: ctx.rt.version,
+    os: process.platform,
+    arch: GO_ARCH[process.arch] ?? process.arch,
+    uptime: Math.round(ctx.rt.metrics.uptimeSeconds()),
+    num_cpu: cpus().length,
+    num_cpu_used: availableParallelism(),
+    mem_heap_used: mem.heapUsed,
+    mem_stack_used: mem.external,
+    ...store,
+  });
+}
+
+export function metrics(ctx: RequestContext): Reply {
+  return {
+    status: 200,
+    body: ctx.rt.metrics.render(),
+    contentType: "text/plain; version=0.0.4; charset=utf-8",
+  };
+}
+
+export function api(ctx: RequestContext): Reply {
+  return jsonReply(
+    ctx.state.router.routes().map((r) => ({
+      method: r.spec.method,
+      path: r.spec.path,
+      max_body: r.spec.maxBody,
+      timeout: Math.floor(r.timeoutMs / 1000),
+    })),
+  );
+}
+
+/** Streams a hub's lines as ndjson until the client goes away or falls too far behind. */
+function stream(ctx: RequestContext, hub: LogHub): typeof STREAMED {
+  const { res } = ctx;
+  res.writeHead(200, { "Content-Type": "application/x-ndjson" });
+  res.flushHeaders();
+  const unsubscribe = hub.subscribe({
+    write: (line) => {
+      res.write(line);
+      return res.writableLength <= LOG_STREAM_MAX_BUFFERED_BYTES;
+    },
+    close: () => res.destroy(),
+  });
+  res.on("close", unsubscribe);
+  return STREAMED;
+}
+
+export const errorLog = (ctx: RequestContext): typeof STREAMED => stream(ctx, ctx.rt.errorHub);
+export const auditLog = (ctx: RequestContext): typeof STREAMED => stream(ctx, ctx.rt.auditHub);

@@ -1,0 +1,167 @@
+// The server's state for one configuration, built completely before it serves (certificates
+// loaded, policies compiled, keystore connected, predefined keys created), and the process-wide
+// runtime (logs, metrics) that outlives reloads. A reload builds a new state and swaps one
+// reference; building must never touch the state that is serving.
+
+import { readFile, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { rootCertificates, type SecureContextOptions } from "node:tls";
+import { X509Certificate } from "node:crypto";
+import type { Config } from "../config/config.js";
+import type { KeyVersion } from "../crypto/key-version.js";
+import { formatTimestamp, nowTimestamp } from "../crypto/timestamp.js";
+import { ApiError } from "../errors.js";
+import { KeyCache } from "../keys/cache.js";
+import { decodeStoredKey, KeyService } from "../keys/key-service.js";
+import { connectFs } from "../keystore/fs/fs-store.js";
+import type { KeyStore } from "../keystore/keystore.js";
+import type { AuditLog } from "../log/audit.js";
+import type { LogHub } from "../log/hub.js";
+import type { Logger } from "../log/logger.js";
+import { certificatePemBlocks } from "../pki/pem.js";
+import { loadPrivateKeyPem } from "../pki/keys.js";
+import { PolicySet } from "../policy/policy.js";
+import type { Metrics } from "./metrics.js";
+import { ROUTES } from "./routes.js";
+import { Router } from "./router.js";
+
+export interface Runtime {
+  readonly log: Logger;
+  readonly audit: AuditLog;
+  readonly errorHub: LogHub;
+  readonly auditHub: LogHub;
+  readonly metrics: Metrics;
+  readonly version: string;
+  readonly commit: string;
+}
+
+export interface ServerState {
+  readonly config: Config;
+  readonly policies: PolicySet;
+  readonly store: KeyStore;
+  readonly cache: KeyCache<KeyVersion>;
+  readonly keys: KeyService;
+  readonly router: Router;
+  /** RFC 3339 time this configuration was loaded: policies' and identities' created_at. */
+  readonly loadedAt: string;
+  readonly tlsAuth: "on" | "off";
+  readonly secure: SecureContextOptions;
+}
+
+/** A startup/reload problem the operator must fix; the message says what and where. */
+export class StartupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StartupError";
+  }
+}
+
+async function readCaPems(path: string): Promise<string[]> {
+  const info = await stat(path);
+  if (!info.isDirectory()) return [await readFile(path, "utf8")];
+  const files = (await readdir(path)).filter((f) => !f.startsWith("."));
+  const pems = await Promise.all(files.map((f) => readFile(join(path, f), "utf8")));
+  return pems.filter((p) => p.includes("-----BEGIN CERTIFICATE-----"));
+}
+
+/** Loads the server's TLS material (kes-api.md §1.1). Every failure names the file. */
+export async function loadTls(tls: Config["tls"]): Promise<SecureContextOptions> {
+  const read = async (what: string, path: string) => {
+    try {
+      return await readFile(path, "utf8");
+    } catch (err) {
+      throw new StartupError(`tls.${what}: cannot read '${path}': ${(err as Error).message}`);
+    }
+  };
+  const certPem = await read("cert", tls.cert);
+  const keyPem = await read("key", tls.key);
+  let certs: Buffer[];
+  try {
+    certs = certificatePemBlocks(certPem);
+  } catch (err) {
+    throw new StartupError(`tls.cert: '${tls.cert}': ${(err as Error).message}`);
+  }
+  const leaf = certs[0];
+  if (leaf === undefined) throw new StartupError(`tls.cert: '${tls.cert}' holds no certificate`);
+  const san = new X509Certificate(leaf).subjectAltName ?? "";
+  if (!/(DNS:|IP Address:)/.test(san)) {
+    throw new StartupError(
+      `tls.cert: '${tls.cert}': certificate does not contain any DNS or IP address as SAN`,
+    );
+  }
+  let key: ReturnType<typeof loadPrivateKeyPem>;
+  try {
+    key = loadPrivateKeyPem(keyPem, tls.password);
+  } catch (err) {
+    throw new StartupError(`tls.key: '${tls.key}': ${(err as Error).message}`);
+  }
+  const ca = tls.ca ? await readCaPems(tls.ca).catch((err: Error) => {
+    throw new StartupError(`tls.ca: cannot read '${tls.ca}': ${err.message}`);
+  }) : [];
+  return {
+    cert: certPem,
+    key: key.export({ type: "pkcs8", format: "pem" }) as string,
+    ca: [...rootCertificates, ...ca],
+    minVersion: "TLSv1.2",
+  };
+}
+
+export async function connectStore(config: Config, override?: KeyStore): Promise<KeyStore> {
+  if (override) return override;
+  const ks = config.keystore;
+  if (ks.kind === "fs") return connectFs({ path: ks.fs.path });
+  throw new StartupError(
+    "keystore.vault: the Vault keystore is not available in this build yet (supported: fs)",
+  );
+}
+
+/** Creates the config's predefined keys; "already exists" is fine (kes-api.md §10.3). */
+async function createPredefinedKeys(config: Config, keys: KeyService): Promise<void> {
+  for (const { name } of config.keys) {
+    try {
+      await keys.create(name, config.admin.identity);
+    } catch (err) {
+      if (err instanceof ApiError && err.message === "key already exists") continue;
+      throw new StartupError(`keys: cannot create key '${name}': ${(err as Error).message}`);
+    }
+  }
+}
+
+export interface BuildOptions {
+  /** Use this keystore instead of the config's (e.g. --dev's in-memory store). */
+  store?: KeyStore;
+}
+
+export async function buildState(config: Config, rt: Runtime, opts: BuildOptions = {}): Promise<ServerState> {
+  const secure = await loadTls(config.tls);
+  const store = await connectStore(config, opts.store);
+  try {
+    const cache = new KeyCache(store, decodeStoredKey, config.cache);
+    const keys = new KeyService({
+      store,
+      cache,
+      defaultAlgorithm: "AES256",
+      onFailure: (op, name, err) => rt.log.error({ err, op, name }, `keystore: failed to ${op} key`),
+    });
+    await createPredefinedKeys(config, keys);
+    return {
+      config,
+      policies: new PolicySet(config.admin.identity, config.policies),
+      store,
+      cache,
+      keys,
+      router: new Router(ROUTES, config.api),
+      loadedAt: formatTimestamp(nowTimestamp()),
+      tlsAuth: config.tls.auth,
+      secure,
+    };
+  } catch (err) {
+    if (!opts.store) await store.close().catch(() => {});
+    throw err;
+  }
+}
+
+export async function closeState(state: ServerState, closeStore = true): Promise<void> {
+  state.cache.close();
+  if (closeStore) await state.store.close();
+}
