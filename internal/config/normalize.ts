@@ -1,0 +1,180 @@
+// Turns a schema-valid RawConfig into the normalised Config: defaults applied, cross-field rules
+// checked (kes-api.md §5.2, §6.1, §9, §10), every problem reported into Problems. Pure. It must
+// never stop at the first problem: the result is only used when Problems has no errors.
+
+import { CACHE_EXPIRY_ANY_MS, CACHE_EXPIRY_UNUSED_MS } from "../limits.js";
+import type { Config, KeystoreConfig, PolicyConfig } from "./config.js";
+import type { Env } from "./env.js";
+import {
+  DEFAULT_ADDRESS,
+  parseAddress,
+  positiveOr,
+  readDuration,
+  readOptional,
+  readRequired,
+} from "./fields.js";
+import { LOG_LEVEL_INFO, type LogLevel, parseLogLevel } from "./log-level.js";
+import { isValidName } from "./names.js";
+import { normalizeVault } from "./normalize-vault.js";
+import type { Problems } from "./problems.js";
+import { type RawConfig, UNSUPPORTED_KEYSTORES } from "./schema.js";
+
+export function normalizeConfig(raw: RawConfig, file: string, env: Env, p: Problems): Config {
+  if (raw.version !== undefined && raw.version !== "v1") {
+    p.error(["version"], `unsupported config version '${raw.version}' (want v1)`);
+  }
+  const admin = normalizeAdmin(raw, p);
+  const proxies = normalizeProxies(raw, admin, p);
+  return {
+    file,
+    address: normalizeAddress(raw, p),
+    admin: { identity: admin },
+    tls: normalizeTls(raw, p),
+    policies: normalizePolicies(raw, admin, proxies, p),
+    cache: normalizeCache(raw, p),
+    api: normalizeApi(raw, p),
+    log: {
+      error: readLevel(p, "error", raw.log?.error),
+      audit: readLevel(p, "audit", raw.log?.audit),
+    },
+    keys: normalizeKeys(raw, p),
+    keystore: normalizeKeystore(raw, env, p),
+    server: { workers: raw.server?.workers ?? 1 },
+  };
+}
+
+function normalizeAddress(raw: RawConfig, p: Problems): string {
+  if (raw.address === undefined || raw.address === "") return DEFAULT_ADDRESS;
+  try {
+    return parseAddress(raw.address);
+  } catch (err) {
+    p.error(["address"], (err as Error).message);
+    return DEFAULT_ADDRESS;
+  }
+}
+
+function normalizeAdmin(raw: RawConfig, p: Problems): string {
+  const identity = readRequired(p, ["admin", "identity"], raw.admin?.identity);
+  if (identity !== "" && !isValidName(identity)) {
+    p.error(["admin", "identity"], `invalid identity '${identity}'`);
+  }
+  return identity;
+}
+
+function normalizeProxies(raw: RawConfig, admin: string, p: Problems): Set<string> {
+  const proxies = new Set<string>();
+  (raw.tls?.proxy?.identities ?? []).forEach((id, i) => {
+    const at = ["tls", "proxy", "identities", i];
+    if (!isValidName(id)) p.error(at, `invalid identity '${id}'`);
+    else if (id === admin) p.error(at, "the admin identity cannot be a TLS proxy identity");
+    else proxies.add(id);
+  });
+  return proxies;
+}
+
+function normalizeTls(raw: RawConfig, p: Problems): Config["tls"] {
+  const tls = raw.tls;
+  const key = readRequired(p, ["tls", "key"], tls?.key);
+  const cert = readRequired(p, ["tls", "cert"], tls?.cert);
+  // KES compat, kes-api.md §1.1: "" | on | off, compared case-insensitively.
+  const mode = (tls?.auth ?? "").toLowerCase();
+  if (mode !== "" && mode !== "on" && mode !== "off") {
+    p.error(["tls", "auth"], `invalid auth '${tls?.auth ?? ""}' (want on or off)`);
+  }
+  const auth = mode === "on" ? "on" : "off";
+  return { key, cert, password: readOptional(tls?.password), auth, ca: readOptional(tls?.ca) };
+}
+
+function normalizePolicies(
+  raw: RawConfig,
+  admin: string,
+  proxies: ReadonlySet<string>,
+  p: Problems,
+): PolicyConfig[] {
+  const owner = new Map<string, string>();
+  return Object.entries(raw.policy ?? {}).map(([name, policy]) => {
+    if (!isValidName(name)) p.error(["policy", name], `invalid policy name '${name}'`);
+    const identities: string[] = [];
+    (policy.identities ?? []).forEach((id, i) => {
+      const at = ["policy", name, "identities", i];
+      const current = owner.get(id);
+      if (!isValidName(id)) p.error(at, `invalid identity '${id}'`);
+      else if (id === admin) p.error(at, "the admin identity cannot be assigned to a policy");
+      else if (proxies.has(id))
+        p.error(at, `identity '${id}' is a TLS proxy and cannot be assigned to a policy`);
+      else if (current === name)
+        return; // listed twice in one policy: harmless
+      else if (current !== undefined) {
+        p.error(at, `cannot assign policy '${name}' to '${id}': identity already has a policy`);
+      } else {
+        owner.set(id, name);
+        identities.push(id);
+      }
+    });
+    const allow = [...new Set(policy.allow ?? [])];
+    const deny = [...new Set(policy.deny ?? [])];
+    return { name, allow, deny, identities };
+  });
+}
+
+function normalizeCache(raw: RawConfig, p: Problems): Config["cache"] {
+  const expiry = raw.cache?.expiry;
+  const at = (field: string) => ["cache", "expiry", field];
+  // KES compat, kes-api.md §9: 0 means default; unused defaults to 30 s (not KES's `any` bug).
+  return {
+    anyMs: positiveOr(readDuration(p, at("any"), expiry?.any), CACHE_EXPIRY_ANY_MS),
+    unusedMs: positiveOr(readDuration(p, at("unused"), expiry?.unused), CACHE_EXPIRY_UNUSED_MS),
+    offlineMs: readDuration(p, at("offline"), expiry?.offline) ?? 0,
+  };
+}
+
+function normalizeApi(raw: RawConfig, p: Problems): Config["api"] {
+  const entries = Object.entries(raw.api ?? {}).map(([route, settings]) => {
+    const timeout = readDuration(p, ["api", route, "timeout"], settings.timeout);
+    const value = {
+      skipAuth: settings.skip_auth ?? false,
+      timeoutMs: positiveOr(timeout, 0) || undefined,
+    };
+    return [route, value] as const;
+  });
+  return Object.fromEntries(entries);
+}
+
+function readLevel(p: Problems, field: string, text: string | undefined): LogLevel {
+  if (text === undefined) return LOG_LEVEL_INFO;
+  try {
+    return parseLogLevel(text);
+  } catch (err) {
+    p.error(["log", field], (err as Error).message);
+    return LOG_LEVEL_INFO;
+  }
+}
+
+function normalizeKeys(raw: RawConfig, p: Problems): Config["keys"] {
+  const seen = new Set<string>();
+  const keys: Config["keys"] = [];
+  (raw.keys ?? []).forEach((entry, i) => {
+    const name = readRequired(p, ["keys", i, "name"], entry.name);
+    if (name === "") return;
+    if (seen.has(name)) p.error(["keys", i, "name"], `key '${name}' is listed more than once`);
+    else keys.push({ name });
+    seen.add(name);
+  });
+  return keys;
+}
+
+function normalizeKeystore(raw: RawConfig, env: Env, p: Problems): KeystoreConfig {
+  const ks = raw.keystore ?? {};
+  const named = Object.keys(ks);
+  for (const name of UNSUPPORTED_KEYSTORES) {
+    if (Object.hasOwn(ks, name)) {
+      const why = `the '${name}' keystore is not supported by keyfront (supported: fs, vault)`;
+      p.error(["keystore", name], why);
+    }
+  }
+  if (named.length === 0) p.error(["keystore"], "no keystore specified");
+  if (named.length > 1) p.error(["keystore"], "more than one keystore specified");
+  if (ks.vault !== undefined) return { kind: "vault", vault: normalizeVault(ks.vault, env, p) };
+  const path = ks.fs === undefined ? "" : readRequired(p, ["keystore", "fs", "path"], ks.fs.path);
+  return { kind: "fs", fs: { path } };
+}
