@@ -76,7 +76,7 @@ export class ProtoReader {
 
   /** Skips the value of a field whose tag was just read; groups are skipped to their end. */
   skip(tag: Tag): void {
-    let depth = 0;
+    const groups: number[] = []; // field numbers of the open groups, innermost last
     let current = tag;
     for (;;) {
       switch (current.wire) {
@@ -93,16 +93,15 @@ export class ProtoReader {
           this.advance(FIXED32_BYTES);
           break;
         case WIRE_START_GROUP:
-          depth++;
+          groups.push(current.field);
           break;
         case WIRE_END_GROUP:
-          if (depth === 0) throw new ProtobufWireError("unexpected end group");
-          depth--;
+          if (groups.pop() !== current.field) throw new ProtobufWireError("mismatched end group");
           break;
         default:
           throw new ProtobufWireError("invalid wire type");
       }
-      if (depth === 0) return;
+      if (groups.length === 0) return;
       if (this.done()) throw new ProtobufWireError("unterminated group");
       current = this.readTag();
     }
