@@ -87,6 +87,8 @@ export interface StartOptions {
   caPem: string;
   env?: Record<string, string>;
   args?: string[];
+  /** Files written into the server's temp dir before it starts (name → content). */
+  files?: Record<string, string>;
 }
 
 /** Starts the CLI server and resolves once it printed its endpoint. */
@@ -94,6 +96,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   requireBuild();
   const dir = await mkdtemp(join(tmpdir(), "keyfront-test-"));
   const configFile = join(dir, "config.yaml");
+  for (const [name, content] of Object.entries(opts.files ?? {})) {
+    await writeFile(join(dir, name), content, { mode: 0o600 });
+  }
   await writeFile(configFile, opts.yaml.replaceAll("${DIR}", dir));
   const proc = spawn(process.execPath, [CLI, "server", "--config", configFile, "--addr", "127.0.0.1:0", ...(opts.args ?? [])], {
     cwd: dir,

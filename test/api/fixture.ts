@@ -1,0 +1,77 @@
+// A per-run PKI and server config for the API tests: a server certificate, an Ed25519 admin,
+// ECDSA and RSA application clients under one policy, an Ed25519 API-key client under another,
+// a stranger with no policy, and a CA-flagged client certificate (kes-api.md §5.1 gotcha).
+
+import { identityOfApiKey, generateApiKey } from "../../internal/identity/api-key.js";
+import { identityOfCertificate } from "../../internal/identity/identity.js";
+import { certificateForApiKey, createCertificate } from "../../internal/pki/certificate.js";
+import { generateKeyPair, type KeyKind } from "../../internal/pki/keys.js";
+import type { TlsClient } from "../helpers/server.js";
+
+export interface Client extends TlsClient {
+  certPem: string;
+  keyPem: string;
+  identity: string;
+}
+
+function client(kind: KeyKind, subject: string, isCA = false): Client {
+  const keyPair = generateKeyPair(kind);
+  const cert = createCertificate({ subject, keyPair, isCA, extKeyUsage: ["clientAuth"] });
+  return { certPem: cert.certPem, keyPem: keyPair.privateKeyPem, identity: identityOfCertificate(cert.certDer) };
+}
+
+export function makeFixture() {
+  const serverKey = generateKeyPair("ecdsa-p256");
+  const server = createCertificate({ subject: "localhost", keyPair: serverKey, dns: ["localhost"], ips: ["127.0.0.1"], extKeyUsage: ["serverAuth"] });
+  const apiKey = generateApiKey();
+  const apiCert = certificateForApiKey(apiKey);
+  const clients = {
+    admin: client("ed25519", "admin"),
+    ecdsa: client("ecdsa-p256", "app-ecdsa"),
+    rsa: client("rsa-2048", "app-rsa"),
+    stranger: client("ed25519", "stranger"),
+    ca: client("ecdsa-p256", "ca-flagged", true),
+    apiKey: { certPem: apiCert.certPem, keyPem: apiCert.keyPem, identity: identityOfApiKey(apiKey) },
+  };
+  return { serverCertPem: server.certPem, serverKeyPem: serverKey.privateKeyPem, clients };
+}
+
+export type Fixture = ReturnType<typeof makeFixture>;
+
+/** The YAML config of the API tests; `${DIR}` is the server's temp dir. */
+export function configYaml(f: Fixture, files: { cert: string; key: string }, extra = ""): string {
+  const c = f.clients;
+  return `
+admin:
+  identity: ${c.admin.identity}
+tls:
+  key: ${files.key}
+  cert: ${files.cert}
+policy:
+  app:
+    allow:
+      - /v1/key/create/app-*
+      - /v1/key/generate/app-*
+      - /v1/key/encrypt/app-*
+      - /v1/key/decrypt/app-*
+      - /v1/key/describe/app-*
+      - /v1/key/list/app-*
+      - /v1/key/hmac/app-*
+      - /v1/status
+      - /v1/log/audit
+    deny:
+      - /v1/key/generate/app-secret*
+    identities:
+      - ${c.ecdsa.identity}
+      - ${c.rsa.identity}
+  reader:
+    allow: [/v1/key/describe/*, /v1/policy/*, /v1/identity/*]
+    identities: [ "\${READER_IDENTITY}" ]
+log:
+  error: debug
+  audit: on
+keystore:
+  fs:
+    path: \${DIR}/keys
+${extra}`;
+}
