@@ -5,6 +5,7 @@
 // and coerce.ts give them their types. It must never follow an alias unboundedly.
 
 import {
+  type Alias,
   type Document,
   isAlias,
   isMap,
@@ -27,7 +28,8 @@ const NULL_WORDS = new Set(["", "~", "null", "Null", "NULL"]);
 
 class Walker {
   private nodes = 0;
-  private tooBig = false;
+  tooBig = false;
+  private readonly aliases = new Map<Alias, unknown>();
   /** Source offset of every map key → its path, to place YAML's duplicate-key errors. */
   readonly keyPaths = new Map<number, Segment[]>();
 
@@ -44,12 +46,14 @@ class Walker {
 
   walk(node: unknown, path: Segment[]): TreeValue {
     if (++this.nodes > MAX_CONFIG_NODES || path.length > MAX_CONFIG_DEPTH) {
-      if (!this.tooBig)
-        this.problems.error(path, "the config file is too large or too deeply nested");
+      if (!this.tooBig) {
+        const line = this.lineAt((node as Node | null)?.range?.[0]);
+        this.problems.error([], "the config file is too large or too deeply nested", line);
+      }
       this.tooBig = true;
       return null;
     }
-    if (isAlias(node)) return this.walk(node.resolve(this.doc), path);
+    if (isAlias(node)) return this.walk(this.resolve(node), path);
     if (isScalar(node)) return this.scalar(node, path);
     if (isMap(node)) return this.map(node.items, path);
     if (isSeq(node)) {
@@ -62,6 +66,12 @@ class Walker {
     return null;
   }
 
+  /** yaml's Alias.resolve searches the whole document each time: resolve each alias once. */
+  private resolve(alias: Alias): unknown {
+    if (!this.aliases.has(alias)) this.aliases.set(alias, alias.resolve(this.doc));
+    return this.aliases.get(alias);
+  }
+
   private scalar(node: Scalar, path: Segment[]): TreeValue {
     const text = typeof node.value === "string" ? node.value : String(node.value ?? "");
     if (node.type === "PLAIN" && NULL_WORDS.has(text)) return null;
@@ -70,6 +80,7 @@ class Walker {
     const expanded = expandEnvReference(text, this.env, line);
     if (expanded.ok) return expanded.value;
     this.problems.error(path, expanded.message, line);
+    this.problems.prune(path); // reported once: not again as "required field is missing"
     return null;
   }
 
@@ -124,13 +135,15 @@ export function parseTree(text: string, env: Env, problems: Problems): TreeValue
   });
   const walker = new Walker(doc, lc, env, problems);
   const syntax = doc.errors.filter((e) => e.code !== "DUPLICATE_KEY");
+  const seen = new Set<string>();
   for (const e of syntax) {
     const line = walker.lineAt(e.pos[0]);
     const what =
       e.code === "MULTIPLE_DOCS"
         ? "the config file must contain exactly one YAML document"
         : `invalid YAML: ${e.message.split("\n")[0]}`;
-    problems.error([], what, line);
+    if (!seen.has(`${line} ${what}`)) problems.error([], what, line);
+    seen.add(`${line} ${what}`);
   }
   if (syntax.length > 0) return undefined;
   if (!isMap(doc.contents)) {
@@ -141,6 +154,7 @@ export function parseTree(text: string, env: Env, problems: Problems): TreeValue
   }
   problems.setLine([], walker.lineAt(doc.contents.range?.[0]));
   const tree = walker.walk(doc.contents, []);
+  if (walker.tooBig) return undefined;
   for (const e of doc.errors) {
     if (e.code !== "DUPLICATE_KEY") continue;
     const path = walker.keyPaths.get(e.pos[0]) ?? [];
