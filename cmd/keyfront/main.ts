@@ -5,6 +5,8 @@
 import { CommandError, UsageError } from "./output.js";
 import { runServer } from "./server.js";
 
+const EXIT_GRACE_MS = 2_000;
+
 type Command = (args: string[]) => Promise<number | undefined>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
@@ -30,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Exit even if a forgotten handle would keep the loop alive; unref'd, so it never delays.
+    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
   },
   (err: unknown) => {
     if (err instanceof UsageError || err instanceof CommandError) {

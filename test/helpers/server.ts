@@ -40,6 +40,8 @@ export interface RunningServer {
   dir: string;
   request: (client: TlsClient, method: string, path: string, body?: string | Buffer, headers?: Record<string, string>) => Promise<Response>;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+  /** Resolves with the exit code once the process has exited by itself. */
+  exited: Promise<number | null>;
 }
 
 /** One HTTPS request with a client certificate (or none), no keep-alive. */
@@ -134,6 +136,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     stderr: () => err,
     proc,
     dir,
+    exited,
     request: (client, method, path, body, headers) => tlsRequest(url, opts.caPem, client, method, path, body, headers),
     stop: async (signal = "SIGTERM") => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
