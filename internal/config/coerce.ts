@@ -56,6 +56,7 @@ function coerceObject(
         problems.error(at, `unknown keystore '${key}'`);
       } else {
         problems.warn(at, `unknown field '${key}' (ignored)`);
+        problems.discard(at); // e.g. an unset ${VAR} in a field KES never reads
       }
       delete value[key];
       continue;

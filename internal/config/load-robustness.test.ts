@@ -28,6 +28,14 @@ describe("unknown fields are warnings, not errors", () => {
     ]);
     expect(config.keystore).toEqual({ kind: "fs", fs: { path: "p" } });
   });
+
+  test("an unset env reference in an unknown field is not an error", () => {
+    const text = `${MINIMAL}mlock: \${UNSET_VAR}\nlegacy:\n  root: \${UNSET_VAR}\n`;
+    expect(parseConfigText(text, "w.yml", {}).warnings).toEqual([
+      "w.yml:9 mlock: unknown field 'mlock' (ignored)",
+      "w.yml:10 legacy: unknown field 'legacy' (ignored)",
+    ]);
+  });
 });
 
 const MINIMAL =

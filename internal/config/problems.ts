@@ -34,6 +34,9 @@ export function formatPath(path: readonly Segment[]): string {
 interface Entry {
   line: number;
   text: string;
+  pointer: string;
+  /** Dropped by discard() when the field turns out to be unknown (KES never reads it). */
+  discardable: boolean;
 }
 
 export class Problems {
@@ -61,15 +64,35 @@ export class Problems {
     return 1;
   }
 
-  error(path: readonly Segment[], message: string, line = this.lineOf(path)): void {
+  error(
+    path: readonly Segment[],
+    message: string,
+    line = this.lineOf(path),
+    discardable = false,
+  ): void {
     const pointer = pointerOf(path);
     if (this.pruned.some((p) => pointer === p || pointer.startsWith(`${p}/`))) return;
-    this.errorList.push({ line, text: this.format(line, path, message) });
+    this.errorList.push({ line, text: this.format(line, path, message), pointer, discardable });
   }
 
   warn(path: readonly Segment[], message: string): void {
     const line = this.lineOf(path);
-    this.warningList.push({ line, text: this.format(line, path, message) });
+    const pointer = pointerOf(path);
+    this.warningList.push({
+      line,
+      text: this.format(line, path, message),
+      pointer,
+      discardable: false,
+    });
+  }
+
+  /** Forgets discardable errors at or below `path` (a value KES ignores, e.g. an unknown field). */
+  discard(path: readonly Segment[]): void {
+    const p = pointerOf(path);
+    const keep = this.errorList.filter(
+      (e) => !(e.discardable && (e.pointer === p || e.pointer.startsWith(`${p}/`))),
+    );
+    this.errorList.splice(0, this.errorList.length, ...keep);
   }
 
   /** Suppresses later errors at or below `path` (its value was reported and removed). */

@@ -79,7 +79,7 @@ class Walker {
     const line = this.lineAt(node.range?.[0]);
     const expanded = expandEnvReference(text, this.env, line);
     if (expanded.ok) return expanded.value;
-    this.problems.error(path, expanded.message, line);
+    this.problems.error(path, expanded.message, line, true);
     this.problems.prune(path); // reported once: not again as "required field is missing"
     return null;
   }
