@@ -40,9 +40,11 @@ describe("identityOfCertificate", () => {
       const id = identityOfCertificate(certDer);
       expect(id).toMatch(/^[0-9a-f]{64}$/);
       expect(id).toBe(nodeIdentity(certDer));
-      expect(spkiOfCertificate(certDer).equals(
-        new X509Certificate(certDer).publicKey.export({ type: "spki", format: "der" }),
-      )).toBe(true);
+      expect(
+        spkiOfCertificate(certDer).equals(
+          new X509Certificate(certDer).publicKey.export({ type: "spki", format: "der" }),
+        ),
+      ).toBe(true);
     },
   );
 
@@ -88,7 +90,12 @@ describe("isCaCertificate and identityFromPeerChain", () => {
   const b = leaf("rsa-2048", false).certDer;
 
   it("recognises CA flags like Node's X509Certificate.ca", () => {
-    for (const [der, want] of [[ca.certDer, true], [caFlaggedSelfSigned, true], [a, false], [b, false]] as const) {
+    for (const [der, want] of [
+      [ca.certDer, true],
+      [caFlaggedSelfSigned, true],
+      [a, false],
+      [b, false],
+    ] as const) {
       expect(isCaCertificate(der)).toBe(want);
       expect(new X509Certificate(der).ca).toBe(want);
     }

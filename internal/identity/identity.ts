@@ -39,7 +39,8 @@ export function isCaCertificate(certDer: Uint8Array): boolean {
   const value = findExtensionValue(readTbsFields(certDer), OID_BASIC_CONSTRAINTS);
   if (value === undefined) return false;
   const seq = readSingleDerElement(value);
-  if (seq.tag !== TAG_SEQUENCE) throw new Error("malformed DER: BasicConstraints is not a SEQUENCE");
+  if (seq.tag !== TAG_SEQUENCE)
+    throw new Error("malformed DER: BasicConstraints is not a SEQUENCE");
   const first = readDerChildren(seq)[0];
   if (first === undefined || first.tag !== TAG_BOOLEAN) return false;
   if (first.content.length !== 1) throw new Error("malformed DER: bad BOOLEAN in BasicConstraints");

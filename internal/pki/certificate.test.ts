@@ -39,7 +39,9 @@ describe("createCertificate", () => {
       expect(x.checkIssued(caX)).toBe(true);
       expect(x.verify(caKeys.publicKey)).toBe(true);
       expect(x.verify(leafKeys.publicKey)).toBe(false);
-      expect(x.subjectAltName).toBe("DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
+      expect(x.subjectAltName).toBe(
+        "DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1",
+      );
       expect(x.keyUsage).toEqual(["1.3.6.1.5.5.7.3.1"]);
       expect(x.checkHost("localhost")).toBe("localhost");
       expect(x.checkIP("127.0.0.1")).toBe("127.0.0.1");
@@ -48,7 +50,10 @@ describe("createCertificate", () => {
 
   it("defaults: self-signed, now … now + 720h, serverAuth + clientAuth, no SANs, positive serial", () => {
     const before = Date.now();
-    const { certDer, certPem } = createCertificate({ subject: "me", keyPair: generateKeyPair("ed25519") });
+    const { certDer, certPem } = createCertificate({
+      subject: "me",
+      keyPair: generateKeyPair("ed25519"),
+    });
     const x = new X509Certificate(certDer);
     expect(certificatePemBlocks(certPem)[0]?.equals(certDer)).toBe(true);
     expect(x.issuer).toBe("CN=me");
@@ -73,16 +78,28 @@ describe("createCertificate", () => {
     const notBefore = new Date("2049-12-31T23:59:59Z");
     const notAfter = new Date("2051-06-01T00:00:00Z");
     const x = new X509Certificate(
-      createCertificate({ subject: "t", keyPair: generateKeyPair("ed25519"), notBefore, notAfter }).certDer,
+      createCertificate({ subject: "t", keyPair: generateKeyPair("ed25519"), notBefore, notAfter })
+        .certDer,
     );
     expect(new Date(x.validFrom).toISOString()).toBe(notBefore.toISOString());
     expect(new Date(x.validTo).toISOString()).toBe(notAfter.toISOString());
   });
 
+  it.each(["bad name", "bücher.example", ""])("rejects DNS SAN %j", (dns) => {
+    expect(() =>
+      createCertificate({ subject: "t", keyPair: generateKeyPair("ed25519"), dns: [dns] }),
+    ).toThrow(/invalid DNS name/);
+  });
+
   it("rejects notAfter before notBefore", () => {
     const notBefore = new Date();
     expect(() =>
-      createCertificate({ subject: "t", keyPair: generateKeyPair("ed25519"), notBefore, notAfter: notBefore }),
+      createCertificate({
+        subject: "t",
+        keyPair: generateKeyPair("ed25519"),
+        notBefore,
+        notAfter: notBefore,
+      }),
     ).toThrow(/notAfter/);
   });
 });
@@ -113,17 +130,29 @@ describe("PEM", () => {
     expect(certificatePemBlocks(`junk\n${cert}${cert.replace(/\n/g, "\r\n")}`)).toHaveLength(2);
   });
   it.each([
-    ["a key block", cert + generateKeyPair("ed25519").privateKeyPem, "invalid PEM block type 'PRIVATE KEY'"],
+    [
+      "a key block",
+      cert + generateKeyPair("ed25519").privateKeyPem,
+      "invalid PEM block type 'PRIVATE KEY'",
+    ],
     ["no block", "hello", "no PEM CERTIFICATE block found"],
     ["no END line", "-----BEGIN CERTIFICATE-----\nAAAA\n", "has no END line"],
-    ["bad base64", "-----BEGIN CERTIFICATE-----\nAA=A\n-----END CERTIFICATE-----", "invalid base64"],
+    [
+      "bad base64",
+      "-----BEGIN CERTIFICATE-----\nAA=A\n-----END CERTIFICATE-----",
+      "invalid base64",
+    ],
   ])("%s → error", (_name, text, message) => {
     expect(() => certificatePemBlocks(text)).toThrow(message);
   });
   it("parses RFC 1421 headers", () => {
-    const text = "-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\nAAAA\n-----END X-----\n";
+    const text =
+      "-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\nAAAA\n-----END X-----\n";
     const [b] = parsePemBlocks(text);
-    expect([...(b?.headers ?? [])]).toEqual([["Proc-Type", "4,ENCRYPTED"], ["DEK-Info", "AES-256-CBC,00"]]);
+    expect([...(b?.headers ?? [])]).toEqual([
+      ["Proc-Type", "4,ENCRYPTED"],
+      ["DEK-Info", "AES-256-CBC,00"],
+    ]);
     expect(b?.der).toEqual(Buffer.alloc(3));
   });
 });

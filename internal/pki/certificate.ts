@@ -4,7 +4,7 @@
 // and RSA keys. It must never write files or print keys; callers decide where PEM text goes.
 
 import { createHash, type KeyObject, randomBytes, sign } from "node:crypto";
-import { privateKeyOfApiKey, identityOfApiKey } from "../identity/api-key.js";
+import { identityOfApiKey, privateKeyOfApiKey } from "../identity/api-key.js";
 import { readDerChildren, readSingleDerElement, readTbsFields } from "../identity/der.js";
 import {
   derBitString,
@@ -102,6 +102,9 @@ function keyUsage(isCA: boolean): Buffer {
 
 function subjectAltName(dns: readonly string[], ips: readonly string[]): Buffer | undefined {
   if (dns.length === 0 && ips.length === 0) return undefined;
+  for (const d of dns) {
+    if (!/^[\x21-\x7e]+$/.test(d)) throw new Error(`invalid DNS name '${d}': printable ASCII only`);
+  }
   const names = [
     ...dns.map((d) => derContext(2, Buffer.from(d, "ascii"), false)),
     ...ips.map((ip) => derContext(7, bytesOfIpAddress(ip), false)),
@@ -143,7 +146,8 @@ export function createCertificate(opts: CertificateOptions): Certificate {
   const { algId, digest } = signatureAlgorithm(signer);
   const notBefore = opts.notBefore ?? new Date();
   const notAfter = opts.notAfter ?? new Date(notBefore.getTime() + DEFAULT_VALIDITY_MS);
-  if (notAfter.getTime() <= notBefore.getTime()) throw new Error("notAfter must be after notBefore");
+  if (notAfter.getTime() <= notBefore.getTime())
+    throw new Error("notAfter must be after notBefore");
   const tbs = derSequence(
     derContext(0, derSmallInteger(2), true), // v3
     randomSerial(),

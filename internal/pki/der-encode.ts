@@ -65,7 +65,8 @@ export function derOid(dotted: string): Buffer {
   const out: number[] = [];
   for (const arc of [a0 * 40 + a1, ...rest]) {
     const chunk: number[] = [arc & 0x7f];
-    for (let n = Math.floor(arc / 128); n > 0; n = Math.floor(n / 128)) chunk.unshift(0x80 | (n & 0x7f));
+    for (let n = Math.floor(arc / 128); n > 0; n = Math.floor(n / 128))
+      chunk.unshift(0x80 | (n & 0x7f));
     out.push(...chunk);
   }
   return derElement(0x06, Buffer.from(out));

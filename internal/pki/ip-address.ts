@@ -26,7 +26,7 @@ export function bytesOfIpAddress(text: string): Buffer {
   const zeros = end === undefined ? 0 : 8 - headGroups.length - endGroups.length;
   const groups = [...headGroups, ...new Array<number>(zeros).fill(0), ...endGroups];
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  for (const [i, g] of groups.entries()) out.writeUInt16BE(g, i * 2);
   if (tail.length === 4) Buffer.from(tail).copy(out, 12);
   return out;
 }

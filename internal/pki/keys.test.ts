@@ -3,9 +3,15 @@
 
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { generateKeyPair, type KeyKind, keyPairOf, loadPrivateKeyPem, decryptPrivateKeyPem } from "./keys.js";
-import { encryptPrivateKeyPem } from "./pem-encrypt.js";
+import {
+  decryptPrivateKeyPem,
+  generateKeyPair,
+  type KeyKind,
+  keyPairOf,
+  loadPrivateKeyPem,
+} from "./keys.js";
 import { parsePemBlocks } from "./pem.js";
+import { encryptPrivateKeyPem } from "./pem-encrypt.js";
 
 const KINDS: KeyKind[] = ["ed25519", "ecdsa-p256", "rsa-2048"];
 const pairs = Object.fromEntries(KINDS.map((k) => [k, generateKeyPair(k)]));
@@ -38,13 +44,19 @@ describe("legacy PEM encryption", () => {
     expect(sameKey(loadPrivateKeyPem(enc, PASSWORD), pair(kind).privateKey)).toBe(true);
     expect(decryptPrivateKeyPem(enc, PASSWORD)).toBe(pair(kind).privateKeyPem);
     // Independent check of the KDF and cipher: OpenSSL (via Node) decrypts our output too.
-    expect(sameKey(createPrivateKey({ key: enc, passphrase: PASSWORD }), pair(kind).privateKey)).toBe(true);
+    expect(
+      sameKey(createPrivateKey({ key: enc, passphrase: PASSWORD }), pair(kind).privateKey),
+    ).toBe(true);
   });
 
   it.each(KINDS)("%s: wrong or missing password", (kind) => {
     const enc = encryptPrivateKeyPem(pair(kind).privateKeyPem, PASSWORD);
-    expect(() => loadPrivateKeyPem(enc, "wrong")).toThrow("failed to decrypt private key: wrong password?");
-    expect(() => loadPrivateKeyPem(enc)).toThrow("private key is encrypted: a password is required");
+    expect(() => loadPrivateKeyPem(enc, "wrong")).toThrow(
+      "failed to decrypt private key: wrong password?",
+    );
+    expect(() => loadPrivateKeyPem(enc)).toThrow(
+      "private key is encrypted: a password is required",
+    );
     expect(() => loadPrivateKeyPem(enc, "")).toThrow("a password is required");
   });
 
@@ -77,12 +89,21 @@ describe("legacy PEM encryption", () => {
 describe("PKCS#8 ENCRYPTED PRIVATE KEY", () => {
   it.each(KINDS)("%s", (kind) => {
     const enc = pair(kind)
-      .privateKey.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: PASSWORD })
+      .privateKey.export({
+        type: "pkcs8",
+        format: "pem",
+        cipher: "aes-256-cbc",
+        passphrase: PASSWORD,
+      })
       .toString();
     expect(enc).toMatch(/BEGIN ENCRYPTED PRIVATE KEY/);
     expect(sameKey(loadPrivateKeyPem(enc, PASSWORD), pair(kind).privateKey)).toBe(true);
-    expect(() => loadPrivateKeyPem(enc, "nope")).toThrow("failed to decrypt private key: wrong password?");
-    expect(() => loadPrivateKeyPem(enc)).toThrow("private key is encrypted: a password is required");
+    expect(() => loadPrivateKeyPem(enc, "nope")).toThrow(
+      "failed to decrypt private key: wrong password?",
+    );
+    expect(() => loadPrivateKeyPem(enc)).toThrow(
+      "private key is encrypted: a password is required",
+    );
   });
 });
 
@@ -91,7 +112,9 @@ describe("loadPrivateKeyPem block selection", () => {
     const a = pair("ed25519");
     const b = pair("ecdsa-p256");
     const cert = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-    expect(sameKey(loadPrivateKeyPem(cert + a.privateKeyPem + b.privateKeyPem), a.privateKey)).toBe(true);
+    expect(sameKey(loadPrivateKeyPem(cert + a.privateKeyPem + b.privateKeyPem), a.privateKey)).toBe(
+      true,
+    );
     expect(sameKey(loadPrivateKeyPem(b.privateKeyPem + a.privateKeyPem), b.privateKey)).toBe(true);
   });
 
@@ -105,11 +128,27 @@ describe("loadPrivateKeyPem block selection", () => {
   });
 
   it.each([
-    ["no key block", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", /no PEM private key/],
+    [
+      "no key block",
+      "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+      /no PEM private key/,
+    ],
     ["empty text", "", /no PEM private key/],
-    ["garbage DER", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", /invalid private key/],
-    ["unknown key label", "-----BEGIN DSA PRIVATE KEY-----\nAAAA\n-----END DSA PRIVATE KEY-----\n", /unsupported/],
-    ["bad base64", "-----BEGIN PRIVATE KEY-----\nA*AA\n-----END PRIVATE KEY-----\n", /invalid base64/],
+    [
+      "garbage DER",
+      "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+      /invalid private key/,
+    ],
+    [
+      "unknown key label",
+      "-----BEGIN DSA PRIVATE KEY-----\nAAAA\n-----END DSA PRIVATE KEY-----\n",
+      /unsupported/,
+    ],
+    [
+      "bad base64",
+      "-----BEGIN PRIVATE KEY-----\nA*AA\n-----END PRIVATE KEY-----\n",
+      /invalid base64/,
+    ],
   ])("%s → error", (_name, pem, message) => {
     expect(() => loadPrivateKeyPem(pem)).toThrow(message);
   });

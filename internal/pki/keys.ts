@@ -3,13 +3,18 @@
 // `RSA/EC PRIVATE KEY`, RFC 1423 legacy-encrypted forms of those, and PKCS#8
 // `ENCRYPTED PRIVATE KEY`. It must never log or echo key bytes or passwords.
 
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from "node:crypto";
+import { type PemBlock, parsePemBlocks } from "./pem.js";
 import {
   decryptLegacyBlock,
   isLegacyEncryptedBlock,
   WRONG_PASSWORD_MESSAGE,
 } from "./pem-encrypt.js";
-import { type PemBlock, parsePemBlocks } from "./pem.js";
 
 export type KeyKind = "ed25519" | "ecdsa-p256" | "rsa-2048";
 
@@ -37,8 +42,7 @@ function generateRaw(kind: KeyKind): { privateKey: KeyObject; publicKey: KeyObje
 
 /** A fresh key pair of the given kind. */
 export function generateKeyPair(kind: KeyKind): KeyPair {
-  const { privateKey, publicKey } = generateRaw(kind);
-  return keyPairOf(privateKey, kind);
+  return keyPairOf(generateRaw(kind).privateKey, kind);
 }
 
 /** Wraps a private KeyObject as a KeyPair; its kind is derived if not given. */
@@ -96,7 +100,8 @@ export function loadPrivateKeyPem(pem: string, password?: string): KeyObject {
   if (encrypted && (password === undefined || password === "")) {
     throw new Error(PASSWORD_REQUIRED_MESSAGE);
   }
-  if (block.type === "ENCRYPTED PRIVATE KEY") return loadPkcs8Encrypted(block.der, password as string);
+  if (block.type === "ENCRYPTED PRIVATE KEY")
+    return loadPkcs8Encrypted(block.der, password as string);
   if (encrypted) return loadLegacyEncrypted(block, password as string);
   const type = LEGACY_DER_TYPES[block.type];
   if (type === undefined) throw new Error(`unsupported private key block '${block.type}'`);

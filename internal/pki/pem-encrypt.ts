@@ -31,7 +31,9 @@ function deriveLegacyKey(password: string, salt: Buffer, keyBytes: number): Buff
   let prev = Buffer.alloc(0);
   let total = 0;
   while (total < keyBytes) {
-    prev = createHash("md5").update(Buffer.concat([prev, pw, salt])).digest();
+    prev = createHash("md5")
+      .update(Buffer.concat([prev, pw, salt]))
+      .digest();
     parts.push(prev);
     total += prev.length;
   }
@@ -49,7 +51,11 @@ export function isLegacyEncryptedBlock(block: PemBlock): boolean {
  */
 export function encryptPrivateKeyPem(pem: string, password: string): string {
   const block = parsePemBlocks(pem).find((b) => b.type.endsWith("PRIVATE KEY"));
-  if (block === undefined || block.type === "ENCRYPTED PRIVATE KEY" || isLegacyEncryptedBlock(block)) {
+  if (
+    block === undefined ||
+    block.type === "ENCRYPTED PRIVATE KEY" ||
+    isLegacyEncryptedBlock(block)
+  ) {
     throw new Error("no unencrypted PEM private key block found");
   }
   const spec = LEGACY_CIPHERS["AES-256-CBC"] as LegacyCipher;

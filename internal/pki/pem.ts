@@ -49,7 +49,11 @@ export function parsePemBlocks(text: string): PemBlock[] {
 }
 
 /** Writes one PEM block with 64-character lines; headers (if any) first, then a blank line. */
-export function formatPemBlock(type: string, der: Uint8Array, headers?: [string, string][]): string {
+export function formatPemBlock(
+  type: string,
+  der: Uint8Array,
+  headers?: [string, string][],
+): string {
   const b64 = Buffer.from(der).toString("base64");
   const out = [`-----BEGIN ${type}-----`];
   if (headers !== undefined && headers.length > 0) {

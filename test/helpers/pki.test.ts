@@ -125,7 +125,7 @@ describe("test PKI", () => {
   });
 
   it("encrypted server keys need their password", () => {
-    const enc = pki.encryptedServers["ed25519"];
+    const enc = pki.encryptedServers.ed25519;
     expect(enc.keyPem).toContain("Proc-Type: 4,ENCRYPTED");
     expect(() => loadPrivateKeyPem(enc.keyPem)).toThrow("a password is required");
     expect(() => loadPrivateKeyPem(enc.keyPem, "nope")).toThrow("wrong password?");
