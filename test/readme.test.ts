@@ -44,8 +44,8 @@ it("npm ci && npm start serves, and its printed curl line creates a key and a DE
     out += c.toString();
   });
   try {
-    for (let i = 0; i < 600 && !out.includes("Server is up"); i++) await new Promise((r) => setTimeout(r, 250));
-    expect(out).toContain("Server is up");
+    for (let i = 0; i < 600 && !out.includes("Server is up") && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 250));
+    expect(out, out.slice(-2000)).toContain("Server is up");
     expect(out).toMatch(/Admin\s+[0-9a-f]{64}/);
     const curl = /^\s+(curl .*)$/m.exec(out)?.[1];
     expect(curl, "the banner prints a curl line").toBeDefined();
@@ -56,8 +56,11 @@ it("npm ci && npm start serves, and its printed curl line creates a key and a DE
     expect(existsSync(join(clone, "certs/dev/admin.key"))).toBe(true);
     expect(existsSync(join(clone, "data/my-key"))).toBe(true);
   } finally {
-    if (proc.pid) process.kill(-proc.pid, "SIGTERM");
-    await new Promise((r) => proc.once("exit", r));
+    if (proc.exitCode === null && proc.signalCode === null && proc.pid) {
+      const exited = new Promise((r) => proc.once("exit", r));
+      process.kill(-proc.pid, "SIGTERM");
+      await exited;
+    }
   }
 }, 300_000);
 
