@@ -26,16 +26,28 @@ afterAll(async () => {
 });
 
 function sh(cmd: string, cwd: string, timeoutMs: number): string {
-  return execFileSync("bash", ["-c", cmd], { cwd, timeout: timeoutMs, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, KEYFRONT_README_TEST: "inner", CI: "true" } });
+  return execFileSync("bash", ["-c", cmd], {
+    cwd,
+    timeout: timeoutMs,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, KEYFRONT_README_TEST: "inner", CI: "true" },
+  });
 }
 
 it("npm ci && npm start serves, and its printed curl line creates a key and a DEK", async () => {
   if (INNER) {
-    console.warn("readme.test.ts: the fresh-clone run is done by the outer test run, not inside the clone");
+    console.warn(
+      "readme.test.ts: the fresh-clone run is done by the outer test run, not inside the clone",
+    );
     return;
   }
   const port = 17000 + Math.floor(Math.random() * 20000);
-  const proc = spawn("bash", ["-c", `npm ci --no-audit --no-fund >/dev/null 2>&1 && npm start -- --addr 127.0.0.1:${port}`], { cwd: clone, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const proc = spawn(
+    "bash",
+    ["-c", `npm ci --no-audit --no-fund >/dev/null 2>&1 && npm start -- --addr 127.0.0.1:${port}`],
+    { cwd: clone, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
   let out = "";
   proc.stdout.on("data", (c: Buffer) => {
     out += c.toString();
@@ -44,14 +56,18 @@ it("npm ci && npm start serves, and its printed curl line creates a key and a DE
     out += c.toString();
   });
   try {
-    for (let i = 0; i < 600 && !out.includes("Server is up") && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 600 && !out.includes("Server is up") && proc.exitCode === null; i++)
+      await new Promise((r) => setTimeout(r, 250));
     expect(out, out.slice(-2000)).toContain("Server is up");
     expect(out).toMatch(/Admin\s+[0-9a-f]{64}/);
     const curl = /^\s+(curl .*)$/m.exec(out)?.[1];
     expect(curl, "the banner prints a curl line").toBeDefined();
     const result = sh(curl as string, clone, 30_000);
     const lines = result.trim().split("\n");
-    const dek = JSON.parse(lines[lines.length - 1] as string) as { plaintext: string; ciphertext: string };
+    const dek = JSON.parse(lines[lines.length - 1] as string) as {
+      plaintext: string;
+      ciphertext: string;
+    };
     expect(Buffer.from(dek.plaintext, "base64")).toHaveLength(32);
     expect(existsSync(join(clone, "certs/dev/admin.key"))).toBe(true);
     expect(existsSync(join(clone, "data/my-key"))).toBe(true);

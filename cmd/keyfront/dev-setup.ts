@@ -5,8 +5,8 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseConfigText } from "../../internal/config/load.js";
 import type { Config } from "../../internal/config/config.js";
+import { parseConfigText } from "../../internal/config/load.js";
 import { identityOfCertificate } from "../../internal/identity/identity.js";
 import { createCertificate } from "../../internal/pki/certificate.js";
 import { generateKeyPair } from "../../internal/pki/keys.js";
@@ -42,7 +42,12 @@ async function ensureDevCerts(dir: string): Promise<boolean> {
     extKeyUsage: ["serverAuth"],
   });
   const adminKey = generateKeyPair("ed25519");
-  const admin = createCertificate({ subject: "keyfront-admin", keyPair: adminKey, notAfter, extKeyUsage: ["clientAuth"] });
+  const admin = createCertificate({
+    subject: "keyfront-admin",
+    keyPair: adminKey,
+    notAfter,
+    extKeyUsage: ["clientAuth"],
+  });
   for (const n of names) await rm(n, { force: true });
   await writeFile(join(dir, "server.crt"), server.certPem, { mode: 0o644 });
   await writePrivate(join(dir, "server.key"), serverKey.privateKeyPem);

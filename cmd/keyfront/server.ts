@@ -6,14 +6,19 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfigFile, parseConfigText } from "../../internal/config/load.js";
 import type { Config } from "../../internal/config/config.js";
-import { formatApiKey, generateApiKey, identityOfApiKey, parseApiKey } from "../../internal/identity/api-key.js";
+import { ConfigError, loadConfigFile, parseConfigText } from "../../internal/config/load.js";
+import {
+  formatApiKey,
+  generateApiKey,
+  identityOfApiKey,
+  parseApiKey,
+} from "../../internal/identity/api-key.js";
 import { connectMem } from "../../internal/keystore/mem/mem-store.js";
-import { KeyfrontServer } from "../../internal/server/app.js";
-import { buildState, StartupError } from "../../internal/server/state.js";
 import { createCertificate } from "../../internal/pki/certificate.js";
 import { generateKeyPair } from "../../internal/pki/keys.js";
+import { KeyfrontServer } from "../../internal/server/app.js";
+import { buildState, StartupError } from "../../internal/server/state.js";
 import { embeddedDefault } from "./dev-setup.js";
 import { CommandError, UsageError } from "./output.js";
 import { createRuntime } from "./runtime.js";
@@ -43,11 +48,19 @@ function loadConfig(path: string): Config {
 }
 
 /** --dev: a fresh API key as admin, a throwaway ECDSA server certificate, in-memory keys. */
-async function devConfig(address: string): Promise<{ config: Config; apiKey: string; dir: string }> {
+async function devConfig(
+  address: string,
+): Promise<{ config: Config; apiKey: string; dir: string }> {
   const apiKey = generateApiKey();
   const dir = await mkdtemp(join(tmpdir(), "keyfront-dev-"));
   const key = generateKeyPair("ecdsa-p256");
-  const cert = createCertificate({ subject: "localhost", keyPair: key, dns: ["localhost"], ips: ["127.0.0.1", "::1"], extKeyUsage: ["serverAuth"] });
+  const cert = createCertificate({
+    subject: "localhost",
+    keyPair: key,
+    dns: ["localhost"],
+    ips: ["127.0.0.1", "::1"],
+    extKeyUsage: ["serverAuth"],
+  });
   await writeFile(join(dir, "server.crt"), cert.certPem);
   await writeFile(join(dir, "server.key"), key.privateKeyPem, { mode: 0o600 });
   const yaml = [
@@ -56,7 +69,11 @@ async function devConfig(address: string): Promise<{ config: Config; apiKey: str
     `tls: { key: ${JSON.stringify(join(dir, "server.key"))}, cert: ${JSON.stringify(join(dir, "server.crt"))} }`,
     `keystore: { fs: { path: ${JSON.stringify(join(dir, "unused"))} } }`,
   ].join("\n");
-  return { config: parseConfigText(yaml, "<dev>", {}).config, apiKey: formatApiKey(parseApiKey(apiKey).seed), dir };
+  return {
+    config: parseConfigText(yaml, "<dev>", {}).config,
+    apiKey: formatApiKey(parseApiKey(apiKey).seed),
+    dir,
+  };
 }
 
 export async function runServer(argv: string[]): Promise<number> {
@@ -71,9 +88,11 @@ export async function runServer(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
   });
-  if (values.help) throw new UsageError("usage: keyfront server [--config FILE | --dev] [--addr HOST:PORT]");
+  if (values.help)
+    throw new UsageError("usage: keyfront server [--config FILE | --dev] [--addr HOST:PORT]");
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  if (values.dev && values.config) throw new UsageError("--dev and --config cannot be used together");
+  if (values.dev && values.config)
+    throw new UsageError("--dev and --config cannot be used together");
 
   const banner: string[] = [];
   let config: Config;
@@ -84,13 +103,17 @@ export async function runServer(argv: string[]): Promise<number> {
     const dev = await devConfig(values.addr ?? DEFAULT_EMBEDDED_ADDRESS);
     config = dev.config;
     cleanupDir = dev.dir;
-    banner.push(`API Key    ${dev.apiKey}`, "           (ephemeral: keys live in memory and vanish on exit)");
+    banner.push(
+      `API Key    ${dev.apiKey}`,
+      "           (ephemeral: keys live in memory and vanish on exit)",
+    );
   } else {
     const setup = await embeddedDefault(process.cwd(), values.addr ?? DEFAULT_EMBEDDED_ADDRESS);
     config = setup.config;
     banner.push(`Admin cert ${setup.files.adminCert}`, `Admin key  ${setup.files.adminKey}`);
     banner.push(`Keystore   fs ${config.keystore.kind === "fs" ? config.keystore.fs.path : ""}`);
-    if (setup.created) banner.push("           (certificates were created on this first run and are reused)");
+    if (setup.created)
+      banner.push("           (certificates were created on this first run and are reused)");
   }
   const { host, port } = parseAddress(values.addr ?? config.address);
   const rt = createRuntime(config.log);
@@ -108,26 +131,55 @@ export async function runServer(argv: string[]): Promise<number> {
   } catch (err) {
     throw new CommandError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
   }
-  const shownHost = addr.family === "IPv6" ? `[${addr.address}]` : addr.address === "0.0.0.0" ? "127.0.0.1" : addr.address;
+  const shownHost =
+    addr.family === "IPv6"
+      ? `[${addr.address}]`
+      : addr.address === "0.0.0.0"
+        ? "127.0.0.1"
+        : addr.address;
   const endpoint = `https://${shownHost}:${addr.port}`;
-  printBanner(rt.version, endpoint, config.admin.identity, banner, values.config || values.dev ? undefined : curlLine(endpoint));
+  printBanner(
+    rt.version,
+    endpoint,
+    config.admin.identity,
+    banner,
+    values.config || values.dev ? undefined : curlLine(endpoint),
+  );
   return serveUntilSignal(server, rt, values.config, cleanupDir);
 }
 
 function curlLine(endpoint: string): string {
-  const c = "curl -sS --cacert certs/dev/server.crt --cert certs/dev/admin.crt --key certs/dev/admin.key";
+  const c =
+    "curl -sS --cacert certs/dev/server.crt --cert certs/dev/admin.crt --key certs/dev/admin.key";
   return `${c} -X POST ${endpoint}/v1/key/create/my-key; ${c} -X POST ${endpoint}/v1/key/generate/my-key`;
 }
 
-function printBanner(version: string, endpoint: string, admin: string, extra: string[], curl?: string): void {
+function printBanner(
+  version: string,
+  endpoint: string,
+  admin: string,
+  extra: string[],
+  curl?: string,
+): void {
   const adminText = /^[0-9a-f]{64}$/.test(admin) ? admin : "<disabled>";
-  const lines = [`keyfront ${version}, a KES-compatible key server`, `Endpoint   ${endpoint}`, `Admin      ${adminText}`, ...extra];
-  if (curl) lines.push("", "Create a key and generate a DEK with the admin certificate:", `  ${curl}`);
+  const lines = [
+    `keyfront ${version}, a KES-compatible key server`,
+    `Endpoint   ${endpoint}`,
+    `Admin      ${adminText}`,
+    ...extra,
+  ];
+  if (curl)
+    lines.push("", "Create a key and generate a DEK with the admin certificate:", `  ${curl}`);
   lines.push("", "=> Server is up and running...");
   process.stderr.write(`${lines.join("\n")}\n`);
 }
 
-function serveUntilSignal(server: KeyfrontServer, rt: ReturnType<typeof createRuntime>, configFile: string | undefined, cleanupDir: string | undefined): Promise<number> {
+function serveUntilSignal(
+  server: KeyfrontServer,
+  rt: ReturnType<typeof createRuntime>,
+  configFile: string | undefined,
+  cleanupDir: string | undefined,
+): Promise<number> {
   return new Promise((resolve) => {
     let reloading = false;
     const onHup = async () => {
@@ -139,8 +191,13 @@ function serveUntilSignal(server: KeyfrontServer, rt: ReturnType<typeof createRu
         rt.log.info("configuration reloaded");
         process.stderr.write("keyfront: configuration reloaded\n");
       } catch (err) {
-        rt.log.error({ err: { message: (err as Error).message } }, "reload failed; keeping the old configuration");
-        process.stderr.write(`keyfront: reload failed, keeping the old configuration: ${(err as Error).message}\n`);
+        rt.log.error(
+          { err: { message: (err as Error).message } },
+          "reload failed; keeping the old configuration",
+        );
+        process.stderr.write(
+          `keyfront: reload failed, keeping the old configuration: ${(err as Error).message}\n`,
+        );
       } finally {
         reloading = false;
       }

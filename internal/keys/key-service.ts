@@ -2,8 +2,8 @@
 // It turns keystore and crypto outcomes into catalogue errors (kes-api.md §2.3, §3.6). It must
 // never return or log key bytes; only generate/decrypt return plaintext, to their caller.
 
-import type { Algorithm } from "../crypto/algorithm.js";
 import { decrypt, encrypt } from "../crypto/aead.js";
+import type { Algorithm } from "../crypto/algorithm.js";
 import { hmacOf } from "../crypto/hmac.js";
 import { decodeKeyVersion, encodeKeyVersion } from "../crypto/key-encoding.js";
 import { generateKeyVersion, importKeyVersion, type KeyVersion } from "../crypto/key-version.js";

@@ -1,11 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { compilePolicy, PolicySet } from "./policy.js";
 import { isValidPattern, prefixOfPattern } from "./patterns.js";
+import { compilePolicy, PolicySet } from "./policy.js";
 
 describe("compilePolicy (kes-api.md §6.2)", () => {
   const minio = compilePolicy({
     name: "minio",
-    allow: ["/v1/key/create/*", "/v1/key/generate/*", "/v1/key/decrypt/*", "/v1/status", "/v1/key/list/my-app*"],
+    allow: [
+      "/v1/key/create/*",
+      "/v1/key/generate/*",
+      "/v1/key/decrypt/*",
+      "/v1/status",
+      "/v1/key/list/my-app*",
+    ],
     deny: ["/v1/key/generate/secret-*", "/v1/key/decrypt/secret-*"],
     identities: [],
   });
@@ -32,7 +38,12 @@ describe("compilePolicy (kes-api.md §6.2)", () => {
   });
 
   it("treats `*` elsewhere, `?` and `[…]` literally", () => {
-    const p = compilePolicy({ name: "p", allow: ["/v1/key/*/my-key", "/v1/key/describe/a?", "/v1/[a]"], deny: [], identities: [] });
+    const p = compilePolicy({
+      name: "p",
+      allow: ["/v1/key/*/my-key", "/v1/key/describe/a?", "/v1/[a]"],
+      deny: [],
+      identities: [],
+    });
     expect(p.allows("/v1/key/create/my-key")).toBe(false);
     expect(p.allows("/v1/key/*/my-key")).toBe(true);
     expect(p.allows("/v1/key/describe/ab")).toBe(false);
@@ -41,17 +52,32 @@ describe("compilePolicy (kes-api.md §6.2)", () => {
   });
 
   it("never matches the empty pattern and denies everything when empty", () => {
-    expect(compilePolicy({ name: "e", allow: [""], deny: [], identities: [] }).allows("")).toBe(false);
-    expect(compilePolicy({ name: "e", allow: [], deny: [], identities: [] }).allows("/v1/status")).toBe(false);
+    expect(compilePolicy({ name: "e", allow: [""], deny: [], identities: [] }).allows("")).toBe(
+      false,
+    );
+    expect(
+      compilePolicy({ name: "e", allow: [], deny: [], identities: [] }).allows("/v1/status"),
+    ).toBe(false);
   });
 
   it("lets `*` alone allow every path, and a deny `*` beat it", () => {
-    expect(compilePolicy({ name: "all", allow: ["*"], deny: [], identities: [] }).allows("/v1/anything")).toBe(true);
-    expect(compilePolicy({ name: "none", allow: ["*"], deny: ["*"], identities: [] }).allows("/v1/status")).toBe(false);
+    expect(
+      compilePolicy({ name: "all", allow: ["*"], deny: [], identities: [] }).allows("/v1/anything"),
+    ).toBe(true);
+    expect(
+      compilePolicy({ name: "none", allow: ["*"], deny: ["*"], identities: [] }).allows(
+        "/v1/status",
+      ),
+    ).toBe(false);
   });
 
   it("collapses duplicate patterns", () => {
-    const p = compilePolicy({ name: "d", allow: ["/a", "/a", "/b*"], deny: ["/c", "/c"], identities: [] });
+    const p = compilePolicy({
+      name: "d",
+      allow: ["/a", "/a", "/b*"],
+      deny: ["/c", "/c"],
+      identities: [],
+    });
     expect(p.allow).toEqual(["/a", "/b*"]);
     expect(p.deny).toEqual(["/c"]);
   });
@@ -60,7 +86,9 @@ describe("compilePolicy (kes-api.md §6.2)", () => {
 describe("PolicySet", () => {
   const admin = "a".repeat(64);
   const user = "b".repeat(64);
-  const set = new PolicySet(admin, [{ name: "app", allow: ["/v1/key/generate/*"], deny: [], identities: [user] }]);
+  const set = new PolicySet(admin, [
+    { name: "app", allow: ["/v1/key/generate/*"], deny: [], identities: [user] },
+  ]);
 
   it("lets the admin do anything and nobody else more than its policy", () => {
     expect(set.allows(admin, "/v1/key/delete/x")).toBe(true);

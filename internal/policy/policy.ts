@@ -90,6 +90,6 @@ export class PolicySet {
   allows(identity: string, path: string): boolean {
     if (this.isAdmin(identity)) return true;
     const policy = this.byIdentity.get(identity);
-    return policy !== undefined && policy.allows(path);
+    return policy?.allows(path) === true;
   }
 }

@@ -3,8 +3,8 @@
 // audit. Every failure becomes a catalogue error; an unexpected one is logged with its cause and
 // answered 500 without detail. Reload swaps the state reference; shutdown drains.
 
-import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { ApiError, errInternal, errMethod, errShuttingDown, errTimeout } from "../errors.js";
@@ -26,7 +26,8 @@ const EMPTY: Buffer = Buffer.alloc(0);
 
 function sendReply(res: ServerResponse, reply: Reply): void {
   const headers: Record<string, string | number> = {
-    "Content-Length": typeof reply.body === "string" ? Buffer.byteLength(reply.body) : reply.body.length,
+    "Content-Length":
+      typeof reply.body === "string" ? Buffer.byteLength(reply.body) : reply.body.length,
   };
   if (reply.contentType) headers["Content-Type"] = reply.contentType;
   res.writeHead(reply.status, headers);
@@ -129,11 +130,20 @@ export class KeyfrontServer {
     });
     if (this.draining) res.setHeader("Connection", "close");
     const target = normalizeRequestPath(req.url ?? "");
-    if (target.kind === "bad") return sendError(res, new ApiError(400, target.message));
-    if (target.kind === "redirect") return this.redirect(res, target.location);
+    if (target.kind === "bad") {
+      sendError(res, new ApiError(400, target.message));
+      return;
+    }
+    if (target.kind === "redirect") {
+      this.redirect(res, target.location);
+      return;
+    }
     path = target.path;
     const found = state.router.lookup(path);
-    if (found.kind === "redirect") return this.redirect(res, found.location);
+    if (found.kind === "redirect") {
+      this.redirect(res, found.location);
+      return;
+    }
     if (found.kind === "none") {
       res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": 19 });
       return void res.end("404 page not found\n");
@@ -141,12 +151,14 @@ export class KeyfrontServer {
     const { route, resource } = found;
     const want = route.spec.method;
     if (req.method !== want && !(want === "PUT" && req.method === "POST")) {
-      return sendError(res, errMethod(req.method ?? "", want));
+      sendError(res, errMethod(req.method ?? "", want));
+      return;
     }
     try {
       identity = authorize(req.socket as TLSSocket, route.auth, path, state);
     } catch (err) {
-      return this.fail(res, err);
+      this.fail(res, err);
+      return;
     }
     void this.run(req, res, state, route, path, resource, identity, started);
   }
@@ -157,7 +169,10 @@ export class KeyfrontServer {
   }
 
   private fail(res: ServerResponse, err: unknown): void {
-    if (err instanceof ApiError) return sendError(res, err);
+    if (err instanceof ApiError) {
+      sendError(res, err);
+      return;
+    }
     this.rt.log.error({ err }, "internal error while serving a request");
     sendError(res, errInternal());
   }
@@ -203,10 +218,23 @@ export class KeyfrontServer {
           if (err instanceof BodyTooLargeError) res.setHeader("Connection", "close");
           throw route.spec.bodyError?.() ?? err;
         }
-      } else if (req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0) {
+      } else if (
+        req.headers["transfer-encoding"] !== undefined ||
+        Number(req.headers["content-length"] ?? 0) > 0
+      ) {
         res.setHeader("Connection", "close");
       }
-      const ctx: RequestContext = { req, res, path, resource, identity, body, signal: abort.signal, state, rt: this.rt };
+      const ctx: RequestContext = {
+        req,
+        res,
+        path,
+        resource,
+        identity,
+        body,
+        signal: abort.signal,
+        state,
+        rt: this.rt,
+      };
       const result = await route.spec.handler(ctx);
       if (result === STREAMED || abort.signal.aborted || res.headersSent) return;
       sendReply(res, result);

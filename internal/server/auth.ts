@@ -47,7 +47,12 @@ function requireIdentity(socket: TLSSocket, state: ServerState): string {
 }
 
 /** Authenticates and authorises one request; returns the identity ("" when none is needed). */
-export function authorize(socket: TLSSocket, mode: AuthMode, path: string, state: ServerState): string {
+export function authorize(
+  socket: TLSSocket,
+  mode: AuthMode,
+  path: string,
+  state: ServerState,
+): string {
   if (mode === "none") return "";
   if (mode === "identify") {
     try {

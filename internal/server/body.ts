@@ -28,7 +28,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   if (declared !== undefined && Number(declared) > limit) {
     return Promise.reject(new BodyTooLargeError(limit));
   }
-  if (declared === "0" || (declared === undefined && req.headers["transfer-encoding"] === undefined)) {
+  if (
+    declared === "0" ||
+    (declared === undefined && req.headers["transfer-encoding"] === undefined)
+  ) {
     return Promise.resolve(EMPTY);
   }
   return new Promise((resolve, reject) => {
@@ -82,7 +85,9 @@ export type Decoded<S extends Record<string, FieldKind>> = {
 function decodeField(kind: FieldKind, name: string, v: unknown): Buffer | string | undefined {
   if (v === null) return undefined;
   if (typeof v !== "string") {
-    throw new BodyDecodeError(`field '${name}' must be a ${kind === "bytes" ? "base64 " : ""}string`);
+    throw new BodyDecodeError(
+      `field '${name}' must be a ${kind === "bytes" ? "base64 " : ""}string`,
+    );
   }
   if (kind === "string") return v;
   const bytes = decodeBase64Strict(v);
@@ -108,7 +113,9 @@ export function decodeJsonBody<S extends Record<string, FieldKind>>(
   }
   const fields = Object.keys(schema);
   for (const [key, value] of Object.entries(doc)) {
-    const field = Object.hasOwn(schema, key) ? key : fields.find((f) => f.toLowerCase() === key.toLowerCase());
+    const field = Object.hasOwn(schema, key)
+      ? key
+      : fields.find((f) => f.toLowerCase() === key.toLowerCase());
     if (field === undefined) throw new BodyDecodeError(`unknown field '${key.slice(0, 64)}'`);
     out[field] = decodeField(schema[field] as FieldKind, field, value);
   }

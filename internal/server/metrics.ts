@@ -53,11 +53,29 @@ export class Metrics {
     const gauge = (name: string, help: string, v: number) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${v}`);
     };
-    counter("kes_http_request_success", "Number of requests that have been served successfully.", this.success);
-    counter("kes_http_request_error", "Number of request that failed due to some error. (HTTP 4xx status code)", this.clientErrors);
-    counter("kes_http_request_failure", "Number of request that failed due to some internal failure. (HTTP 5xx status code)", this.failures);
-    gauge("kes_http_request_active", "Number of active requests that are not finished, yet.", this.active);
-    lines.push("# HELP kes_http_response_time Histogram of request response times spawning from 10ms to 10s.");
+    counter(
+      "kes_http_request_success",
+      "Number of requests that have been served successfully.",
+      this.success,
+    );
+    counter(
+      "kes_http_request_error",
+      "Number of request that failed due to some error. (HTTP 4xx status code)",
+      this.clientErrors,
+    );
+    counter(
+      "kes_http_request_failure",
+      "Number of request that failed due to some internal failure. (HTTP 5xx status code)",
+      this.failures,
+    );
+    gauge(
+      "kes_http_request_active",
+      "Number of active requests that are not finished, yet.",
+      this.active,
+    );
+    lines.push(
+      "# HELP kes_http_response_time Histogram of request response times spawning from 10ms to 10s.",
+    );
     lines.push("# TYPE kes_http_response_time histogram");
     let cumulative = 0;
     BUCKETS.forEach((b, i) => {
@@ -69,16 +87,52 @@ export class Metrics {
     lines.push(`kes_http_response_time_count ${this.histogramCount}`);
     const c = (name: string, help: string, v: number) =>
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${v}`);
-    c("kes_log_error_events", "Number of error log events written to error log targets.", this.errorHub.events);
-    c("kes_log_audit_events", "Number of audit log events written to audit log targets.", this.auditHub.events);
+    c(
+      "kes_log_error_events",
+      "Number of error log events written to error log targets.",
+      this.errorHub.events,
+    );
+    c(
+      "kes_log_audit_events",
+      "Number of audit log events written to audit log targets.",
+      this.auditHub.events,
+    );
     const mem = process.memoryUsage();
-    gauge("kes_system_up_time", "The time the server has been up and running in seconds.", Math.round(this.uptimeSeconds() * 100) / 100);
-    gauge("kes_system_num_cpu", "The number of logical CPUs available on the system.", cpus().length);
-    gauge("kes_system_num_cpu_used", "The number of logical CPUs usable by the server.", availableParallelism());
-    gauge("kes_system_num_threads", "The number of threads (event loop plus libuv pool) the server uses.", 1);
-    gauge("kes_system_mem_heap_used", "The number of bytes currently allocated on the heap.", mem.heapUsed);
-    gauge("kes_system_mem_heap_objects", "The heap size in bytes reserved by the runtime.", mem.heapTotal);
-    gauge("kes_system_mem_stack_used", "The number of bytes used outside the JS heap (external memory).", mem.external);
+    gauge(
+      "kes_system_up_time",
+      "The time the server has been up and running in seconds.",
+      Math.round(this.uptimeSeconds() * 100) / 100,
+    );
+    gauge(
+      "kes_system_num_cpu",
+      "The number of logical CPUs available on the system.",
+      cpus().length,
+    );
+    gauge(
+      "kes_system_num_cpu_used",
+      "The number of logical CPUs usable by the server.",
+      availableParallelism(),
+    );
+    gauge(
+      "kes_system_num_threads",
+      "The number of threads (event loop plus libuv pool) the server uses.",
+      1,
+    );
+    gauge(
+      "kes_system_mem_heap_used",
+      "The number of bytes currently allocated on the heap.",
+      mem.heapUsed,
+    );
+    gauge(
+      "kes_system_mem_heap_objects",
+      "The heap size in bytes reserved by the runtime.",
+      mem.heapTotal,
+    );
+    gauge(
+      "kes_system_mem_stack_used",
+      "The number of bytes used outside the JS heap (external memory).",
+      mem.external,
+    );
     return `${lines.join("\n")}\n`;
   }
 }

@@ -30,13 +30,20 @@ const crypto = { maxBody: MAX_BODY_BYTES, bodyError: errBody } as const;
 const system_ = { counted: false } as const;
 
 export const ROUTES: readonly RouteSpec[] = Object.freeze([
-  route("GET", "/version", system.version, { auth: "none", timeoutMs: SHORT_ROUTE_TIMEOUT_MS, ...system_ }),
+  route("GET", "/version", system.version, {
+    auth: "none",
+    timeoutMs: SHORT_ROUTE_TIMEOUT_MS,
+    ...system_,
+  }),
   route("GET", "/v1/ready", system.ready, system_),
   route("GET", "/v1/status", system.status, system_),
   route("GET", "/v1/metrics", system.metrics, system_),
   route("GET", "/v1/api", system.api, { timeoutMs: SHORT_ROUTE_TIMEOUT_MS, ...system_ }),
   route("PUT", "/v1/key/create/", keys.createKey),
-  route("PUT", "/v1/key/import/", keys.importKey, { maxBody: MAX_BODY_BYTES, bodyError: errImportBody }),
+  route("PUT", "/v1/key/import/", keys.importKey, {
+    maxBody: MAX_BODY_BYTES,
+    bodyError: errImportBody,
+  }),
   route("GET", "/v1/key/describe/", keys.describeKey),
   route("GET", "/v1/key/list/", keys.listKeys),
   route("DELETE", "/v1/key/delete/", keys.deleteKey),

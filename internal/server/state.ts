@@ -3,10 +3,10 @@
 // runtime (logs, metrics) that outlives reloads. A reload builds a new state and swaps one
 // reference; building must never touch the state that is serving.
 
-import { readFile, readdir, stat } from "node:fs/promises";
+import { X509Certificate } from "node:crypto";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { rootCertificates, type SecureContextOptions } from "node:tls";
-import { X509Certificate } from "node:crypto";
 import type { Config } from "../config/config.js";
 import type { KeyVersion } from "../crypto/key-version.js";
 import { formatTimestamp, nowTimestamp } from "../crypto/timestamp.js";
@@ -18,12 +18,12 @@ import type { KeyStore } from "../keystore/keystore.js";
 import type { AuditLog } from "../log/audit.js";
 import type { LogHub } from "../log/hub.js";
 import type { Logger } from "../log/logger.js";
-import { certificatePemBlocks } from "../pki/pem.js";
 import { loadPrivateKeyPem } from "../pki/keys.js";
+import { certificatePemBlocks } from "../pki/pem.js";
 import { PolicySet } from "../policy/policy.js";
 import type { Metrics } from "./metrics.js";
-import { ROUTES } from "./routes.js";
 import { Router } from "./router.js";
+import { ROUTES } from "./routes.js";
 
 export interface Runtime {
   readonly log: Logger;
@@ -95,9 +95,11 @@ export async function loadTls(tls: Config["tls"]): Promise<SecureContextOptions>
   } catch (err) {
     throw new StartupError(`tls.key: '${tls.key}': ${(err as Error).message}`);
   }
-  const ca = tls.ca ? await readCaPems(tls.ca).catch((err: Error) => {
-    throw new StartupError(`tls.ca: cannot read '${tls.ca}': ${err.message}`);
-  }) : [];
+  const ca = tls.ca
+    ? await readCaPems(tls.ca).catch((err: Error) => {
+        throw new StartupError(`tls.ca: cannot read '${tls.ca}': ${err.message}`);
+      })
+    : [];
   return {
     cert: certPem,
     key: key.export({ type: "pkcs8", format: "pem" }) as string,
@@ -132,7 +134,11 @@ export interface BuildOptions {
   store?: KeyStore;
 }
 
-export async function buildState(config: Config, rt: Runtime, opts: BuildOptions = {}): Promise<ServerState> {
+export async function buildState(
+  config: Config,
+  rt: Runtime,
+  opts: BuildOptions = {},
+): Promise<ServerState> {
   const secure = await loadTls(config.tls);
   const store = await connectStore(config, opts.store);
   try {
@@ -141,7 +147,8 @@ export async function buildState(config: Config, rt: Runtime, opts: BuildOptions
       store,
       cache,
       defaultAlgorithm: "AES256",
-      onFailure: (op, name, err) => rt.log.error({ err, op, name }, `keystore: failed to ${op} key`),
+      onFailure: (op, name, err) =>
+        rt.log.error({ err, op, name }, `keystore: failed to ${op} key`),
     });
     await createPredefinedKeys(config, keys);
     return {

@@ -2,7 +2,7 @@
 // ECDSA and RSA application clients under one policy, an Ed25519 API-key client under another,
 // a stranger with no policy, and a CA-flagged client certificate (kes-api.md §5.1 gotcha).
 
-import { identityOfApiKey, generateApiKey } from "../../internal/identity/api-key.js";
+import { generateApiKey, identityOfApiKey } from "../../internal/identity/api-key.js";
 import { identityOfCertificate } from "../../internal/identity/identity.js";
 import { certificateForApiKey, createCertificate } from "../../internal/pki/certificate.js";
 import { generateKeyPair, type KeyKind } from "../../internal/pki/keys.js";
@@ -17,12 +17,22 @@ export interface Client extends TlsClient {
 function client(kind: KeyKind, subject: string, isCA = false): Client {
   const keyPair = generateKeyPair(kind);
   const cert = createCertificate({ subject, keyPair, isCA, extKeyUsage: ["clientAuth"] });
-  return { certPem: cert.certPem, keyPem: keyPair.privateKeyPem, identity: identityOfCertificate(cert.certDer) };
+  return {
+    certPem: cert.certPem,
+    keyPem: keyPair.privateKeyPem,
+    identity: identityOfCertificate(cert.certDer),
+  };
 }
 
 export function makeFixture() {
   const serverKey = generateKeyPair("ecdsa-p256");
-  const server = createCertificate({ subject: "localhost", keyPair: serverKey, dns: ["localhost"], ips: ["127.0.0.1"], extKeyUsage: ["serverAuth"] });
+  const server = createCertificate({
+    subject: "localhost",
+    keyPair: serverKey,
+    dns: ["localhost"],
+    ips: ["127.0.0.1"],
+    extKeyUsage: ["serverAuth"],
+  });
   const apiKey = generateApiKey();
   const apiCert = certificateForApiKey(apiKey);
   const clients = {
@@ -31,7 +41,11 @@ export function makeFixture() {
     rsa: client("rsa-2048", "app-rsa"),
     stranger: client("ed25519", "stranger"),
     ca: client("ecdsa-p256", "ca-flagged", true),
-    apiKey: { certPem: apiCert.certPem, keyPem: apiCert.keyPem, identity: identityOfApiKey(apiKey) },
+    apiKey: {
+      certPem: apiCert.certPem,
+      keyPem: apiCert.keyPem,
+      identity: identityOfApiKey(apiKey),
+    },
   };
   return { serverCertPem: server.certPem, serverKeyPem: serverKey.privateKeyPem, clients };
 }

@@ -2,8 +2,8 @@
 // unknown paths, body limits and malformed bodies, listing beyond 1,024 keys, the system
 // endpoints and the live log streams. The server must answer 4xx and keep serving throughout.
 
-import { connect } from "node:tls";
 import { request as httpsRequest } from "node:https";
+import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../helpers/server.js";
 import { configYaml, type Fixture, makeFixture } from "./fixture.js";
@@ -16,7 +16,11 @@ const err = (message: string) => `{"message":${JSON.stringify(message)}\n}`;
 beforeAll(async () => {
   f = makeFixture();
   s = await startServer({
-    yaml: configYaml(f, { cert: "${DIR}/server.crt", key: "${DIR}/server.key" }, "api:\n  /v1/key/list/:\n    timeout: 30s\n"),
+    yaml: configYaml(
+      f,
+      { cert: "${DIR}/server.crt", key: "${DIR}/server.key" },
+      "api:\n  /v1/key/list/:\n    timeout: 30s\n",
+    ),
     caPem: f.serverCertPem,
     files: { "server.crt": f.serverCertPem, "server.key": f.serverKeyPem },
     env: { READER_IDENTITY: f.clients.apiKey.identity },
@@ -31,9 +35,19 @@ afterAll(async () => {
 /** Sends a raw request line (no client-side path normalisation) and returns the raw response. */
 function raw(client: { certPem?: string; keyPem?: string }, requestText: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const sock = connect({ host: "127.0.0.1", port: s.port, ca: s.caPem, servername: "localhost", cert: client.certPem, key: client.keyPem }, () => {
-      sock.end(requestText);
-    });
+    const sock = connect(
+      {
+        host: "127.0.0.1",
+        port: s.port,
+        ca: s.caPem,
+        servername: "localhost",
+        cert: client.certPem,
+        key: client.keyPem,
+      },
+      () => {
+        sock.end(requestText);
+      },
+    );
     let out = "";
     sock.on("data", (c: Buffer) => {
       out += c.toString("latin1");
@@ -54,16 +68,27 @@ describe("path normalisation before policy (kes-api.md §1.3)", () => {
     ["//v1/key/delete/app-victim", "/v1/key/delete/app-victim"],
     ["/v1/./key/delete/app-victim", "/v1/key/delete/app-victim"],
   ])("%s is redirected to %s, never executed", async (path, location) => {
-    const r = await raw(app(), `DELETE ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+    const r = await raw(
+      app(),
+      `DELETE ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
+    );
     expect(statusOf(r)).toBe(301);
     expect(r).toContain(`Location: ${location}\r\n`);
-    expect((await s.request(f.clients.admin, "GET", "/v1/key/describe/app-victim")).status).toBe(200);
+    expect((await s.request(f.clients.admin, "GET", "/v1/key/describe/app-victim")).status).toBe(
+      200,
+    );
   });
 
   it("evaluates policies on the decoded path (encoded letters cannot dodge a deny)", async () => {
-    const r = await raw(app(), "PUT /v1/key/generate/app-%73ecret-1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    const r = await raw(
+      app(),
+      "PUT /v1/key/generate/app-%73ecret-1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    );
     expect(statusOf(r)).toBe(403);
-    const del = await raw(app(), "DELETE /v1/key/%64elete/app-victim HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const del = await raw(
+      app(),
+      "DELETE /v1/key/%64elete/app-victim HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     expect(statusOf(del)).toBe(403);
   });
 
@@ -72,7 +97,10 @@ describe("path normalisation before policy (kes-api.md §1.3)", () => {
     ["/v1/key/create/%zz", "invalid URL escape in request path"],
     ["/v1/key/create/%C3", "invalid URL escape in request path"],
   ])("%s → 400", async (path, message) => {
-    const r = await raw(f.clients.admin, `POST ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const r = await raw(
+      f.clients.admin,
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+    );
     expect(statusOf(r)).toBe(400);
     expect(r.endsWith(err(message))).toBe(true);
   });
@@ -83,18 +111,29 @@ describe("path normalisation before policy (kes-api.md §1.3)", () => {
   });
 
   it("redirects a prefix route without its slash and 404s unknown paths as text", async () => {
-    const r = await raw(f.clients.admin, "GET /v1/key/list HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const r = await raw(
+      f.clients.admin,
+      "GET /v1/key/list HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     expect(statusOf(r)).toBe(301);
     expect(r).toContain("Location: /v1/key/list/\r\n");
     const nf = await s.request(f.clients.admin, "GET", "/v1/nope");
-    expect([nf.status, nf.headers["content-type"], nf.body]).toEqual([404, "text/plain; charset=utf-8", "404 page not found\n"]);
+    expect([nf.status, nf.headers["content-type"], nf.body]).toEqual([
+      404,
+      "text/plain; charset=utf-8",
+      "404 page not found\n",
+    ]);
   });
 });
 
 describe("methods", () => {
   it("answers a wrong method with 405 and an Accept header", async () => {
     const r = await s.request(f.clients.admin, "GET", "/v1/key/create/x");
-    expect([r.status, r.headers.accept, r.body]).toEqual([405, "PUT", err("received method 'GET' expected 'PUT'")]);
+    expect([r.status, r.headers.accept, r.body]).toEqual([
+      405,
+      "PUT",
+      err("received method 'GET' expected 'PUT'"),
+    ]);
     const h = await s.request(f.clients.admin, "PATCH", "/v1/key/delete/x");
     expect([h.status, h.headers.accept]).toEqual([405, "DELETE"]);
     const post = await s.request(f.clients.admin, "POST", "/v1/status");
@@ -119,7 +158,12 @@ describe("bodies", () => {
   });
 
   it("accepts case-insensitive field names, null and CR/LF inside base64 as Go does", async () => {
-    const r = await s.request(admin(), "POST", "/v1/key/encrypt/app-victim", `{"PlainText":"aGVs\\r\\nbG8=","context":null,"version":"v1"}`);
+    const r = await s.request(
+      admin(),
+      "POST",
+      "/v1/key/encrypt/app-victim",
+      `{"PlainText":"aGVs\\r\\nbG8=","context":null,"version":"v1"}`,
+    );
     expect(r.status).toBe(200);
   });
 
@@ -129,15 +173,31 @@ describe("bodies", () => {
     const r = await s.request(admin(), "POST", "/v1/key/encrypt/app-victim", big);
     expect([r.status, r.body]).toEqual([400, err("invalid request body")]);
     const justFits = JSON.stringify({ plaintext: b64(Buffer.alloc(749_000)) });
-    expect((await s.request(admin(), "POST", "/v1/key/encrypt/app-victim", justFits)).status).toBe(200);
+    expect((await s.request(admin(), "POST", "/v1/key/encrypt/app-victim", justFits)).status).toBe(
+      200,
+    );
   });
 
   it("bounds a chunked body without a length too", async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpsRequest({ host: "127.0.0.1", port: s.port, method: "POST", path: "/v1/key/encrypt/app-victim", ca: s.caPem, servername: "localhost", cert: admin().certPem, key: admin().keyPem, agent: false, headers: { "Transfer-Encoding": "chunked" } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpsRequest(
+        {
+          host: "127.0.0.1",
+          port: s.port,
+          method: "POST",
+          path: "/v1/key/encrypt/app-victim",
+          ca: s.caPem,
+          servername: "localhost",
+          cert: admin().certPem,
+          key: admin().keyPem,
+          agent: false,
+          headers: { "Transfer-Encoding": "chunked" },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on("error", reject);
       const chunk = Buffer.alloc(64 * 1024, 0x61);
       let sent = 0;
@@ -160,9 +220,14 @@ describe("listing beyond 1,024 keys", () => {
     const admin = f.clients.admin;
     const names = Array.from({ length: 1100 }, (_, i) => `many-${String(i).padStart(4, "0")}`);
     for (let i = 0; i < names.length; i += 50) {
-      await Promise.all(names.slice(i, i + 50).map((n) => s.request(admin, "POST", `/v1/key/create/${n}`)));
+      await Promise.all(
+        names.slice(i, i + 50).map((n) => s.request(admin, "POST", `/v1/key/create/${n}`)),
+      );
     }
-    const all = (await s.request(admin, "GET", "/v1/key/list/many-*")).json() as { names: string[]; continue_at?: string };
+    const all = (await s.request(admin, "GET", "/v1/key/list/many-*")).json() as {
+      names: string[];
+      continue_at?: string;
+    };
     expect(all.names).toEqual(names);
     expect(all.continue_at).toBeUndefined();
 
@@ -170,7 +235,10 @@ describe("listing beyond 1,024 keys", () => {
     let next = "";
     for (let pages = 0; pages < 10; pages++) {
       const q = `?limit=500${next ? `&continue_at=${next}` : ""}`;
-      const page = (await s.request(admin, "GET", `/v1/key/list/many-*${q}`)).json() as { names: string[]; continue_at?: string };
+      const page = (await s.request(admin, "GET", `/v1/key/list/many-*${q}`)).json() as {
+        names: string[];
+        continue_at?: string;
+      };
       seen.push(...page.names);
       if (!page.continue_at) break;
       next = page.continue_at;
@@ -182,16 +250,29 @@ describe("listing beyond 1,024 keys", () => {
 describe("system endpoints", () => {
   it("serves /version, /v1/status, /v1/ready, /v1/api and /v1/metrics", async () => {
     const admin = f.clients.admin;
-    expect(Object.keys((await s.request(admin, "GET", "/version")).json() as object)).toEqual(["version", "commit"]);
+    expect(Object.keys((await s.request(admin, "GET", "/version")).json() as object)).toEqual([
+      "version",
+      "commit",
+    ]);
     const st = (await s.request(admin, "GET", "/v1/status")).json() as Record<string, unknown>;
     expect(st).toMatchObject({ os: process.platform });
     expect(typeof st.keystore_latency).toBe("number");
     expect(st.keystore_latency as number).toBeGreaterThan(0);
     expect(st.keystore_unreachable).toBeUndefined();
     expect((await s.request(admin, "GET", "/v1/ready")).status).toBe(200);
-    const api = (await s.request(admin, "GET", "/v1/api")).json() as { method: string; path: string; max_body: number; timeout: number }[];
+    const api = (await s.request(admin, "GET", "/v1/api")).json() as {
+      method: string;
+      path: string;
+      max_body: number;
+      timeout: number;
+    }[];
     expect(api).toHaveLength(22);
-    expect(api).toContainEqual({ method: "PUT", path: "/v1/key/generate/", max_body: 1_000_000, timeout: 15 });
+    expect(api).toContainEqual({
+      method: "PUT",
+      path: "/v1/key/generate/",
+      max_body: 1_000_000,
+      timeout: 15,
+    });
     expect(api).toContainEqual({ method: "GET", path: "/v1/key/list/", max_body: 0, timeout: 30 });
     expect(api).toContainEqual({ method: "GET", path: "/v1/log/audit", max_body: 0, timeout: 0 });
     const m = await s.request(admin, "GET", "/v1/metrics");
@@ -206,7 +287,16 @@ describe("log streams", () => {
   it("delivers audit events live to a subscriber allowed by policy", async () => {
     const c = f.clients.ecdsa;
     const lines: string[] = [];
-    const req = httpsRequest({ host: "127.0.0.1", port: s.port, path: "/v1/log/audit", ca: s.caPem, servername: "localhost", cert: c.certPem, key: c.keyPem, agent: false });
+    const req = httpsRequest({
+      host: "127.0.0.1",
+      port: s.port,
+      path: "/v1/log/audit",
+      ca: s.caPem,
+      servername: "localhost",
+      cert: c.certPem,
+      key: c.keyPem,
+      agent: false,
+    });
     const got = new Promise<void>((resolve, reject) => {
       req.on("response", (res) => {
         expect(res.headers["content-type"]).toBe("application/x-ndjson");
@@ -221,8 +311,14 @@ describe("log streams", () => {
     req.end();
     await got;
     req.destroy();
-    const event = JSON.parse(lines.find((l) => l.includes("/v1/key/describe/app-victim")) as string);
-    expect(event.request).toMatchObject({ ip: "127.0.0.1", path: "/v1/key/describe/app-victim", identity: c.identity });
+    const event = JSON.parse(
+      lines.find((l) => l.includes("/v1/key/describe/app-victim")) as string,
+    );
+    expect(event.request).toMatchObject({
+      ip: "127.0.0.1",
+      path: "/v1/key/describe/app-victim",
+      identity: c.identity,
+    });
     expect(event.response.code).toBe(200);
   });
 });

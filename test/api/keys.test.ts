@@ -60,14 +60,24 @@ describe("key lifecycle as admin", () => {
     const admin = f.clients.admin;
     await s.request(admin, "POST", "/v1/key/create/dek-key");
     const ctx = b64('{"bucket":"photos"}');
-    const g = await s.request(admin, "POST", "/v1/key/generate/dek-key", JSON.stringify({ context: ctx }));
+    const g = await s.request(
+      admin,
+      "POST",
+      "/v1/key/generate/dek-key",
+      JSON.stringify({ context: ctx }),
+    );
     expect(g.status).toBe(200);
     const dek = g.json() as { plaintext: string; ciphertext: string };
     expect(Object.keys(dek)).toEqual(["plaintext", "ciphertext"]);
     expect(Buffer.from(dek.plaintext, "base64")).toHaveLength(32);
     expect(Buffer.from(dek.ciphertext, "base64")).toHaveLength(32 + 44);
 
-    const ok = await s.request(admin, "POST", "/v1/key/decrypt/dek-key", JSON.stringify({ ciphertext: dek.ciphertext, context: ctx }));
+    const ok = await s.request(
+      admin,
+      "POST",
+      "/v1/key/decrypt/dek-key",
+      JSON.stringify({ ciphertext: dek.ciphertext, context: ctx }),
+    );
     expect(ok.json()).toEqual({ plaintext: dek.plaintext });
 
     for (const body of [
@@ -79,7 +89,10 @@ describe("key lifecycle as admin", () => {
       { ciphertext: b64('{"aead":"ChaCha20Poly1305","iv":"","nonce":"","bytes":""}') },
     ]) {
       const bad = await s.request(admin, "POST", "/v1/key/decrypt/dek-key", JSON.stringify(body));
-      expect([bad.status, bad.body]).toEqual([400, err("decryption failed: ciphertext is not authentic")]);
+      expect([bad.status, bad.body]).toEqual([
+        400,
+        err("decryption failed: ciphertext is not authentic"),
+      ]);
     }
     const noBody = await s.request(admin, "POST", "/v1/key/generate/dek-key");
     expect(noBody.status).toBe(200);
@@ -88,17 +101,45 @@ describe("key lifecycle as admin", () => {
   it("encrypts, decrypts and HMACs, and imports keys with the exact errors", async () => {
     const admin = f.clients.admin;
     const key = Buffer.alloc(32, 7);
-    const imp = await s.request(admin, "POST", "/v1/key/import/imp", JSON.stringify({ key: b64(key), cipher: "ChaCha20" }));
+    const imp = await s.request(
+      admin,
+      "POST",
+      "/v1/key/import/imp",
+      JSON.stringify({ key: b64(key), cipher: "ChaCha20" }),
+    );
     expect(imp.status).toBe(200);
-    expect(((await s.request(admin, "GET", "/v1/key/describe/imp")).json() as { algorithm: string }).algorithm).toBe("ChaCha20");
+    expect(
+      ((await s.request(admin, "GET", "/v1/key/describe/imp")).json() as { algorithm: string })
+        .algorithm,
+    ).toBe("ChaCha20");
 
-    const e = await s.request(admin, "PUT", "/v1/key/encrypt/imp", JSON.stringify({ plaintext: b64("hello"), context: b64("c") }));
+    const e = await s.request(
+      admin,
+      "PUT",
+      "/v1/key/encrypt/imp",
+      JSON.stringify({ plaintext: b64("hello"), context: b64("c") }),
+    );
     const ct = (e.json() as { ciphertext: string }).ciphertext;
-    const d = await s.request(admin, "PUT", "/v1/key/decrypt/imp", JSON.stringify({ ciphertext: ct, context: b64("c") }));
+    const d = await s.request(
+      admin,
+      "PUT",
+      "/v1/key/decrypt/imp",
+      JSON.stringify({ ciphertext: ct, context: b64("c") }),
+    );
     expect(d.json()).toEqual({ plaintext: b64("hello") });
 
-    const h1 = await s.request(admin, "PUT", "/v1/key/hmac/imp", JSON.stringify({ message: b64("m") }));
-    const h2 = await s.request(admin, "PUT", "/v1/key/hmac/imp", JSON.stringify({ message: b64("m") }));
+    const h1 = await s.request(
+      admin,
+      "PUT",
+      "/v1/key/hmac/imp",
+      JSON.stringify({ message: b64("m") }),
+    );
+    const h2 = await s.request(
+      admin,
+      "PUT",
+      "/v1/key/hmac/imp",
+      JSON.stringify({ message: b64("m") }),
+    );
     expect(Buffer.from((h1.json() as { hmac: string }).hmac, "base64")).toHaveLength(32);
     expect(h1.body).toBe(h2.body);
 
@@ -113,30 +154,55 @@ describe("key lifecycle as admin", () => {
       const r = await s.request(admin, "POST", "/v1/key/import/imp2", JSON.stringify(body));
       expect([r.status, r.body]).toEqual([status, err(message)]);
     }
-    const exists = await s.request(admin, "POST", "/v1/key/import/imp", JSON.stringify({ key: b64(key), cipher: "AES256-GCM_SHA256" }));
+    const exists = await s.request(
+      admin,
+      "POST",
+      "/v1/key/import/imp",
+      JSON.stringify({ key: b64(key), cipher: "AES256-GCM_SHA256" }),
+    );
     expect([exists.status, exists.body]).toEqual([400, err("key already exists")]);
-    const legacy = await s.request(admin, "POST", "/v1/key/import/imp-legacy", JSON.stringify({ bytes: b64(key) }));
+    const legacy = await s.request(
+      admin,
+      "POST",
+      "/v1/key/import/imp-legacy",
+      JSON.stringify({ bytes: b64(key) }),
+    );
     expect(legacy.status).toBe(200);
   });
 
   it("rejects invalid names after authorisation, with KES's messages", async () => {
     const admin = f.clients.admin;
     for (const [path, message] of [
-      ["/v1/key/create/my.key", "key name 'my.key' is empty, too long or contains invalid characters"],
+      [
+        "/v1/key/create/my.key",
+        "key name 'my.key' is empty, too long or contains invalid characters",
+      ],
       ["/v1/key/create/-a", "key name '-a' is empty, too long or contains invalid characters"],
       ["/v1/key/create/", "key name '' is empty, too long or contains invalid characters"],
-      [`/v1/key/create/${"a".repeat(81)}`, `key name '${"a".repeat(81)}' is empty, too long or contains invalid characters`],
+      [
+        `/v1/key/create/${"a".repeat(81)}`,
+        `key name '${"a".repeat(81)}' is empty, too long or contains invalid characters`,
+      ],
       ["/v1/key/create/a%2Fb", "key name 'a/b' is empty, too long or contains invalid characters"],
       ["/v1/key/list/a*b", "listing pattern 'a*b' is empty, too long or is invalid"],
-      ["/v1/policy/describe/x.y", "policy name 'x.y' is empty, too long or contains invalid characters"],
-      ["/v1/identity/describe/x.y", "identity 'x.y' is empty, too long or contains invalid characters"],
+      [
+        "/v1/policy/describe/x.y",
+        "policy name 'x.y' is empty, too long or contains invalid characters",
+      ],
+      [
+        "/v1/identity/describe/x.y",
+        "identity 'x.y' is empty, too long or contains invalid characters",
+      ],
     ] as const) {
       const method = path.includes("/create/") ? "POST" : "GET";
       const r = await s.request(admin, method, path);
       expect([r.status, r.body]).toEqual([400, err(message)]);
     }
     const stranger = await s.request(f.clients.stranger, "POST", "/v1/key/create/my.key");
-    expect([stranger.status, stranger.body]).toEqual([403, err("not authorized: insufficient permissions")]);
+    expect([stranger.status, stranger.body]).toEqual([
+      403,
+      err("not authorized: insufficient permissions"),
+    ]);
   });
 });
 
@@ -156,7 +222,11 @@ describe("policies over mTLS with ECDSA, RSA and API-key clients", () => {
       ];
       for (const [method, path] of denied) {
         const r = await s.request(c, method as string, path as string);
-        expect([path, r.status, r.body]).toEqual([path, 403, err("not authorized: insufficient permissions")]);
+        expect([path, r.status, r.body]).toEqual([
+          path,
+          403,
+          err("not authorized: insufficient permissions"),
+        ]);
       }
     }
   });
@@ -165,8 +235,16 @@ describe("policies over mTLS with ECDSA, RSA and API-key clients", () => {
     const c = f.clients.apiKey;
     const self = await s.request(c, "GET", "/v1/identity/self/describe");
     expect(self.status).toBe(200);
-    expect(self.json()).toMatchObject({ identity: c.identity, policy: "reader", created_by: f.clients.admin.identity });
-    expect((self.json() as { allow: object }).allow).toEqual({ "/v1/key/describe/*": {}, "/v1/policy/*": {}, "/v1/identity/*": {} });
+    expect(self.json()).toMatchObject({
+      identity: c.identity,
+      policy: "reader",
+      created_by: f.clients.admin.identity,
+    });
+    expect((self.json() as { allow: object }).allow).toEqual({
+      "/v1/key/describe/*": {},
+      "/v1/policy/*": {},
+      "/v1/identity/*": {},
+    });
     expect((await s.request(c, "POST", "/v1/key/create/x")).status).toBe(403);
   });
 
@@ -190,15 +268,31 @@ describe("policies over mTLS with ECDSA, RSA and API-key clients", () => {
     const admin = f.clients.admin;
     const me = await s.request(admin, "GET", "/v1/identity/self/describe");
     expect(me.json()).toMatchObject({ identity: admin.identity, admin: true });
-    const ids = (await s.request(admin, "GET", "/v1/identity/list/*")).json() as { identities: string[]; continue_at: string };
-    expect(ids.identities).toEqual([admin.identity, f.clients.ecdsa.identity, f.clients.rsa.identity, f.clients.apiKey.identity].sort());
+    const ids = (await s.request(admin, "GET", "/v1/identity/list/*")).json() as {
+      identities: string[];
+      continue_at: string;
+    };
+    expect(ids.identities).toEqual(
+      [
+        admin.identity,
+        f.clients.ecdsa.identity,
+        f.clients.rsa.identity,
+        f.clients.apiKey.identity,
+      ].sort(),
+    );
     expect(ids.continue_at).toBe("");
     const d = await s.request(admin, "GET", `/v1/identity/describe/${f.clients.rsa.identity}`);
     expect(d.json()).toMatchObject({ policy: "app", created_by: admin.identity });
-    const pol = (await s.request(admin, "GET", "/v1/policy/read/app")).json() as Record<string, unknown>;
+    const pol = (await s.request(admin, "GET", "/v1/policy/read/app")).json() as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(pol)).toEqual(["name", "allow", "deny", "created_at", "created_by"]);
     expect(pol.deny).toEqual({ "/v1/key/generate/app-secret*": {} });
-    expect((await s.request(admin, "GET", "/v1/policy/list/")).json()).toEqual({ names: ["app", "reader"], continue_at: "" });
+    expect((await s.request(admin, "GET", "/v1/policy/list/")).json()).toEqual({
+      names: ["app", "reader"],
+      continue_at: "",
+    });
     const missing = await s.request(admin, "GET", "/v1/policy/read/nope");
     expect([missing.status, missing.body]).toEqual([404, err("policy does not exist")]);
   });

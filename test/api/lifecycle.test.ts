@@ -5,8 +5,8 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { certificateForApiKey } from "../../internal/pki/certificate.js";
 import { identityOfApiKey } from "../../internal/identity/api-key.js";
+import { certificateForApiKey } from "../../internal/pki/certificate.js";
 import { type RunningServer, runCli, startServer, tlsRequest } from "../helpers/server.js";
 import { configYaml, makeFixture } from "./fixture.js";
 
@@ -15,7 +15,10 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop()));
 });
 
-const files = (f: ReturnType<typeof makeFixture>) => ({ "server.crt": f.serverCertPem, "server.key": f.serverKeyPem });
+const files = (f: ReturnType<typeof makeFixture>) => ({
+  "server.crt": f.serverCertPem,
+  "server.key": f.serverKeyPem,
+});
 const paths = { cert: "${DIR}/server.crt", key: "${DIR}/server.key" };
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
@@ -28,9 +31,14 @@ async function waitFor(check: () => boolean, what: string): Promise<void> {
 
 describe("invalid configuration", () => {
   it("exits 2 and lists every problem as file:line path: message", async () => {
-    const dir = (await import("node:fs/promises")).mkdtemp(join((await import("node:os")).tmpdir(), "kf-cfg-"));
+    const dir = (await import("node:fs/promises")).mkdtemp(
+      join((await import("node:os")).tmpdir(), "kf-cfg-"),
+    );
     const file = join(await dir, "bad.yaml");
-    await writeFile(file, "admin:\n  identity: \"\"\ntls:\n  key: k\n  cert: c\n  auth: maybe\nkeystore:\n  aws:\n    secretsmanager: {}\n");
+    await writeFile(
+      file,
+      'admin:\n  identity: ""\ntls:\n  key: k\n  cert: c\n  auth: maybe\nkeystore:\n  aws:\n    secretsmanager: {}\n',
+    );
     const r = await runCli(["server", "--config", file]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
@@ -48,8 +56,16 @@ describe("invalid configuration", () => {
     expect(r.stderr).toContain("/nonexistent/keyfront.yaml");
     const { mkdtemp } = await import("node:fs/promises");
     const dir = await mkdtemp(join((await import("node:os")).tmpdir(), "kf-cfg-"));
-    await writeFile(join(dir, "c.yaml"), configYaml(f, { cert: join(dir, "missing.crt"), key: join(dir, "missing.key") }).replaceAll("${DIR}", dir));
-    const r2 = await runCli(["server", "--config", join(dir, "c.yaml")], { env: { READER_IDENTITY: "a".repeat(64) } });
+    await writeFile(
+      join(dir, "c.yaml"),
+      configYaml(f, { cert: join(dir, "missing.crt"), key: join(dir, "missing.key") }).replaceAll(
+        "${DIR}",
+        dir,
+      ),
+    );
+    const r2 = await runCli(["server", "--config", join(dir, "c.yaml")], {
+      env: { READER_IDENTITY: "a".repeat(64) },
+    });
     expect(r2.code).toBe(1);
     expect(r2.stderr).toContain(`tls.cert: cannot read '${join(dir, "missing.crt")}'`);
   });
@@ -59,7 +75,12 @@ describe("signals", () => {
   it("reloads policies on SIGHUP and keeps the old state when the new config is bad", async () => {
     const f = makeFixture();
     const env = { READER_IDENTITY: f.clients.apiKey.identity };
-    const s = await startServer({ yaml: configYaml(f, paths), caPem: f.serverCertPem, files: files(f), env });
+    const s = await startServer({
+      yaml: configYaml(f, paths),
+      caPem: f.serverCertPem,
+      files: files(f),
+      env,
+    });
     running.push(s);
     const stranger = f.clients.stranger;
     expect((await s.request(stranger, "GET", "/v1/status")).status).toBe(403);
@@ -76,12 +97,19 @@ describe("signals", () => {
     s.proc.kill("SIGHUP");
     await waitFor(() => s.stderr().includes("reload failed"), "the failed reload");
     expect((await s.request(stranger, "GET", "/v1/status")).status).toBe(200);
-    expect((await s.request(f.clients.admin, "POST", "/v1/key/create/after-bad-reload")).status).toBe(200);
+    expect(
+      (await s.request(f.clients.admin, "POST", "/v1/key/create/after-bad-reload")).status,
+    ).toBe(200);
   });
 
   it("drains in-flight requests on SIGTERM and exits 0", async () => {
     const f = makeFixture();
-    const s = await startServer({ yaml: configYaml(f, paths), caPem: f.serverCertPem, files: files(f), env: { READER_IDENTITY: f.clients.apiKey.identity } });
+    const s = await startServer({
+      yaml: configYaml(f, paths),
+      caPem: f.serverCertPem,
+      files: files(f),
+      env: { READER_IDENTITY: f.clients.apiKey.identity },
+    });
     const admin = f.clients.admin;
     await s.request(admin, "POST", "/v1/key/create/drain");
     // A request whose body is only half sent when SIGTERM arrives must still complete.
@@ -89,13 +117,27 @@ describe("signals", () => {
     const half = body.length >> 1;
     const { request } = await import("node:https");
     const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port: s.port, method: "POST", path: "/v1/key/encrypt/drain", ca: s.caPem, servername: "localhost", cert: admin.certPem, key: admin.keyPem, agent: false, headers: { "Content-Length": String(body.length) } }, (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => {
-          text += c.toString();
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      });
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port: s.port,
+          method: "POST",
+          path: "/v1/key/encrypt/drain",
+          ca: s.caPem,
+          servername: "localhost",
+          cert: admin.certPem,
+          key: admin.keyPem,
+          agent: false,
+          headers: { "Content-Length": String(body.length) },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => {
+            text += c.toString();
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
       req.on("error", reject);
       req.write(body.slice(0, half));
       req.once("socket", (sock) =>
@@ -110,7 +152,10 @@ describe("signals", () => {
     const r = await answer;
     expect(r.status).toBe(200);
     expect(JSON.parse(r.text)).toHaveProperty("ciphertext");
-    const code = await Promise.race([s.exited, new Promise((r) => setTimeout(() => r("still running"), 8000))]);
+    const code = await Promise.race([
+      s.exited,
+      new Promise((r) => setTimeout(() => r("still running"), 8000)),
+    ]);
     await s.stop();
     expect(code).toBe(0);
     expect(s.stderr()).toContain("Stopping server");
@@ -119,7 +164,17 @@ describe("signals", () => {
 
 describe("keyfront server --dev", () => {
   it("prints a kes:v1 API key that is the admin, and serves from memory", async () => {
-    const proc = (await import("node:child_process")).spawn(process.execPath, [join(import.meta.dirname, "../../dist/cmd/keyfront/main.js"), "server", "--dev", "--addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = (await import("node:child_process")).spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, "../../dist/cmd/keyfront/main.js"),
+        "server",
+        "--dev",
+        "--addr",
+        "127.0.0.1:0",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let err = "";
     proc.stderr.on("data", (c: Buffer) => {
       err += c.toString();
@@ -147,7 +202,12 @@ describe("keyfront server --dev", () => {
 describe("predefined keys", () => {
   it("creates the keys: list at startup, owned by the admin", async () => {
     const f = makeFixture();
-    const s = await startServer({ yaml: `${configYaml(f, paths)}keys:\n  - name: pre-1\n  - name: pre-2\n`, caPem: f.serverCertPem, files: files(f), env: { READER_IDENTITY: f.clients.apiKey.identity } });
+    const s = await startServer({
+      yaml: `${configYaml(f, paths)}keys:\n  - name: pre-1\n  - name: pre-2\n`,
+      caPem: f.serverCertPem,
+      files: files(f),
+      env: { READER_IDENTITY: f.clients.apiKey.identity },
+    });
     running.push(s);
     const d = await s.request(f.clients.admin, "GET", "/v1/key/describe/pre-2");
     expect(d.json()).toMatchObject({ name: "pre-2", created_by: f.clients.admin.identity });

@@ -29,7 +29,13 @@ const b64 = (v: Buffer | string) => Buffer.from(v).toString("base64");
 
 function forms(secret: Buffer): string[] {
   const std = secret.toString("base64");
-  return [secret.toString("hex"), secret.toString("hex").toUpperCase(), std, std.replace(/=+$/, ""), secret.toString("base64url")];
+  return [
+    secret.toString("hex"),
+    secret.toString("hex").toUpperCase(),
+    std,
+    std.replace(/=+$/, ""),
+    secret.toString("base64url"),
+  ];
 }
 
 it("never writes a secret into a log line or an error body", async () => {
@@ -55,7 +61,12 @@ it("never writes a secret into a log line or an error body", async () => {
     [admin, "POST", "/v1/key/import/app-bad", { key: b64(imported), cipher: "nope" }],
     [app, "POST", "/v1/key/encrypt/app-s1", { plaintext: b64(plaintext), context: b64(context) }],
     [app, "POST", "/v1/key/encrypt/app-s1", { plaintext: b64(plaintext), contxt: b64(context) }],
-    [app, "POST", "/v1/key/encrypt/app-missing", { plaintext: b64(plaintext), context: b64(context) }],
+    [
+      app,
+      "POST",
+      "/v1/key/encrypt/app-missing",
+      { plaintext: b64(plaintext), context: b64(context) },
+    ],
     [app, "POST", "/v1/key/hmac/app-s1", { message: b64(plaintext) }],
     [app, "GET", "/v1/key/describe/app-s1"],
     [app, "GET", "/v1/key/list/app-*"],
@@ -69,19 +80,45 @@ it("never writes a secret into a log line or an error body", async () => {
     [admin, "GET", "/v1/nope"],
   ];
   for (const [client, method, path, body] of calls) {
-    record(await s.request(client, method, path, body === undefined ? undefined : JSON.stringify(body)));
+    record(
+      await s.request(client, method, path, body === undefined ? undefined : JSON.stringify(body)),
+    );
   }
   for (let i = 0; i < 5; i++) {
-    const g = await s.request(app, "POST", "/v1/key/generate/app-s1", JSON.stringify({ context: b64(context) }));
+    const g = await s.request(
+      app,
+      "POST",
+      "/v1/key/generate/app-s1",
+      JSON.stringify({ context: b64(context) }),
+    );
     const dek = g.json() as { plaintext: string; ciphertext: string };
     secrets.push(Buffer.from(dek.plaintext, "base64"));
-    const d = await s.request(app, "POST", "/v1/key/decrypt/app-s1", JSON.stringify({ ciphertext: dek.ciphertext, context: b64(context) }));
+    const d = await s.request(
+      app,
+      "POST",
+      "/v1/key/decrypt/app-s1",
+      JSON.stringify({ ciphertext: dek.ciphertext, context: b64(context) }),
+    );
     expect(d.status).toBe(200);
-    record(await s.request(app, "POST", "/v1/key/decrypt/app-s1", JSON.stringify({ ciphertext: dek.ciphertext, context: b64("wrong") })));
+    record(
+      await s.request(
+        app,
+        "POST",
+        "/v1/key/decrypt/app-s1",
+        JSON.stringify({ ciphertext: dek.ciphertext, context: b64("wrong") }),
+      ),
+    );
   }
-  const e = await s.request(app, "POST", "/v1/key/encrypt/app-s1", JSON.stringify({ plaintext: b64(plaintext), context: b64(context) }));
+  const e = await s.request(
+    app,
+    "POST",
+    "/v1/key/encrypt/app-s1",
+    JSON.stringify({ plaintext: b64(plaintext), context: b64(context) }),
+  );
   const ct = (e.json() as { ciphertext: string }).ciphertext;
-  record(await s.request(app, "POST", "/v1/key/decrypt/app-s1", JSON.stringify({ ciphertext: ct })));
+  record(
+    await s.request(app, "POST", "/v1/key/decrypt/app-s1", JSON.stringify({ ciphertext: ct })),
+  );
 
   // The stored key material itself.
   const dir = join(s.dir, "keys");

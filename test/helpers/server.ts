@@ -38,7 +38,13 @@ export interface RunningServer {
   stderr: () => string;
   proc: ChildProcess;
   dir: string;
-  request: (client: TlsClient, method: string, path: string, body?: string | Buffer, headers?: Record<string, string>) => Promise<Response>;
+  request: (
+    client: TlsClient,
+    method: string,
+    path: string,
+    body?: string | Buffer,
+    headers?: Record<string, string>,
+  ) => Promise<Response>;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
   /** Resolves with the exit code once the process has exited by itself. */
   exited: Promise<number | null>;
@@ -66,14 +72,22 @@ export function tlsRequest(
         ...(client.certPem ? { cert: client.certPem, key: client.keyPem } : {}),
         servername: "localhost",
         agent: false,
-        headers: body === undefined ? headers : { "Content-Length": String(Buffer.byteLength(body)), ...headers },
+        headers:
+          body === undefined
+            ? headers
+            : { "Content-Length": String(Buffer.byteLength(body)), ...headers },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8");
-          resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) });
+          resolvePromise({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text,
+            json: () => JSON.parse(text),
+          });
         });
         res.on("error", reject);
       },
@@ -102,11 +116,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     await writeFile(join(dir, name), content, { mode: 0o600 });
   }
   await writeFile(configFile, opts.yaml.replaceAll("${DIR}", dir));
-  const proc = spawn(process.execPath, [CLI, "server", "--config", configFile, "--addr", "127.0.0.1:0", ...(opts.args ?? [])], {
-    cwd: dir,
-    env: { ...process.env, ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const proc = spawn(
+    process.execPath,
+    [CLI, "server", "--config", configFile, "--addr", "127.0.0.1:0", ...(opts.args ?? [])],
+    {
+      cwd: dir,
+      env: { ...process.env, ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   let err = "";
   proc.stdout?.on("data", (c: Buffer) => {
@@ -137,10 +155,19 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     proc,
     dir,
     exited,
-    request: (client, method, path, body, headers) => tlsRequest(url, opts.caPem, client, method, path, body, headers),
+    request: (client, method, path, body, headers) =>
+      tlsRequest(url, opts.caPem, client, method, path, body, headers),
     stop: async (signal = "SIGTERM") => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => { proc.kill("SIGKILL"); r(null); }, 10_000))]);
+      const code = await Promise.race([
+        exited,
+        new Promise<null>((r) =>
+          setTimeout(() => {
+            proc.kill("SIGKILL");
+            r(null);
+          }, 10_000),
+        ),
+      ]);
       await rm(dir, { recursive: true, force: true });
       return code;
     },
@@ -149,14 +176,25 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 }
 
 /** Runs the CLI to completion (for config errors and other short-lived invocations). */
-export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   requireBuild();
   return new Promise((resolveRun) => {
-    const proc = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
-    proc.stdout.on("data", (c: Buffer) => { stdout += c.toString(); });
-    proc.stderr.on("data", (c: Buffer) => { stderr += c.toString(); });
+    proc.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    proc.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
     const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 20_000);
     proc.on("exit", (code) => {
       clearTimeout(timer);

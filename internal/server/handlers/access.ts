@@ -27,7 +27,11 @@ function findPolicy(ctx: RequestContext): CompiledPolicy {
 
 export function describePolicy(ctx: RequestContext): Reply {
   const p = findPolicy(ctx);
-  return jsonReply({ name: p.name, created_at: ctx.state.loadedAt, created_by: ctx.state.policies.admin });
+  return jsonReply({
+    name: p.name,
+    created_at: ctx.state.loadedAt,
+    created_by: ctx.state.policies.admin,
+  });
 }
 
 export function readPolicy(ctx: RequestContext): Reply {

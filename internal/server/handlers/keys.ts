@@ -75,13 +75,17 @@ export async function listKeys(ctx: RequestContext): Promise<Reply> {
   const startAt = query.get("continue_at") ?? "";
   const limitText = query.get("limit");
   const paged = limitText !== null || query.has("continue_at");
-  const limit = paged ? Math.min(Number(limitText ?? LIST_PAGE_SIZE) || LIST_PAGE_SIZE, LIST_PAGE_SIZE) : 0;
+  const limit = paged
+    ? Math.min(Number(limitText ?? LIST_PAGE_SIZE) || LIST_PAGE_SIZE, LIST_PAGE_SIZE)
+    : 0;
   if (startAt !== "" && !startAt.startsWith(prefix)) {
     return jsonReply({ names: [] });
   }
   const page = await ctx.state.keys.list(prefix, startAt, Math.max(limit, 0), ctx.signal);
   return jsonReply(
-    page.continueAt === "" ? { names: page.names } : { names: page.names, continue_at: page.continueAt },
+    page.continueAt === ""
+      ? { names: page.names }
+      : { names: page.names, continue_at: page.continueAt },
   );
 }
 
@@ -112,7 +116,12 @@ export async function encryptKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   const body = decode(ctx, ENCRYPT, errBody);
   const plaintext = body.plaintext ?? EMPTY;
-  const ciphertext = await ctx.state.keys.encrypt(name, plaintext, body.context ?? EMPTY, ctx.signal);
+  const ciphertext = await ctx.state.keys.encrypt(
+    name,
+    plaintext,
+    body.context ?? EMPTY,
+    ctx.signal,
+  );
   plaintext.fill(0);
   return jsonReply({ ciphertext: ciphertext.toString("base64") });
 }

@@ -3,7 +3,11 @@
 // keystore_unavailable together with keystore_unreachable (keyfront fixes KES HEAD's drift).
 
 import { availableParallelism, cpus } from "node:os";
-import { errStoreUnavailable, errStoreUnreachable, KeystoreUnreachableError } from "../../errors.js";
+import {
+  errStoreUnavailable,
+  errStoreUnreachable,
+  KeystoreUnreachableError,
+} from "../../errors.js";
 import { LOG_STREAM_MAX_BUFFERED_BYTES } from "../../limits.js";
 import type { LogHub } from "../../log/hub.js";
 import { emptyReply, jsonReply, type Reply, type RequestContext, STREAMED } from "../route.js";
