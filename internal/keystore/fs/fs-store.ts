@@ -90,7 +90,7 @@ class FsStore implements KeyStore {
       const data = await readCapped(join(this.#dir, name), MAX_KEY_VALUE_BYTES);
       return data.toString("utf8");
     } catch (err) {
-      if (codeOf(err) === "ENOENT") throw new KeyNotFoundError(name);
+      if (codeOf(err) === "ENOENT") throw await this.#missing(name, "read");
       throw new Error(`fs keystore: failed to read key '${name}'`, { cause: err });
     }
   }
@@ -101,7 +101,7 @@ class FsStore implements KeyStore {
     try {
       await unlink(join(this.#dir, name));
     } catch (err) {
-      if (codeOf(err) === "ENOENT") throw new KeyNotFoundError(name);
+      if (codeOf(err) === "ENOENT") throw await this.#missing(name, "delete");
       throw new Error(`fs keystore: failed to delete key '${name}'`, { cause: err });
     }
     try {
@@ -109,6 +109,22 @@ class FsStore implements KeyStore {
     } catch (err) {
       throw new Error(`fs keystore: failed to delete key '${name}'`, { cause: err });
     }
+  }
+
+  /**
+   * A missing file means a missing key only while the directory itself is there; a vanished
+   * directory (unmounted volume, deleted data dir) is an unreachable keystore, never a 404.
+   */
+  async #missing(name: string, op: string): Promise<Error> {
+    try {
+      if ((await stat(this.#dir)).isDirectory()) return new KeyNotFoundError(name);
+    } catch (err) {
+      return new KeystoreUnreachableError(
+        `fs keystore: cannot ${op} key '${name}': ${messageOf(err)}`,
+        { cause: err },
+      );
+    }
+    return new KeystoreUnreachableError(`fs keystore: '${this.#dir}' is not a directory`);
   }
 
   async list(
