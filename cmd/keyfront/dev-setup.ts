@@ -8,9 +8,8 @@ import { join, resolve } from "node:path";
 import type { Config } from "../../internal/config/config.js";
 import { parseConfigText } from "../../internal/config/load.js";
 import { identityOfCertificate } from "../../internal/identity/identity.js";
-import { createCertificate } from "../../internal/pki/certificate.js";
-import { generateKeyPair } from "../../internal/pki/keys.js";
 import { certificatePemBlocks } from "../../internal/pki/pem.js";
+import { selfSignedClient, selfSignedServer } from "../../internal/pki/self-signed.js";
 
 const DEV_VALIDITY_MS = 365 * 24 * 3_600_000;
 
@@ -32,27 +31,13 @@ async function ensureDevCerts(dir: string): Promise<boolean> {
   if (names.every((n) => existsSync(n))) return false;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const notAfter = new Date(Date.now() + DEV_VALIDITY_MS);
-  const serverKey = generateKeyPair("ecdsa-p256");
-  const server = createCertificate({
-    subject: "localhost",
-    keyPair: serverKey,
-    dns: ["localhost"],
-    ips: ["127.0.0.1"],
-    notAfter,
-    extKeyUsage: ["serverAuth"],
-  });
-  const adminKey = generateKeyPair("ed25519");
-  const admin = createCertificate({
-    subject: "keyfront-admin",
-    keyPair: adminKey,
-    notAfter,
-    extKeyUsage: ["clientAuth"],
-  });
+  const server = selfSignedServer({ notAfter });
+  const admin = selfSignedClient("keyfront-admin", { notAfter });
   for (const n of names) await rm(n, { force: true });
   await writeFile(join(dir, "server.crt"), server.certPem, { mode: 0o644 });
-  await writePrivate(join(dir, "server.key"), serverKey.privateKeyPem);
+  await writePrivate(join(dir, "server.key"), server.keyPem);
   await writeFile(join(dir, "admin.crt"), admin.certPem, { mode: 0o644 });
-  await writePrivate(join(dir, "admin.key"), adminKey.privateKeyPem);
+  await writePrivate(join(dir, "admin.key"), admin.keyPem);
   return true;
 }
 

@@ -8,15 +8,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Config } from "../../internal/config/config.js";
 import { ConfigError, loadConfigFile, parseConfigText } from "../../internal/config/load.js";
-import {
-  formatApiKey,
-  generateApiKey,
-  identityOfApiKey,
-  parseApiKey,
-} from "../../internal/identity/api-key.js";
+import { generateApiKey, identityOfApiKey } from "../../internal/identity/api-key.js";
 import { connectMem } from "../../internal/keystore/mem/mem-store.js";
-import { createCertificate } from "../../internal/pki/certificate.js";
-import { generateKeyPair } from "../../internal/pki/keys.js";
+import { selfSignedServer } from "../../internal/pki/self-signed.js";
 import { KeyfrontServer } from "../../internal/server/app.js";
 import { buildState, StartupError } from "../../internal/server/state.js";
 import { embeddedDefault } from "./dev-setup.js";
@@ -53,16 +47,9 @@ async function devConfig(
 ): Promise<{ config: Config; apiKey: string; dir: string }> {
   const apiKey = generateApiKey();
   const dir = await mkdtemp(join(tmpdir(), "keyfront-dev-"));
-  const key = generateKeyPair("ecdsa-p256");
-  const cert = createCertificate({
-    subject: "localhost",
-    keyPair: key,
-    dns: ["localhost"],
-    ips: ["127.0.0.1", "::1"],
-    extKeyUsage: ["serverAuth"],
-  });
+  const cert = selfSignedServer({ ips: ["127.0.0.1", "::1"] });
   await writeFile(join(dir, "server.crt"), cert.certPem);
-  await writeFile(join(dir, "server.key"), key.privateKeyPem, { mode: 0o600 });
+  await writeFile(join(dir, "server.key"), cert.keyPem, { mode: 0o600 });
   const yaml = [
     `address: ${JSON.stringify(address)}`,
     `admin: { identity: ${identityOfApiKey(apiKey)} }`,
@@ -71,7 +58,7 @@ async function devConfig(
   ].join("\n");
   return {
     config: parseConfigText(yaml, "<dev>", {}).config,
-    apiKey: formatApiKey(parseApiKey(apiKey).seed),
+    apiKey,
     dir,
   };
 }

@@ -3,10 +3,11 @@
 // a stranger with no policy, and a CA-flagged client certificate (kes-api.md §5.1 gotcha).
 
 import { generateApiKey, identityOfApiKey } from "../../internal/identity/api-key.js";
-import { identityOfCertificate } from "../../internal/identity/identity.js";
-import { certificateForApiKey, createCertificate } from "../../internal/pki/certificate.js";
-import { generateKeyPair, type KeyKind } from "../../internal/pki/keys.js";
+import { certificateForApiKey } from "../../internal/pki/certificate.js";
+import type { KeyKind } from "../../internal/pki/keys.js";
+import { selfSignedClient, selfSignedServer } from "../../internal/pki/self-signed.js";
 import type { TlsClient } from "../helpers/server.js";
+import { type RunningServer, startServer } from "../helpers/server.js";
 
 export interface Client extends TlsClient {
   certPem: string;
@@ -14,25 +15,11 @@ export interface Client extends TlsClient {
   identity: string;
 }
 
-function client(kind: KeyKind, subject: string, isCA = false): Client {
-  const keyPair = generateKeyPair(kind);
-  const cert = createCertificate({ subject, keyPair, isCA, extKeyUsage: ["clientAuth"] });
-  return {
-    certPem: cert.certPem,
-    keyPem: keyPair.privateKeyPem,
-    identity: identityOfCertificate(cert.certDer),
-  };
-}
+const client = (kind: KeyKind, subject: string, isCA = false): Client =>
+  selfSignedClient(subject, { kind, isCA });
 
 export function makeFixture() {
-  const serverKey = generateKeyPair("ecdsa-p256");
-  const server = createCertificate({
-    subject: "localhost",
-    keyPair: serverKey,
-    dns: ["localhost"],
-    ips: ["127.0.0.1"],
-    extKeyUsage: ["serverAuth"],
-  });
+  const server = selfSignedServer();
   const apiKey = generateApiKey();
   const apiCert = certificateForApiKey(apiKey);
   const clients = {
@@ -47,7 +34,7 @@ export function makeFixture() {
       identity: identityOfApiKey(apiKey),
     },
   };
-  return { serverCertPem: server.certPem, serverKeyPem: serverKey.privateKeyPem, clients };
+  return { serverCertPem: server.certPem, serverKeyPem: server.keyPem, clients };
 }
 
 export type Fixture = ReturnType<typeof makeFixture>;
@@ -88,4 +75,14 @@ keystore:
   fs:
     path: \${DIR}/keys
 ${extra}`;
+}
+
+/** Starts the real server with this fixture's config (plus `extra` YAML). */
+export function startFixtureServer(f: Fixture, extra = ""): Promise<RunningServer> {
+  return startServer({
+    yaml: configYaml(f, { cert: "${DIR}/server.crt", key: "${DIR}/server.key" }, extra),
+    caPem: f.serverCertPem,
+    files: { "server.crt": f.serverCertPem, "server.key": f.serverKeyPem },
+    env: { READER_IDENTITY: f.clients.apiKey.identity },
+  });
 }

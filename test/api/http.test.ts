@@ -5,8 +5,8 @@
 import { request as httpsRequest } from "node:https";
 import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../helpers/server.js";
-import { configYaml, type Fixture, makeFixture } from "./fixture.js";
+import type { RunningServer } from "../helpers/server.js";
+import { type Fixture, makeFixture, startFixtureServer } from "./fixture.js";
 
 let f: Fixture;
 let s: RunningServer;
@@ -15,16 +15,7 @@ const err = (message: string) => `{"message":${JSON.stringify(message)}\n}`;
 
 beforeAll(async () => {
   f = makeFixture();
-  s = await startServer({
-    yaml: configYaml(
-      f,
-      { cert: "${DIR}/server.crt", key: "${DIR}/server.key" },
-      "api:\n  /v1/key/list/:\n    timeout: 30s\n",
-    ),
-    caPem: f.serverCertPem,
-    files: { "server.crt": f.serverCertPem, "server.key": f.serverKeyPem },
-    env: { READER_IDENTITY: f.clients.apiKey.identity },
-  });
+  s = await startFixtureServer(f, "api:\n  /v1/key/list/:\n    timeout: 30s\n");
   await s.request(f.clients.admin, "POST", "/v1/key/create/app-victim");
 });
 

@@ -5,19 +5,14 @@
 import { mkdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../helpers/server.js";
-import { configYaml, type Fixture, makeFixture } from "./fixture.js";
+import type { RunningServer } from "../helpers/server.js";
+import { type Fixture, makeFixture, startFixtureServer } from "./fixture.js";
 
 let f: Fixture;
 let s: RunningServer;
 beforeAll(async () => {
   f = makeFixture();
-  s = await startServer({
-    yaml: configYaml(f, { cert: "${DIR}/server.crt", key: "${DIR}/server.key" }),
-    caPem: f.serverCertPem,
-    files: { "server.crt": f.serverCertPem, "server.key": f.serverKeyPem },
-    env: { READER_IDENTITY: f.clients.apiKey.identity },
-  });
+  s = await startFixtureServer(f);
 });
 afterAll(async () => {
   await s?.stop();

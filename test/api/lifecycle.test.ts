@@ -7,18 +7,14 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { identityOfApiKey } from "../../internal/identity/api-key.js";
 import { certificateForApiKey } from "../../internal/pki/certificate.js";
-import { type RunningServer, runCli, startServer, tlsRequest } from "../helpers/server.js";
-import { configYaml, makeFixture } from "./fixture.js";
+import { type RunningServer, runCli, tlsRequest } from "../helpers/server.js";
+import { configYaml, makeFixture, startFixtureServer } from "./fixture.js";
 
 const running: RunningServer[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop()));
 });
 
-const files = (f: ReturnType<typeof makeFixture>) => ({
-  "server.crt": f.serverCertPem,
-  "server.key": f.serverKeyPem,
-});
 const paths = { cert: "${DIR}/server.crt", key: "${DIR}/server.key" };
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
@@ -74,13 +70,7 @@ describe("invalid configuration", () => {
 describe("signals", () => {
   it("reloads policies on SIGHUP and keeps the old state when the new config is bad", async () => {
     const f = makeFixture();
-    const env = { READER_IDENTITY: f.clients.apiKey.identity };
-    const s = await startServer({
-      yaml: configYaml(f, paths),
-      caPem: f.serverCertPem,
-      files: files(f),
-      env,
-    });
+    const s = await startFixtureServer(f);
     running.push(s);
     const stranger = f.clients.stranger;
     expect((await s.request(stranger, "GET", "/v1/status")).status).toBe(403);
@@ -104,12 +94,7 @@ describe("signals", () => {
 
   it("drains in-flight requests on SIGTERM and exits 0", async () => {
     const f = makeFixture();
-    const s = await startServer({
-      yaml: configYaml(f, paths),
-      caPem: f.serverCertPem,
-      files: files(f),
-      env: { READER_IDENTITY: f.clients.apiKey.identity },
-    });
+    const s = await startFixtureServer(f);
     const admin = f.clients.admin;
     await s.request(admin, "POST", "/v1/key/create/drain");
     // A request whose body is only half sent when SIGTERM arrives must still complete.
@@ -202,12 +187,7 @@ describe("keyfront server --dev", () => {
 describe("predefined keys", () => {
   it("creates the keys: list at startup, owned by the admin", async () => {
     const f = makeFixture();
-    const s = await startServer({
-      yaml: `${configYaml(f, paths)}keys:\n  - name: pre-1\n  - name: pre-2\n`,
-      caPem: f.serverCertPem,
-      files: files(f),
-      env: { READER_IDENTITY: f.clients.apiKey.identity },
-    });
+    const s = await startFixtureServer(f, "keys:\n  - name: pre-1\n  - name: pre-2\n");
     running.push(s);
     const d = await s.request(f.clients.admin, "GET", "/v1/key/describe/pre-2");
     expect(d.json()).toMatchObject({ name: "pre-2", created_by: f.clients.admin.identity });

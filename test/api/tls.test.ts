@@ -18,7 +18,13 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop()));
 });
 
-function yaml(opts: { cert: string; key: string; password?: string; auth?: string; extra?: string }): string {
+function yaml(opts: {
+  cert: string;
+  key: string;
+  password?: string;
+  auth?: string;
+  extra?: string;
+}): string {
   const c = pki.clients;
   return `
 admin:
@@ -54,14 +60,20 @@ describe("server certificates", () => {
 
   it.each(KEY_KINDS)("loads an encrypted %s key with tls.password", async (kind) => {
     const server = pki.encryptedServers[kind];
-    const s = await start(yaml({ cert: server.certFile, key: server.keyFile, password: server.password }));
+    const s = await start(
+      yaml({ cert: server.certFile, key: server.keyFile, password: server.password }),
+    );
     expect((await s.request(pki.clients.ed25519, "GET", "/v1/status")).status).toBe(200);
   });
 
   it("refuses to start with an encrypted key and no or a wrong password", async () => {
     const server = pki.encryptedServers["ecdsa-p256"];
-    await expect(start(yaml({ cert: server.certFile, key: server.keyFile }))).rejects.toThrow(/a password is required/);
-    await expect(start(yaml({ cert: server.certFile, key: server.keyFile, password: "wrong" }))).rejects.toThrow(/wrong password/);
+    await expect(start(yaml({ cert: server.certFile, key: server.keyFile }))).rejects.toThrow(
+      /a password is required/,
+    );
+    await expect(
+      start(yaml({ cert: server.certFile, key: server.keyFile, password: "wrong" })),
+    ).rejects.toThrow(/wrong password/);
   });
 });
 
@@ -76,14 +88,18 @@ describe("tls.auth: on", () => {
 
   it("with tls.auth off, lets a self-signed client in by its identity", async () => {
     const s = await start(yaml({ cert: pki.server.certFile, key: pki.server.keyFile }));
-    expect((await s.request(pki.selfSignedClients["ecdsa-p256"], "GET", "/v1/status")).status).toBe(200);
+    expect((await s.request(pki.selfSignedClients["ecdsa-p256"], "GET", "/v1/status")).status).toBe(
+      200,
+    );
   });
 });
 
 describe("skip_auth", () => {
   it("serves a skip_auth route without a certificate and keeps the others protected", async () => {
     const extra = "api:\n  /v1/ready:\n    skip_auth: true\n";
-    const s = await start(yaml({ cert: pki.server.certFile, key: pki.server.keyFile, auth: "on", extra }));
+    const s = await start(
+      yaml({ cert: pki.server.certFile, key: pki.server.keyFile, auth: "on", extra }),
+    );
     const ready = await tlsRequest(s.url, pki.ca.certPem, {}, "GET", "/v1/ready");
     expect(ready.status).toBe(200);
     const status = await tlsRequest(s.url, pki.ca.certPem, {}, "GET", "/v1/status");
@@ -110,7 +126,11 @@ describe("client certificate chains", () => {
   it("ignores a CA certificate sent along with the leaf", async () => {
     const s = await start(yaml({ cert: pki.server.certFile, key: pki.server.keyFile }));
     const c = pki.clients["rsa-2048"];
-    const r = await s.request({ certPem: `${c.certPem}\n${pki.ca.certPem}`, keyPem: c.keyPem }, "GET", "/v1/status");
+    const r = await s.request(
+      { certPem: `${c.certPem}\n${pki.ca.certPem}`, keyPem: c.keyPem },
+      "GET",
+      "/v1/status",
+    );
     expect(r.status).toBe(200);
   });
 });

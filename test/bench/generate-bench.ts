@@ -9,9 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { identityOfCertificate } from "../../internal/identity/identity.js";
-import { createCertificate } from "../../internal/pki/certificate.js";
-import { generateKeyPair } from "../../internal/pki/keys.js";
+import { selfSignedClient, selfSignedServer } from "../../internal/pki/self-signed.js";
 
 const CLI = resolve(import.meta.dirname, "../../cmd/keyfront/main.js");
 
@@ -24,25 +22,13 @@ async function main(): Promise<void> {
     },
   });
   const dir = await mkdtemp(join(tmpdir(), "keyfront-bench-"));
-  const serverKey = generateKeyPair("ecdsa-p256");
-  const server = createCertificate({
-    subject: "localhost",
-    keyPair: serverKey,
-    dns: ["localhost"],
-    ips: ["127.0.0.1"],
-    extKeyUsage: ["serverAuth"],
-  });
-  const adminKey = generateKeyPair("ecdsa-p256");
-  const admin = createCertificate({
-    subject: "admin",
-    keyPair: adminKey,
-    extKeyUsage: ["clientAuth"],
-  });
+  const server = selfSignedServer();
+  const admin = selfSignedClient("admin", { kind: "ecdsa-p256" });
   await writeFile(join(dir, "server.crt"), server.certPem);
-  await writeFile(join(dir, "server.key"), serverKey.privateKeyPem);
+  await writeFile(join(dir, "server.key"), server.keyPem);
   await writeFile(
     join(dir, "config.yaml"),
-    `admin: { identity: ${identityOfCertificate(admin.certDer)} }\ntls: { key: ${dir}/server.key, cert: ${dir}/server.crt }\nlog: { audit: ${values.audit} }\nkeystore: { fs: { path: ${dir}/keys } }\n`,
+    `admin: { identity: ${admin.identity} }\ntls: { key: ${dir}/server.key, cert: ${dir}/server.crt }\nlog: { audit: ${values.audit} }\nkeystore: { fs: { path: ${dir}/keys } }\n`,
   );
   const proc = spawn(
     process.execPath,
@@ -60,7 +46,7 @@ async function main(): Promise<void> {
   });
   const tlsOptions = {
     cert: admin.certPem,
-    key: adminKey.privateKeyPem,
+    key: admin.keyPem,
     ca: server.certPem,
     servername: "localhost",
   };
