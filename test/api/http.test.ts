@@ -312,4 +312,34 @@ describe("log streams", () => {
     });
     expect(event.response.code).toBe(200);
   });
+
+  it('delivers error-log records live as {"message"} lines', async () => {
+    const admin = f.clients.admin;
+    const req = httpsRequest({
+      host: "127.0.0.1",
+      port: s.port,
+      path: "/v1/log/error",
+      ca: s.caPem,
+      servername: "localhost",
+      cert: admin.certPem,
+      key: admin.keyPem,
+      agent: false,
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let buf = "";
+      req.on("response", (res) => {
+        res.on("data", (chunk: Buffer) => {
+          buf += chunk.toString();
+          const hit = buf.split("\n").find((l) => l.includes("stream-probe"));
+          if (hit) resolve(hit);
+        });
+        void s.request(admin, "POST", "/v1/key/create/stream-probe");
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    req.destroy();
+    const { message } = JSON.parse(line) as { message: string };
+    expect(message).toMatch(/level=INFO msg="secret key 'stream-probe' created"/);
+  });
 });
