@@ -41,6 +41,8 @@ export function sendError(res: ServerResponse, err: ApiError): void {
     return;
   }
   const body = `{"message":${JSON.stringify(err.message)}\n}`;
+  // A request body we did not read is not drained: the connection closes after this answer.
+  if (res.req?.complete === false) res.setHeader("Connection", "close");
   res.writeHead(err.status, {
     ...err.headers,
     "Content-Type": "application/json",
