@@ -82,6 +82,23 @@ describe("fs keystore specifics", () => {
     expect((await readdir(dir)).sort()).toEqual(["kept"]);
   });
 
+  it("keeps the temp files of a live writer (another worker) and removes a dead one's", async () => {
+    const dir = join(root, "keys");
+    await connectFs({ path: dir });
+    const { spawn } = await import("node:child_process");
+    const live = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"]);
+    const dead = spawn(process.execPath, ["-e", ""]);
+    await new Promise((r) => dead.once("exit", r));
+    try {
+      await writeFile(join(dir, `.tmp-${live.pid}-aa`), "in flight");
+      await writeFile(join(dir, `.tmp-${dead.pid}-bb`), "abandoned");
+      await connectFs({ path: dir });
+      expect(await readdir(dir)).toEqual([`.tmp-${live.pid}-aa`]);
+    } finally {
+      live.kill();
+    }
+  });
+
   it("keeps an existing directory's mode", async () => {
     const dir = join(root, "keys");
     await mkdir(dir, { mode: 0o750 });

@@ -38,7 +38,22 @@ export function isStorableName(name: string): boolean {
 
 /** A fresh temp-file name in the key directory; never a valid key name. */
 export function makeTempName(): string {
-  return `${TEMP_PREFIX}${randomBytes(12).toString("hex")}`;
+  return `${TEMP_PREFIX}${process.pid}-${randomBytes(12).toString("hex")}`;
+}
+
+/**
+ * Whether a temp file may be removed at startup: its writer (the pid in its name) is gone.
+ * Several keyfront workers share one directory, so a live writer's file is never touched.
+ */
+export function isStaleTemp(name: string): boolean {
+  const pid = Number(/^\.tmp-(\d+)-/.exec(name)?.[1] ?? Number.NaN);
+  if (!Number.isInteger(pid) || pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return codeOf(err) === "ESRCH";
+  }
 }
 
 /** Node's error code of a failed fs call, if any. */

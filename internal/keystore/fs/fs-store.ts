@@ -14,6 +14,7 @@ import { pageNames } from "../keystore.js";
 import {
   codeOf,
   isListableName,
+  isStaleTemp,
   isStorableName,
   KEY_DIR_MODE,
   makeTempName,
@@ -46,10 +47,10 @@ export async function connectFs(options: FsStoreOptions): Promise<KeyStore> {
   return new FsStore(dir);
 }
 
-/** Deletes `.tmp-*` files: writes that never completed (their key was never linked into place). */
+/** Deletes `.tmp-*` files of dead writers: writes that never completed (never linked into place). */
 async function removeStaleTemps(dir: string): Promise<void> {
   const names = await readdir(dir);
-  const stale = names.filter((n) => n.startsWith(TEMP_PREFIX));
+  const stale = names.filter((n) => n.startsWith(TEMP_PREFIX) && isStaleTemp(n));
   for (const name of stale) {
     await unlink(join(dir, name)).catch((err: unknown) => {
       if (codeOf(err) !== "ENOENT") throw err;

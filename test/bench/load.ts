@@ -1,0 +1,92 @@
+// Load generation: autocannon over mTLS keep-alive for the request scenarios, and a small loop
+// of its own for "a new TLS connection per request" (autocannon keeps connections open).
+
+import { request } from "node:https";
+import autocannon from "autocannon";
+import type { BenchPki } from "./targets.js";
+
+export type Scenario = "generate" | "decrypt" | "encrypt" | "create";
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+export function call(url: string, pki: BenchPki, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((ok, fail) => {
+    const u = new URL(url);
+    const req = request({ host: u.hostname, port: u.port, method, path, agent: false, ...pki.tls }, (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => {
+        text += c.toString();
+      });
+      res.on("end", () => ok({ status: res.statusCode ?? 0, text }));
+    });
+    req.on("error", fail);
+    req.end(body);
+  });
+}
+
+/** Creates the bench key and returns the request body of each scenario. */
+export async function prepare(url: string, pki: BenchPki): Promise<Record<Scenario, string>> {
+  await call(url, pki, "POST", "/v1/key/create/bench");
+  const ctx = Buffer.from('{"bucket":"bench","object":"o"}').toString("base64");
+  const dek = JSON.parse((await call(url, pki, "POST", "/v1/key/generate/bench", JSON.stringify({ context: ctx }))).text) as { ciphertext: string };
+  return {
+    generate: JSON.stringify({ context: ctx }),
+    decrypt: JSON.stringify({ ciphertext: dek.ciphertext, context: ctx }),
+    encrypt: JSON.stringify({ plaintext: Buffer.alloc(1024, 7).toString("base64"), context: ctx }),
+    create: "",
+  };
+}
+
+let unique = 0;
+
+export async function cannon(url: string, pki: BenchPki, scenario: Scenario, body: string, connections: number, seconds: number, paths?: string[], amount?: number): Promise<LoadResult> {
+  const fixedPath = `/v1/key/${scenario}/bench`;
+  const run = process.hrtime.bigint().toString(36);
+  const r = await autocannon({
+    url,
+    method: "POST",
+    connections,
+    ...(amount ? { amount } : { duration: seconds }),
+    tlsOptions: pki.tls,
+    requests: [
+      {
+        method: "POST",
+        body,
+        setupRequest: (req: { path?: string }) => {
+          if (scenario === "create") req.path = `/v1/key/create/b-${run}-${unique++}`;
+          else if (paths) req.path = paths[unique++ % paths.length] as string;
+          else req.path = fixedPath;
+          return req;
+        },
+      },
+    ],
+  } as autocannon.Options);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+}
+
+/** Requests per second when every request opens a new TLS connection (`concurrency` loops). */
+export async function newConnectionRate(url: string, pki: BenchPki, body: string, concurrency: number, seconds: number): Promise<LoadResult> {
+  const end = Date.now() + seconds * 1000;
+  let done = 0;
+  let errors = 0;
+  const loop = async () => {
+    while (Date.now() < end) {
+      try {
+        const r = await call(url, pki, "POST", "/v1/key/generate/bench", body);
+        if (r.status === 200) done++;
+        else errors++;
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  return { rps: done / ((Date.now() - started) / 1000), p50: 0, p99: 0, errors, non2xx: 0 };
+}
