@@ -51,3 +51,42 @@ export const VAULT_STATUS_PING_MS = 10_000;
 export const VAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** Default delay between Vault login attempts (`approle.retry`, KES ≤ v0.22, §10.7). */
 export const VAULT_LOGIN_RETRY_MS = 5_000;
+/** Response body cap of a Vault list call (kes-api.md §8.3 "List"). */
+export const VAULT_LIST_BODY_BYTES = 32 << 20;
+/** Response body cap of every other Vault call. */
+export const VAULT_BODY_BYTES = 1 << 20;
+/** Open connections to one Vault node (keep-alive pool size). */
+export const VAULT_MAX_SOCKETS = 64;
+/** Retries of one Vault request on connection errors, 412, 429 and 5xx other than 501. */
+export const VAULT_MAX_RETRIES = 3;
+/** First retry delay of a Vault request; doubles per retry, with jitter. */
+export const VAULT_RETRY_BASE_MS = 100;
+/** Longest single retry delay of a Vault request. */
+export const VAULT_RETRY_MAX_DELAY_MS = 2_000;
+/** No retry of a Vault request starts after this much time has passed since its first attempt. */
+export const VAULT_RETRY_BUDGET_MS = 5_000;
+/** Longest delay between two Vault login attempts (the backoff from `approle.retry` is capped). */
+export const VAULT_LOGIN_MAX_DELAY_MS = 60_000;
+/** A request finding no Vault token starts a login itself at most this often. */
+export const VAULT_LOGIN_MIN_GAP_MS = 1_000;
+/** Longest wait before a fresh token replaces a still-valid one (lets Vault replicas catch up). */
+export const VAULT_TOKEN_SWITCH_MAX_MS = 5_000;
+/** While Vault is sealed or down, a refused request re-checks its health at most this often. */
+export const VAULT_HEALTH_RECHECK_MS = 1_000;
+/** Client: a failed endpoint is skipped for this long (KES SDK, kes-api.md §2.2). */
+export const CLIENT_BENCH_MS = 30_000;
+/** Client: extra attempts on the same endpoint after a network error or 503 (kes-api.md §2.2). */
+export const CLIENT_RETRIES = 2;
+/** Client: bounds of the random delay before a same-endpoint retry (kes-api.md §2.2). */
+export const CLIENT_RETRY_MIN_DELAY_MS = 200;
+export const CLIENT_RETRY_MAX_DELAY_MS = 1_000;
+/** Client: default time allowed for one request (until the whole answer, or a stream's headers). */
+export const CLIENT_REQUEST_TIMEOUT_MS = 15_000;
+/** Client: largest answer body read for a non-streaming call. */
+export const CLIENT_MAX_RESPONSE_BYTES = 64 << 20;
+/** Envelope: plaintext bytes per authenticated chunk of a sealed envelope. */
+export const ENVELOPE_CHUNK_BYTES = 64 << 10;
+/** Envelope: the largest chunk size an envelope header may declare. */
+export const ENVELOPE_MAX_CHUNK_BYTES = 16 << 20;
+/** Upper bound on server.workers. */
+export const MAX_WORKERS = 64;

@@ -15,7 +15,14 @@ import { KeyfrontServer } from "../../internal/server/app.js";
 import { buildState, StartupError } from "../../internal/server/state.js";
 import { embeddedDefault } from "./dev-setup.js";
 import { CommandError, UsageError } from "./output.js";
-import { createRuntime } from "./runtime.js";
+import { createRuntime, packageVersion } from "./runtime.js";
+import {
+  announceListening,
+  forkWorkers,
+  isWorker,
+  resolveWorkers,
+  superviseWorkers,
+} from "./workers.js";
 
 const DEFAULT_EMBEDDED_ADDRESS = "127.0.0.1:7373";
 
@@ -103,6 +110,25 @@ export async function runServer(argv: string[]): Promise<number> {
       banner.push("           (certificates were created on this first run and are reused)");
   }
   const { host, port } = parseAddress(values.addr ?? config.address);
+  const workerCount = values.dev ? 1 : resolveWorkers(config.server.workers);
+  if (workerCount > 1 && !isWorker()) {
+    let first: Awaited<ReturnType<typeof forkWorkers>>;
+    try {
+      first = await forkWorkers(workerCount);
+    } catch (err) {
+      throw new CommandError(`cannot start the workers: ${(err as Error).message}`);
+    }
+    banner.push(`Workers    ${workerCount} processes`);
+    const endpoint = `https://${shownHostOf(first)}:${first.port}`;
+    printBanner(
+      packageVersion(),
+      endpoint,
+      config.admin.identity,
+      banner,
+      values.config ? undefined : curlLine(endpoint),
+    );
+    return superviseWorkers();
+  }
   const rt = createRuntime(config.log);
   let state: Awaited<ReturnType<typeof buildState>>;
   try {
@@ -118,13 +144,11 @@ export async function runServer(argv: string[]): Promise<number> {
   } catch (err) {
     throw new CommandError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
   }
-  const shownHost =
-    addr.family === "IPv6"
-      ? `[${addr.address}]`
-      : addr.address === "0.0.0.0"
-        ? "127.0.0.1"
-        : addr.address;
-  const endpoint = `https://${shownHost}:${addr.port}`;
+  if (isWorker()) {
+    announceListening(addr);
+    return serveUntilSignal(server, rt, values.config, cleanupDir);
+  }
+  const endpoint = `https://${shownHostOf(addr)}:${addr.port}`;
   printBanner(
     rt.version,
     endpoint,
@@ -133,6 +157,11 @@ export async function runServer(argv: string[]): Promise<number> {
     values.config || values.dev ? undefined : curlLine(endpoint),
   );
   return serveUntilSignal(server, rt, values.config, cleanupDir);
+}
+
+function shownHostOf(addr: { address: string; family: string }): string {
+  if (addr.family === "IPv6") return `[${addr.address}]`;
+  return addr.address === "0.0.0.0" ? "127.0.0.1" : addr.address;
 }
 
 function curlLine(endpoint: string): string {

@@ -193,3 +193,27 @@ describe("predefined keys", () => {
     expect(d.json()).toMatchObject({ name: "pre-2", created_by: f.clients.admin.identity });
   });
 });
+
+describe("server.workers", () => {
+  it("serves one port from two worker processes, reloads all on SIGHUP and stops on SIGTERM", async () => {
+    const f = makeFixture();
+    const s = await startFixtureServer(f, "server:\n  workers: 2\n");
+    expect(s.stderr()).toContain("Workers    2 processes");
+    const stranger = f.clients.stranger;
+    // new connection per request: the primary spreads connections over both workers
+    const before = await Promise.all(Array.from({ length: 10 }, () => s.request(stranger, "GET", "/v1/status")));
+    expect(before.map((r) => r.status)).toEqual(Array(10).fill(403));
+    const cfg = join(s.dir, "config.yaml");
+    const { readFile } = await import("node:fs/promises");
+    const text = await readFile(cfg, "utf8");
+    await writeFile(cfg, text.replace("log:\n", `  extra:\n    allow: [/v1/status]\n    identities: [${stranger.identity}]\nlog:\n`));
+    s.proc.kill("SIGHUP");
+    await waitFor(() => (s.stderr().match(/configuration reloaded/g) ?? []).length >= 2, "both workers to reload");
+    const after = await Promise.all(Array.from({ length: 10 }, () => s.request(stranger, "GET", "/v1/status")));
+    expect(after.map((r) => r.status)).toEqual(Array(10).fill(200));
+    s.proc.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+    await s.stop();
+  });
+});
+
