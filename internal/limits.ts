@@ -90,3 +90,5 @@ export const ENVELOPE_CHUNK_BYTES = 64 << 10;
 export const ENVELOPE_MAX_CHUNK_BYTES = 16 << 20;
 /** Upper bound on server.workers. */
 export const MAX_WORKERS = 64;
+/** Shortest wait before renewing a Vault token (guards against tiny TTLs). */
+export const VAULT_RENEW_MIN_DELAY_MS = 250;

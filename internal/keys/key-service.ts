@@ -10,6 +10,7 @@ import { generateKeyVersion, importKeyVersion, type KeyVersion } from "../crypto
 import { randomKey } from "../crypto/random.js";
 import { formatTimestamp } from "../crypto/timestamp.js";
 import {
+  ApiError,
   DecryptError,
   errCreateKey,
   errDecrypt,
@@ -21,6 +22,7 @@ import {
   errReadKey,
   KeyExistsError,
   KeyNotFoundError,
+  KeystoreUnreachableError,
 } from "../errors.js";
 import type { KeyStore } from "../keystore/keystore.js";
 import { MAX_LIST_NAMES } from "../limits.js";
@@ -81,7 +83,7 @@ export class KeyService {
     } catch (err) {
       if (err instanceof KeyExistsError) throw errKeyExists();
       this.onFailure("create", name, err);
-      throw errCreateKey();
+      throw withDetail(errCreateKey(), err);
     }
   }
 
@@ -92,7 +94,7 @@ export class KeyService {
     } catch (err) {
       if (err instanceof KeyNotFoundError) throw errKeyNotFound();
       this.onFailure("read", name, err);
-      throw errReadKey();
+      throw withDetail(errReadKey(), err);
     }
   }
 
@@ -112,7 +114,7 @@ export class KeyService {
     } catch (err) {
       if (err instanceof KeyNotFoundError) throw errKeyNotFound();
       this.onFailure("delete", name, err);
-      throw errDeleteKey();
+      throw withDetail(errDeleteKey(), err);
     } finally {
       this.cache.delete(name);
     }
@@ -143,7 +145,7 @@ export class KeyService {
       }
     } catch (err) {
       this.onFailure("list", prefix, err);
-      throw errListKeys();
+      throw withDetail(errListKeys(), err);
     }
   }
 
@@ -188,6 +190,20 @@ export class KeyService {
     if (kv.hmacKey === undefined) throw errNoHmac();
     return hmacOf(kv, message);
   }
+}
+
+/**
+ * KES clients compare error messages, so an unreachable keystore keeps the generic KES message
+ * (kes-api.md §8.3 "Error mapping summary"); when the error names the keystore's state (the
+ * Vault store's errors carry `state`), that state — "Vault is sealed", "Vault is unreachable",
+ * never the addresses or causes after it — goes into the X-Keyfront-Detail header. Everything
+ * else adds nothing: the detail is only logged.
+ */
+function withDetail(e: ApiError, err: unknown): ApiError {
+  if (!(err instanceof KeystoreUnreachableError)) return e;
+  if (typeof (err as { state?: unknown }).state !== "string") return e;
+  const detail = err.message.split(":")[0] ?? "";
+  return new ApiError(e.status, e.message, { ...e.headers, "X-Keyfront-Detail": detail });
 }
 
 /** The cache decoder: stored value → KeyVersion (throws on a corrupt value → 502 on read). */

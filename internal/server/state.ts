@@ -15,6 +15,7 @@ import { KeyCache } from "../keys/cache.js";
 import { decodeStoredKey, KeyService } from "../keys/key-service.js";
 import { connectFs } from "../keystore/fs/fs-store.js";
 import type { KeyStore } from "../keystore/keystore.js";
+import { connectVault } from "../keystore/vault/vault-store.js";
 import type { AuditLog } from "../log/audit.js";
 import type { LogHub } from "../log/hub.js";
 import type { Logger } from "../log/logger.js";
@@ -108,13 +109,24 @@ export async function loadTls(tls: Config["tls"]): Promise<SecureContextOptions>
   };
 }
 
-export async function connectStore(config: Config, override?: KeyStore): Promise<KeyStore> {
+/**
+ * Opens the configured keystore. The Vault store returns at once even when Vault is down (it
+ * connects in the background and reports not ready meanwhile); only local problems throw.
+ */
+export async function connectStore(
+  config: Config,
+  override?: KeyStore,
+  log?: Logger,
+): Promise<KeyStore> {
   if (override) return override;
   const ks = config.keystore;
   if (ks.kind === "fs") return connectFs({ path: ks.fs.path });
-  throw new StartupError(
-    "keystore.vault: the Vault keystore is not available in this build yet (supported: fs)",
-  );
+  if (!log) throw new StartupError("keystore.vault: no logger to report Vault's state to");
+  try {
+    return await connectVault(ks.vault, { log });
+  } catch (err) {
+    throw new StartupError((err as Error).message, { cause: err });
+  }
 }
 
 /** Creates the config's predefined keys; "already exists" is fine (kes-api.md §10.3). */
@@ -140,7 +152,7 @@ export async function buildState(
   opts: BuildOptions = {},
 ): Promise<ServerState> {
   const secure = await loadTls(config.tls);
-  const store = await connectStore(config, opts.store);
+  const store = await connectStore(config, opts.store, rt.log);
   try {
     const cache = new KeyCache(store, decodeStoredKey, config.cache);
     const keys = new KeyService({

@@ -33,14 +33,20 @@ export async function status(ctx: RequestContext): Promise<Reply> {
   let store: Record<string, unknown>;
   try {
     const s = await ctx.state.cache.status(ctx.signal);
-    store = { keystore_latency: Number(s.latencyNs > 0n ? s.latencyNs : 1n) };
-  } catch (err) {
+    store = {
+      keystore_latency: Number(s.latencyNs > 0n ? s.latencyNs : 1n),
+      ...(s.state !== undefined ? { keystore_state: s.state } : {}),
+    };
+  } catch (first) {
+    const err = await reasonOfOutage(ctx, first);
     const unreachable = err instanceof KeystoreUnreachableError;
     ctx.rt.log.warn({ err }, "keystore status probe failed");
+    const state = (err as { state?: unknown }).state;
     store = {
       keystore_unavailable: true,
       ...(unreachable ? { keystore_unreachable: true } : {}),
       keystore_error: err instanceof Error ? err.message : "keystore status probe failed",
+      ...(typeof state === "string" ? { keystore_state: state } : {}),
     };
   }
   return jsonReply({
@@ -54,6 +60,21 @@ export async function status(ctx: RequestContext): Promise<Reply> {
     mem_stack_used: mem.external,
     ...store,
   });
+}
+
+/**
+ * While the cache is offline it only says "keystore is offline"; ask the store itself why
+ * (e.g. "Vault is sealed") so that /v1/status tells the truth. Keeps the cache's error when the
+ * store answers (the cache goes back online at its next probe).
+ */
+async function reasonOfOutage(ctx: RequestContext, err: unknown): Promise<unknown> {
+  if (!ctx.state.cache.offline) return err;
+  try {
+    await ctx.state.store.status(ctx.signal);
+    return err;
+  } catch (reason) {
+    return reason;
+  }
 }
 
 export function metrics(ctx: RequestContext): Reply {

@@ -1,0 +1,280 @@
+// The HTTP client keyfront speaks Vault's API with (vault-api.md §1, §10): a keep-alive connection
+// pool per scheme (KES opened a new connection per call, kes-api.md §8.3), a timeout per attempt,
+// bounded retries with exponential backoff and jitter on connection errors, 412, 429 and 5xx other
+// than 501 (never on "Vault is sealed"), failover across the configured endpoints, one standby
+// redirect (307) followed, and response body caps. It must never log or put into an error the
+// X-Vault-Token header, a request body or a response body.
+
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import {
+  VAULT_BODY_BYTES,
+  VAULT_MAX_RETRIES,
+  VAULT_MAX_SOCKETS,
+  VAULT_RETRY_BASE_MS,
+  VAULT_RETRY_BUDGET_MS,
+  VAULT_RETRY_MAX_DELAY_MS,
+} from "../../limits.js";
+
+export interface VaultTlsMaterial {
+  ca: string[] | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+}
+
+export interface VaultHttpOptions {
+  endpoints: string[];
+  timeoutMs: number;
+  tls: VaultTlsMaterial;
+}
+
+export interface VaultRequest {
+  method: "GET" | "PUT" | "POST" | "DELETE";
+  /** Path below /v1/, already escaped, without a leading slash. */
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  token?: string | undefined;
+  /** X-Vault-Namespace; "" or undefined = no header. */
+  namespace?: string | undefined;
+  maxBytes?: number;
+  /** Retries on top of endpoint failover; default VAULT_MAX_RETRIES. */
+  retries?: number;
+  signal?: AbortSignal | undefined;
+}
+
+export interface VaultResponse {
+  status: number;
+  /** The parsed JSON body; undefined when empty or not JSON. */
+  body: unknown;
+  /** Vault's `errors` array (empty when absent). */
+  errors: string[];
+}
+
+/** Vault could not be reached (after retries and failover), or an attempt timed out. */
+export class VaultTransportError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "VaultTransportError";
+  }
+}
+
+/** A response larger than the cap: never retried, never parsed. */
+class BodyTooLargeError extends Error {}
+
+const RETRY_STATUS = (s: number) => s === 412 || s === 429 || (s >= 500 && s !== 501);
+
+/** True for Vault's seal error (vault-api.md §1.3: any error containing it → 503). */
+export function isSealedResponse(res: VaultResponse): boolean {
+  return res.status === 503 && res.errors.some((e) => e.includes("Vault is sealed"));
+}
+
+export class VaultHttpClient {
+  readonly #endpoints: URL[];
+  readonly #timeoutMs: number;
+  readonly #http: HttpAgent;
+  readonly #https: HttpsAgent;
+  #current = 0;
+
+  constructor(opts: VaultHttpOptions) {
+    this.#endpoints = opts.endpoints.map((e) => new URL(e.endsWith("/") ? e : `${e}/`));
+    if (this.#endpoints.length === 0) throw new Error("vault: no endpoint configured");
+    this.#timeoutMs = opts.timeoutMs;
+    const pool = { keepAlive: true, maxSockets: VAULT_MAX_SOCKETS, maxFreeSockets: 16 };
+    this.#http = new HttpAgent(pool);
+    this.#https = new HttpsAgent({
+      ...pool,
+      minVersion: "TLSv1.2",
+      ...(opts.tls.ca ? { ca: opts.tls.ca } : {}),
+      ...(opts.tls.cert && opts.tls.key ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
+    });
+  }
+
+  /** The endpoint requests currently go to (the last one that answered). */
+  get endpoint(): string {
+    return (this.#endpoints[this.#current] ?? this.#endpoints[0])?.origin ?? "";
+  }
+
+  /**
+   * Sends one logical request: retried on connection errors (moving to the next endpoint) and
+   * on retryable statuses, within VAULT_RETRY_BUDGET_MS. Answers any final HTTP status; throws
+   * VaultTransportError when no endpoint answered.
+   */
+  async request(req: VaultRequest): Promise<VaultResponse> {
+    const started = performance.now();
+    const retries = (req.retries ?? VAULT_MAX_RETRIES) + this.#endpoints.length - 1;
+    let lastError: unknown;
+    for (let attempt = 0; ; attempt++) {
+      req.signal?.throwIfAborted();
+      const index = this.#current;
+      let res: VaultResponse | undefined;
+      try {
+        res = await this.#attempt(this.#url(index, req), req);
+        if (!RETRY_STATUS(res.status) || isSealedResponse(res)) return res;
+      } catch (err) {
+        if (err instanceof BodyTooLargeError || req.signal?.aborted) throw err;
+        lastError = err;
+        // Fail over: the next request (and this retry) goes to the next endpoint.
+        if (this.#current === index) this.#current = (index + 1) % this.#endpoints.length;
+      }
+      const delay = backoffMs(attempt);
+      if (attempt >= retries || performance.now() - started + delay > VAULT_RETRY_BUDGET_MS) {
+        if (res) return res;
+        throw new VaultTransportError(`${describeError(lastError)}`, { cause: lastError });
+      }
+      // A failover to a fresh endpoint needs no wait; everything else backs off.
+      if (res !== undefined || attempt >= this.#endpoints.length - 1) {
+        await sleep(delay, req.signal);
+      }
+    }
+  }
+
+  close(): void {
+    this.#http.destroy();
+    this.#https.destroy();
+  }
+
+  #url(index: number, req: VaultRequest): URL {
+    const base = this.#endpoints[index] ?? this.#endpoints[0];
+    const url = new URL(`v1/${req.path}`, base);
+    for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
+    return url;
+  }
+
+  /** One attempt, following at most one 307 standby redirect (vault-api.md §10.1). */
+  async #attempt(url: URL, req: VaultRequest): Promise<VaultResponse> {
+    const first = await this.#send(url, req);
+    if (first.status !== 307 || first.location === undefined) return first;
+    const next = new URL(first.location, url);
+    if (next.protocol !== url.protocol && next.protocol !== "https:") {
+      throw new VaultTransportError(
+        `vault: refusing redirect from ${url.origin} to ${next.origin}`,
+      );
+    }
+    return this.#send(next, req);
+  }
+
+  #send(url: URL, req: VaultRequest): Promise<VaultResponse & { location?: string }> {
+    const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+    const headers: Record<string, string> = { "X-Vault-Request": "true" };
+    if (req.token) headers["X-Vault-Token"] = req.token;
+    if (req.namespace) headers["X-Vault-Namespace"] = req.namespace;
+    if (payload) {
+      headers["Content-Type"] = "application/json";
+      headers["Content-Length"] = String(payload.length);
+    }
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    const https = url.protocol === "https:";
+    const send = https ? httpsRequest : httpRequest;
+    const cap = req.maxBytes ?? VAULT_BODY_BYTES;
+    return new Promise((resolve, reject) => {
+      const r = send(
+        url,
+        { method: req.method, headers, agent: https ? this.#https : this.#http, signal },
+        (res) => {
+          readCapped(res, cap).then((raw) => {
+            const parsed = parseJson(raw);
+            const location = res.headers.location;
+            resolve({
+              status: res.statusCode ?? 0,
+              body: parsed,
+              errors: errorsOf(parsed),
+              ...(location !== undefined ? { location } : {}),
+            });
+          }, reject);
+        },
+      );
+      r.on("error", (err) => {
+        reject(timeout.aborted && !req.signal?.aborted ? timeoutError(this.#timeoutMs) : err);
+      });
+      r.end(payload);
+    });
+  }
+}
+
+function timeoutError(ms: number): VaultTransportError {
+  return new VaultTransportError(`request timed out after ${ms} ms`);
+}
+
+function readCapped(res: IncomingMessage, cap: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(res.headers["content-length"] ?? "0");
+    if (declared > cap) {
+      res.destroy();
+      reject(new BodyTooLargeError(`vault: response body exceeds ${cap} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > cap) {
+        res.destroy();
+        reject(new BodyTooLargeError(`vault: response body exceeds ${cap} bytes`));
+      } else chunks.push(c);
+    });
+    res.on("end", () => resolve(Buffer.concat(chunks)));
+    res.on("error", reject);
+    res.on("aborted", () => reject(new Error("response aborted")));
+  });
+}
+
+function parseJson(raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function errorsOf(body: unknown): string[] {
+  if (typeof body !== "object" || body === null) return [];
+  const errors = (body as { errors?: unknown }).errors;
+  return Array.isArray(errors) ? errors.filter((e): e is string => typeof e === "string") : [];
+}
+
+/** Exponential backoff with jitter: a random delay in [½, 1] × min(max, base·2^attempt). */
+export function backoffMs(
+  attempt: number,
+  base = VAULT_RETRY_BASE_MS,
+  max = VAULT_RETRY_MAX_DELAY_MS,
+) {
+  const ceiling = Math.min(max, base * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** A short description of a transport failure: code and message, never headers or bodies. */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && !err.message.includes(code)
+    ? `${code}: ${err.message}`
+    : err.message;
+}
+
+/** One line describing a Vault error answer, for logs and error messages. */
+export function describeResponse(res: VaultResponse): string {
+  const text = res.errors
+    .join("; ")
+    .replace(/\d+ errors? occurred:\s*/g, "")
+    .replace(/\s*\n\t\*\s*/g, " ")
+    .trim();
+  return text === "" ? `HTTP ${res.status}` : `HTTP ${res.status}: ${text}`;
+}

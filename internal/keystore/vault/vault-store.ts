@@ -1,0 +1,366 @@
+// The Vault keystore (kes-api.md §8.3; config `keystore.vault`): keys as KV v1/v2 secrets in the
+// form KES reads and writes, create-only (v2: cas 0; v1: check-then-write, serialised per name in
+// this process), optional Transit wrapping, a background login and health poll. connectVault
+// returns at once even when Vault is down: operations then fail with KeystoreUnreachableError
+// naming Vault's state ("Vault is sealed", "Vault is unreachable: …"). It must never overwrite a
+// key, never log or put into an error a token, secret ID or key value.
+
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { VaultConfig } from "../../config/config.js";
+import { KeyExistsError, KeyNotFoundError, KeystoreUnreachableError } from "../../errors.js";
+import { VAULT_LIST_BODY_BYTES } from "../../limits.js";
+import type { Logger } from "../../log/logger.js";
+import type { KeyStore, KeystoreStatus, ListPage } from "../keystore.js";
+import { pageNames } from "../keystore.js";
+import { TokenManager } from "./auth.js";
+import { VaultHealth, type VaultState } from "./health.js";
+import {
+  describeError,
+  describeResponse,
+  isSealedResponse,
+  VaultHttpClient,
+  type VaultRequest,
+  type VaultResponse,
+  type VaultTlsMaterial,
+  VaultTransportError,
+} from "./http.js";
+import * as kv from "./kv.js";
+import { Authenticator, isDeadToken, loginNamespace } from "./login.js";
+
+/** Unreachable with the Vault state that caused it (shown as `keystore_state` in /v1/status). */
+export class VaultUnreachableError extends KeystoreUnreachableError {
+  readonly state: VaultState;
+  constructor(state: VaultState, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.state = state;
+  }
+}
+
+export interface VaultStoreOptions {
+  log: Logger;
+}
+
+/**
+ * Opens the Vault keystore. Throws only for local problems (unreadable TLS files, a prefix that
+ * escapes its mount); Vault itself is contacted in the background.
+ */
+export async function connectVault(
+  config: VaultConfig,
+  opts: VaultStoreOptions,
+): Promise<KeyStore> {
+  const layout: kv.KvLayout = {
+    engine: config.engine,
+    version: config.version,
+    prefix: config.prefix,
+  };
+  kv.checkLayout(layout);
+  const client = new VaultHttpClient({
+    endpoints: config.endpoints,
+    timeoutMs: config.timeoutMs,
+    tls: await readTls(config.tls),
+  });
+  const log = opts.log.child({ keystore: "vault" });
+  const auth = config.auth;
+  const tokens = new TokenManager({
+    client,
+    authenticator: new Authenticator(auth),
+    namespace:
+      auth.kind === "token" ? config.namespace : loginNamespace(auth.namespace, config.namespace),
+    retryMs: auth.kind === "token" ? config.statusPingMs : auth.retryMs,
+    log,
+  });
+  const health = new VaultHealth(client, config.statusPingMs, log);
+  void health.check().catch(() => {});
+  tokens.start();
+  return new VaultStore(config, layout, client, tokens, health, log);
+}
+
+async function readTls(tls: VaultConfig["tls"]): Promise<VaultTlsMaterial> {
+  const read = (what: string, path: string) =>
+    readFile(path, "utf8").catch((err: Error) => {
+      throw new Error(`keystore.vault.tls.${what}: cannot read '${path}': ${err.message}`);
+    });
+  let ca: string[] | undefined;
+  if (tls.ca !== undefined) {
+    const path = tls.ca;
+    const info = await stat(path).catch((err: Error) => {
+      throw new Error(`keystore.vault.tls.ca: cannot read '${path}': ${err.message}`);
+    });
+    const files = info.isDirectory()
+      ? (await readdir(path)).filter((f) => !f.startsWith(".")).map((f) => join(path, f))
+      : [path];
+    ca = (await Promise.all(files.map((f) => read("ca", f)))).filter((p) =>
+      p.includes("-----BEGIN CERTIFICATE-----"),
+    );
+  }
+  return {
+    ca,
+    cert: tls.cert === undefined ? undefined : await read("cert", tls.cert),
+    key: tls.key === undefined ? undefined : await read("key", tls.key),
+  };
+}
+
+type Call = Omit<VaultRequest, "token" | "namespace" | "signal">;
+
+class VaultStore implements KeyStore {
+  readonly kind = "vault";
+  readonly #config: VaultConfig;
+  readonly #layout: kv.KvLayout;
+  readonly #client: VaultHttpClient;
+  readonly #tokens: TokenManager;
+  readonly #health: VaultHealth;
+  readonly #log: Logger;
+  /** KV v1 creates in flight per name: check-then-write is serialised within this process. */
+  readonly #creating = new Map<string, Promise<void>>();
+
+  constructor(
+    config: VaultConfig,
+    layout: kv.KvLayout,
+    client: VaultHttpClient,
+    tokens: TokenManager,
+    health: VaultHealth,
+    log: Logger,
+  ) {
+    this.#config = config;
+    this.#layout = layout;
+    this.#client = client;
+    this.#tokens = tokens;
+    this.#health = health;
+    this.#log = log;
+  }
+
+  async create(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    if (this.#layout.version === "v2") return this.#createV2(name, value, signal);
+    const previous = this.#creating.get(name);
+    const mine = (async () => {
+      await previous?.catch(() => {});
+      await this.#createV1(name, value, signal);
+    })();
+    const tracked = mine.catch(() => {});
+    this.#creating.set(name, tracked);
+    try {
+      await mine;
+    } finally {
+      if (this.#creating.get(name) === tracked) this.#creating.delete(name);
+    }
+  }
+
+  /** KV v2: one write with cas 0; a lost race is read back and reported as "exists". */
+  async #createV2(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    const body = kv.createBody(this.#layout, name, await this.#wrap(value, signal));
+    const res = await this.#call(
+      { method: "POST", path: kv.dataPath(this.#layout, name), body },
+      signal,
+    );
+    if (res.status === 200 || res.status === 204) return;
+    if (res.status === 400 && res.errors.some((e) => e.includes("check-and-set"))) {
+      // Someone else's key — or our own first attempt, answered by a dropped connection and
+      // retried (vault-api.md §3.2). Either way the name is taken: read back to be sure.
+      const stored = await this.#read(name, signal).catch((err: unknown) => err);
+      if (typeof stored === "string") {
+        if (stored === value)
+          this.#log.warn({ name }, "vault: create was retried after its first attempt landed");
+        throw new KeyExistsError(name);
+      }
+      if (stored instanceof KeyNotFoundError) {
+        throw new Error(
+          `vault: cannot create '${name}': K/V v2 metadata exists without a readable version 1`,
+        );
+      }
+      throw stored;
+    }
+    throw this.#failure("create", name, res);
+  }
+
+  /**
+   * KV v1 has no compare-and-set: check, then write. Two keyfront replicas creating the same name
+   * at the same moment can both succeed, the later write winning (README "Vault keystore").
+   */
+  async #createV1(name: string, value: string, signal?: AbortSignal): Promise<void> {
+    const path = kv.dataPath(this.#layout, name);
+    const check = await this.#call({ method: "GET", path }, signal);
+    if (check.status === 200) {
+      const found = kv.readValue(this.#layout, name, check.body);
+      if (found.kind === "value") throw new KeyExistsError(name);
+      throw new Error(
+        `vault: cannot create '${name}': entry exists but is not a K/V v1 key (${found.kind === "invalid" ? found.reason : "empty"})`,
+      );
+    }
+    if (check.status !== 404 || isMissingMount(check)) throw this.#failure("create", name, check);
+    const body = kv.createBody(this.#layout, name, await this.#wrap(value, signal));
+    const res = await this.#call({ method: "POST", path, body }, signal);
+    if (res.status !== 200 && res.status !== 204) throw this.#failure("create", name, res);
+  }
+
+  async get(name: string, signal?: AbortSignal): Promise<string> {
+    signal?.throwIfAborted();
+    return this.#read(name, signal);
+  }
+
+  async #read(name: string, signal?: AbortSignal): Promise<string> {
+    // KES compat, kes-api.md §8.3 "Get": K/V v2 reads always ask for version 1.
+    const query = this.#layout.version === "v2" ? { version: "1" } : undefined;
+    const res = await this.#call(
+      { method: "GET", path: kv.dataPath(this.#layout, name), ...(query ? { query } : {}) },
+      signal,
+    );
+    if (res.status === 404 && !isMissingMount(res)) throw new KeyNotFoundError(name);
+    if (res.status !== 200) throw this.#failure("read", name, res);
+    const found = kv.readValue(this.#layout, name, res.body);
+    if (found.kind === "missing") throw new KeyNotFoundError(name);
+    if (found.kind === "invalid") throw new Error(`vault: cannot read '${name}': ${found.reason}`);
+    return this.#unwrap(name, found.stored, signal);
+  }
+
+  async delete(name: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const res = await this.#call(
+      { method: "DELETE", path: kv.deletePath(this.#layout, name) },
+      signal,
+    );
+    // Vault answers success for a missing key, so delete cannot report one (§8.3 "Delete").
+    if (res.status === 200 || res.status === 204 || (res.status === 404 && !isMissingMount(res)))
+      return;
+    throw this.#failure("delete", name, res);
+  }
+
+  async list(
+    prefix: string,
+    startAt: string,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<ListPage> {
+    signal?.throwIfAborted();
+    const res = await this.#call(
+      {
+        method: "GET",
+        path: kv.listPath(this.#layout),
+        query: { list: "true" },
+        maxBytes: VAULT_LIST_BODY_BYTES,
+      },
+      signal,
+    );
+    if (res.status === 404 && !isMissingMount(res)) return { names: [], continueAt: "" };
+    const names = res.status === 200 ? kv.readNames(res.body) : undefined;
+    if (names === undefined) throw this.#failure("list", prefix, res);
+    return pageNames(names, prefix, startAt, limit);
+  }
+
+  /** Vault's health now; sealed, uninitialised, unreachable or not logged in are errors. */
+  async status(signal?: AbortSignal): Promise<KeystoreStatus> {
+    const reading = await this.#health.check(signal);
+    if (reading.state !== "ok" && reading.state !== "standby") {
+      throw new VaultUnreachableError(reading.state, reading.detail);
+    }
+    try {
+      await this.#tokens.token(signal);
+    } catch (err) {
+      signal?.throwIfAborted();
+      throw this.#classify(err);
+    }
+    return { latencyNs: reading.latencyNs > 0n ? reading.latencyNs : 1n, state: reading.state };
+  }
+
+  async close(): Promise<void> {
+    this.#health.close();
+    this.#tokens.close();
+    this.#client.close();
+  }
+
+  /** One authenticated call: fails fast while sealed, logs in again once on a dead token. */
+  async #call(req: Call, signal?: AbortSignal): Promise<VaultResponse> {
+    this.#health.guard();
+    let token: string;
+    try {
+      token = await this.#tokens.token(signal);
+    } catch (err) {
+      signal?.throwIfAborted();
+      throw this.#classify(err);
+    }
+    let res = await this.#send(req, token, signal);
+    if (isDeadToken(res)) {
+      this.#log.warn({ path: req.path }, "vault: token rejected as invalid; logging in again");
+      try {
+        token = await this.#tokens.refresh(token, signal);
+      } catch (err) {
+        signal?.throwIfAborted();
+        throw this.#classify(err);
+      }
+      res = await this.#send(req, token, signal);
+    }
+    if (isSealedResponse(res)) {
+      this.#health.observe("sealed");
+      throw new VaultUnreachableError("sealed", "Vault is sealed");
+    }
+    return res;
+  }
+
+  async #send(req: Call, token: string, signal?: AbortSignal): Promise<VaultResponse> {
+    try {
+      return await this.#client.request({
+        ...req,
+        token,
+        namespace: this.#config.namespace,
+        signal,
+      });
+    } catch (err) {
+      signal?.throwIfAborted();
+      throw this.#classify(err);
+    }
+  }
+
+  /** Transport failures and a sealed Vault are "unreachable"; the rest stays a plain error. */
+  #classify(err: unknown): Error {
+    if (err instanceof KeystoreUnreachableError) return err;
+    const cause =
+      err instanceof Error && err.cause instanceof VaultTransportError ? err.cause : err;
+    if (cause instanceof VaultTransportError) {
+      const detail = `Vault is unreachable: ${describeError(cause)}`;
+      this.#health.observe("unreachable", detail);
+      return new VaultUnreachableError("unreachable", detail, { cause });
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    if (message.includes("Vault is sealed")) {
+      this.#health.observe("sealed");
+      return new VaultUnreachableError("sealed", "Vault is sealed", { cause: err });
+    }
+    return err instanceof Error ? err : new Error(message);
+  }
+
+  #failure(op: string, name: string, res: VaultResponse): Error {
+    return new Error(`vault: failed to ${op} '${name}': ${describeResponse(res)}`);
+  }
+
+  async #wrap(value: string, signal?: AbortSignal): Promise<string> {
+    const transit = this.#config.transit;
+    if (!transit) return value;
+    const { path, body } = kv.transitEncrypt(transit, value);
+    const res = await this.#call({ method: "POST", path, body }, signal);
+    const ciphertext = res.status === 200 ? kv.readCiphertext(res.body) : undefined;
+    if (ciphertext === undefined)
+      throw new Error(`vault: transit encrypt failed: ${describeResponse(res)}`);
+    return ciphertext;
+  }
+
+  async #unwrap(name: string, stored: string, signal?: AbortSignal): Promise<string> {
+    if (!kv.TRANSIT_PREFIX.test(stored)) return stored;
+    const transit = this.#config.transit;
+    if (!transit)
+      throw new Error(
+        `vault: key '${name}' is encrypted with a Vault transit key, but no transit is configured`,
+      );
+    const { path, body } = kv.transitDecrypt(transit, stored);
+    const res = await this.#call({ method: "POST", path, body }, signal);
+    const plain = res.status === 200 ? kv.readPlaintext(res.body) : undefined;
+    if (plain === undefined)
+      throw new Error(`vault: transit decrypt of '${name}' failed: ${describeResponse(res)}`);
+    return plain;
+  }
+}
+
+/** A 404 that names no KV entry but a missing mount (vault-api.md §1.4 "no handler for route"). */
+function isMissingMount(res: VaultResponse): boolean {
+  return res.status === 404 && res.errors.some((e) => e.includes("no handler for route"));
+}
