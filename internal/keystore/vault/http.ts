@@ -201,8 +201,8 @@ function readCapped(res: IncomingMessage, cap: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(res.headers["content-length"] ?? "0");
     if (declared > cap) {
-      res.destroy();
       reject(new BodyTooLargeError(`vault: response body exceeds ${cap} bytes`));
+      res.destroy();
       return;
     }
     const chunks: Buffer[] = [];
@@ -210,8 +210,8 @@ function readCapped(res: IncomingMessage, cap: number): Promise<Buffer> {
     res.on("data", (c: Buffer) => {
       size += c.length;
       if (size > cap) {
-        res.destroy();
         reject(new BodyTooLargeError(`vault: response body exceeds ${cap} bytes`));
+        res.destroy();
       } else chunks.push(c);
     });
     res.on("end", () => resolve(Buffer.concat(chunks)));
@@ -271,10 +271,11 @@ export function describeError(err: unknown): string {
 
 /** One line describing a Vault error answer, for logs and error messages. */
 export function describeResponse(res: VaultResponse): string {
+  // go-multierror renders "1 error occurred:\n\t* permission denied\n\n" (vault-api.md §1.3).
   const text = res.errors
-    .join("; ")
-    .replace(/\d+ errors? occurred:\s*/g, "")
-    .replace(/\s*\n\t\*\s*/g, " ")
-    .trim();
+    .flatMap((e) => e.split("\n"))
+    .map((line) => line.replace(/^\s*\*\s*/, "").trim())
+    .filter((line) => line !== "" && !/^\d+ errors? occurred:$/.test(line))
+    .join("; ");
   return text === "" ? `HTTP ${res.status}` : `HTTP ${res.status}: ${text}`;
 }
