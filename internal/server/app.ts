@@ -118,18 +118,19 @@ export class KeyfrontServer {
     const rt = this.rt;
     let identity = "";
     let path = req.url ?? "";
-    res.on("finish", () => {
-      if (!rt.audit.active) return;
-      rt.audit.record({
-        time: new Date(),
-        method: req.method ?? "",
-        path,
-        ip: req.socket.remoteAddress ?? "",
-        identity,
-        code: res.statusCode,
-        durationNs: process.hrtime.bigint() - started,
+    if (rt.audit.active) {
+      res.once("finish", () => {
+        rt.audit.record({
+          time: new Date(),
+          method: req.method ?? "",
+          path,
+          ip: req.socket.remoteAddress ?? "",
+          identity,
+          code: res.statusCode,
+          durationNs: process.hrtime.bigint() - started,
+        });
       });
-    });
+    }
     if (this.draining) res.setHeader("Connection", "close");
     const target = normalizeRequestPath(req.url ?? "");
     if (target.kind === "bad") {
@@ -191,25 +192,27 @@ export class KeyfrontServer {
   ): Promise<void> {
     const { metrics } = this.rt;
     const counted = route.spec.counted;
-    if (counted) {
-      metrics.active++;
-      res.once("close", () => {
-        metrics.active--;
-        metrics.observe(res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-      });
-    }
-    const abort = new AbortController();
+    if (counted) metrics.active++;
+    // The AbortController is made only if a handler asks for the signal (most never wait on it).
+    let abort: AbortController | undefined;
+    let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     if (route.timeoutMs > 0) {
       timer = setTimeout(() => {
-        abort.abort(errTimeout());
+        timedOut = true;
+        abort?.abort(errTimeout());
         if (!res.headersSent) sendError(res, errTimeout());
       }, route.timeoutMs);
     }
     res.once("close", () => {
       if (timer) clearTimeout(timer);
-      if (!res.writableFinished) abort.abort(new Error("client went away"));
+      if (!res.writableFinished) abort?.abort(new Error("client went away"));
+      if (counted) {
+        metrics.active--;
+        metrics.observe(res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      }
     });
+    const gone = () => timedOut || res.destroyed;
     try {
       if (this.draining && route.spec.timeoutMs === 0) throw errShuttingDown();
       let body: Buffer = EMPTY;
@@ -233,18 +236,20 @@ export class KeyfrontServer {
         resource,
         identity,
         body,
-        signal: abort.signal,
+        get signal() {
+          abort ??= new AbortController();
+          if (timedOut && !abort.signal.aborted) abort.abort(errTimeout());
+          return abort.signal;
+        },
         state,
         rt: this.rt,
       };
       const result = await route.spec.handler(ctx);
-      if (result === STREAMED || abort.signal.aborted || res.headersSent) return;
+      if (result === STREAMED || gone() || res.headersSent) return;
       sendReply(res, result);
     } catch (err) {
-      if (abort.signal.aborted && res.headersSent) return;
+      if (gone() && res.headersSent) return;
       this.fail(res, err);
-    } finally {
-      if (route.timeoutMs > 0 && timer && res.writableEnded) clearTimeout(timer);
     }
   }
 }

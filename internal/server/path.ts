@@ -45,9 +45,13 @@ export function decodePath(raw: string): string | undefined {
   }
 }
 
+/** An empty segment or a `.`/`..` segment anywhere: the only things Clean changes. */
+const NEEDS_CLEANING = /\/\/|\/\.\.?(?:\/|$)/;
+
 /** Go's path.Clean on an absolute path, keeping a trailing slash as ServeMux does. */
 export function cleanPath(p: string): string {
   if (p === "") return "/";
+  if (p.startsWith("/") && !NEEDS_CLEANING.test(p)) return p;
   const out: string[] = [];
   for (const seg of p.split("/")) {
     if (seg === "" || seg === ".") continue;
