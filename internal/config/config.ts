@@ -79,5 +79,6 @@ export interface Config {
   keys: { name: string }[];
   keystore: KeystoreConfig;
   /** keyfront: worker processes; 0 = one per CPU core (resolved by the server). */
-  server: { workers: number };
+  /** keyfront: the algorithm of new keys (create and predefined keys); default AES256. */
+  server: { workers: number; keyAlgorithm: "AES256" | "ChaCha20" };
 }

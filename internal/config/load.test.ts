@@ -111,7 +111,7 @@ const DEFAULTS = {
   api: {},
   log: { error: 0, audit: 0 },
   keys: [],
-  server: { workers: 1 },
+  server: { workers: 1, keyAlgorithm: "AES256" },
 };
 
 describe("valid fixtures load to the exact normalised Config", () => {
@@ -155,7 +155,7 @@ describe("valid fixtures load to the exact normalised Config", () => {
       log: { error: 0, audit: 9 },
       keys: [{ name: "minio-default-key" }, { name: "minio-backup-key" }],
       keystore: { kind: "fs", fs: { path: "./keys" } },
-      server: { workers: 1 },
+      server: { workers: 1, keyAlgorithm: "AES256" },
     };
     expect(loadConfigFile(file, {})).toStrictEqual({ config: want, warnings: [] });
   });

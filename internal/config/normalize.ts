@@ -39,8 +39,17 @@ export function normalizeConfig(raw: RawConfig, file: string, env: Env, p: Probl
     },
     keys: normalizeKeys(raw, p),
     keystore: normalizeKeystore(raw, env, p),
-    server: { workers: raw.server?.workers ?? 1 },
+    server: { workers: raw.server?.workers ?? 1, keyAlgorithm: normalizeKeyAlgorithm(raw, p) },
   };
+}
+
+/** New keys' algorithm: never chosen by the host's CPU, as KES did (kes-api.md §7.1). */
+function normalizeKeyAlgorithm(raw: RawConfig, p: Problems): "AES256" | "ChaCha20" {
+  const v = raw.server?.key_algorithm;
+  if (v === undefined || v === "" || v === "AES256") return "AES256";
+  if (v === "ChaCha20") return "ChaCha20";
+  p.error(["server", "key_algorithm"], `unknown key algorithm '${v}' (want AES256 or ChaCha20)`);
+  return "AES256";
 }
 
 function normalizeAddress(raw: RawConfig, p: Problems): string {

@@ -117,7 +117,7 @@ export const RawConfigSchema = Type.Object({
     }),
   ),
   /** keyfront: process model. */
-  server: Opt(Type.Object({ workers: Opt(Type.Integer({ minimum: 0 })) })),
+  server: Opt(Type.Object({ workers: Opt(Type.Integer({ minimum: 0 })), key_algorithm: Opt(Str) })),
 });
 
 export type RawConfig = Static<typeof RawConfigSchema>;

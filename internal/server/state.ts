@@ -158,7 +158,7 @@ export async function buildState(
     const keys = new KeyService({
       store,
       cache,
-      defaultAlgorithm: "AES256",
+      defaultAlgorithm: config.server.keyAlgorithm,
       onFailure: (op, name, err) =>
         rt.log.error({ err, op, name }, `keystore: failed to ${op} key`),
     });

@@ -185,12 +185,12 @@ describe("keyfront server --dev", () => {
 });
 
 describe("predefined keys", () => {
-  it("creates the keys: list at startup, owned by the admin", async () => {
+  it("creates the keys: list at startup, owned by the admin, with server.key_algorithm", async () => {
     const f = makeFixture();
-    const s = await startFixtureServer(f, "keys:\n  - name: pre-1\n  - name: pre-2\n");
+    const s = await startFixtureServer(f, "keys:\n  - name: pre-1\n  - name: pre-2\nserver:\n  key_algorithm: ChaCha20\n");
     running.push(s);
     const d = await s.request(f.clients.admin, "GET", "/v1/key/describe/pre-2");
-    expect(d.json()).toMatchObject({ name: "pre-2", created_by: f.clients.admin.identity });
+    expect(d.json()).toMatchObject({ name: "pre-2", algorithm: "ChaCha20", created_by: f.clients.admin.identity });
   });
 });
 
