@@ -2,8 +2,16 @@
 // keyfront's entry point: the subcommand table and the only process.exit of the CLI.
 // Commands throw UsageError (exit 2) or CommandError (exit 1); nothing prints a stack trace.
 
+import { runIdentity } from "./identity.js";
+import { runKey } from "./key.js";
+import { runLog } from "./log.js";
+import { runLs } from "./ls.js";
+import { runMetric } from "./metric.js";
+import { runMigrate } from "./migrate.js";
 import { CommandError, UsageError } from "./output.js";
+import { runPolicy } from "./policy.js";
 import { runServer } from "./server.js";
+import { runStatus } from "./status.js";
 
 const EXIT_GRACE_MS = 2_000;
 
@@ -11,6 +19,14 @@ type Command = (args: string[]) => Promise<number | undefined>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   server: { run: runServer, help: "run the key server" },
+  ls: { run: runLs, help: "list keys, identities or policies" },
+  key: { run: runKey, help: "create, import, inspect, delete and use keys" },
+  policy: { run: runPolicy, help: "inspect policies" },
+  identity: { run: runIdentity, help: "create API keys, compute and inspect identities" },
+  status: { run: runStatus, help: "print the server's status or API" },
+  metric: { run: runMetric, help: "watch the server's metrics" },
+  log: { run: runLog, help: "follow the server's audit or error log" },
+  migrate: { run: runMigrate, help: "copy keys from one keystore to another" },
 };
 
 function usage(): string {

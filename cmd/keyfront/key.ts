@@ -1,0 +1,174 @@
+// `keyfront key create|import|info|ls|rm|encrypt|decrypt|dek|hmac` (kes-api.md §11.4). The
+// crypto commands print `label: <base64>` lines on a terminal and JSON otherwise (as KES does);
+// DEK and decrypt plaintexts go to stdout only, because that is what the user asked for.
+// It must never echo an imported key or write key material to stderr.
+
+import { CLIENT_OPTIONS, parseCommand, withClient } from "./client-env.js";
+import { dispatch, type SubCommandTable } from "./dispatch.js";
+import {
+  bold,
+  formatDate,
+  isTerminal,
+  printFields,
+  printJson,
+  printTable,
+  useColor,
+} from "./format.js";
+import { listAll } from "./ls.js";
+import { result, UsageError } from "./output.js";
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function decodeBase64(text: string, what: string): Buffer {
+  const compact = text.replace(/[\r\n]/g, "");
+  if (!BASE64.test(compact))
+    throw new UsageError(`the ${what} is not valid base64: '${text.slice(0, 16)}…'`);
+  return Buffer.from(compact, "base64");
+}
+
+/** Parses args with the client options; checks the positional count. */
+function parse(args: string[], usage: string, min: number, max: number, extra = {}) {
+  const parsed = parseCommand(args, { ...CLIENT_OPTIONS, ...extra }, usage);
+  const n = parsed.positionals.length;
+  if (n < min) throw new UsageError(`missing argument\nusage: ${usage}`);
+  if (n > max) throw new UsageError(`too many arguments\nusage: ${usage}`);
+  return parsed;
+}
+
+/** `label: value` lines on a terminal (KES style), a JSON object otherwise or with --json. */
+function printCrypto(
+  values: { json: boolean; color?: string | undefined },
+  doc: Record<string, string>,
+) {
+  if (values.json || !isTerminal()) {
+    printJson(doc);
+    return;
+  }
+  const color = useColor(values.color);
+  result(
+    Object.entries(doc)
+      .map(([k, v]) => `${bold(`${k}:`, color)} ${v}`)
+      .join("\n"),
+  );
+}
+
+async function create(args: string[]) {
+  const { values, positionals } = parse(args, "keyfront key create <name>...", 1, Infinity);
+  await withClient(values, async (client) => {
+    for (const name of positionals) await client.createKey(name);
+  });
+  return 0;
+}
+
+async function importKey(args: string[]) {
+  const usage = "keyfront key import <name> <base64-key> [--cipher AES256|ChaCha20]";
+  const { values, positionals } = parse(args, usage, 2, 2, { cipher: { type: "string" } });
+  const [name, keyText] = positionals as [string, string];
+  const key = decodeBase64(keyText, "key");
+  if (key.length !== 32) throw new UsageError(`the key must be 32 bytes, not ${key.length}`);
+  try {
+    await withClient(values, (client) =>
+      client.importKey(name, key, (values as { cipher?: string }).cipher ?? "AES256"),
+    );
+  } finally {
+    key.fill(0);
+  }
+  return 0;
+}
+
+async function info(args: string[]) {
+  const { values, positionals } = parse(args, "keyfront key info <name> [--json]", 1, 1);
+  const doc = await withClient(values, (client) => client.describeKey(positionals[0] as string));
+  if (values.json) printJson(doc);
+  else {
+    printFields(
+      [
+        ["Name", doc.name],
+        ["Algorithm", doc.algorithm],
+        ["Date", formatDate(doc.created_at)],
+        ["Owner", doc.created_by ?? "-"],
+      ],
+      useColor(values.color),
+    );
+  }
+  return 0;
+}
+
+async function ls(args: string[]) {
+  const { values, positionals } = parse(args, "keyfront key ls [PREFIX] [--json]", 0, 1);
+  const prefix = positionals[0] ?? "*";
+  const names = await withClient(values, (client) => listAll(client.listKeys(prefix)));
+  if (values.json) printJson(names);
+  else
+    printTable(
+      ["Key"],
+      names.map((n) => [n]),
+      useColor(values.color),
+    );
+  return 0;
+}
+
+async function rm(args: string[]) {
+  const { values, positionals } = parse(args, "keyfront key rm <name>...", 1, Infinity);
+  await withClient(values, async (client) => {
+    for (const name of positionals) await client.deleteKey(name);
+  });
+  return 0;
+}
+
+async function encrypt(args: string[]) {
+  const usage = "keyfront key encrypt <name> <message> [<base64-context>]";
+  const { values, positionals } = parse(args, usage, 2, 3);
+  const [name, message, ctx] = positionals as [string, string, string | undefined];
+  const context = ctx === undefined ? undefined : decodeBase64(ctx, "context");
+  const ciphertext = await withClient(values, (c) => c.encrypt(name, message, context));
+  printCrypto(values, { ciphertext: ciphertext.toString("base64") });
+  return 0;
+}
+
+async function decrypt(args: string[]) {
+  const usage = "keyfront key decrypt <name> <base64-ciphertext> [<base64-context>]";
+  const { values, positionals } = parse(args, usage, 2, 3);
+  const [name, ct, ctx] = positionals as [string, string, string | undefined];
+  const ciphertext = decodeBase64(ct, "ciphertext");
+  const context = ctx === undefined ? undefined : decodeBase64(ctx, "context");
+  const plaintext = await withClient(values, (c) => c.decrypt(name, ciphertext, context));
+  printCrypto(values, { plaintext: plaintext.toString("base64") });
+  plaintext.fill(0);
+  return 0;
+}
+
+async function dek(args: string[]) {
+  const { values, positionals } = parse(args, "keyfront key dek <name> [<base64-context>]", 1, 2);
+  const [name, ctx] = positionals as [string, string | undefined];
+  const context = ctx === undefined ? undefined : decodeBase64(ctx, "context");
+  const d = await withClient(values, (c) => c.generateKey(name, context));
+  printCrypto(values, {
+    plaintext: d.plaintext.toString("base64"),
+    ciphertext: d.ciphertext.toString("base64"),
+  });
+  d.plaintext.fill(0);
+  return 0;
+}
+
+async function hmac(args: string[]) {
+  const { values, positionals } = parse(args, "keyfront key hmac <name> <message>", 2, 2);
+  const [name, message] = positionals as [string, string];
+  const mac = await withClient(values, (c) => c.hmac(name, message));
+  printCrypto(values, { hmac: mac.toString("base64") });
+  return 0;
+}
+
+const KEY_COMMANDS: SubCommandTable = {
+  create: { run: create, help: "create keys" },
+  import: { run: importKey, help: "import a 32-byte key (base64)" },
+  info: { run: info, help: "describe a key" },
+  ls: { run: ls, help: "list keys" },
+  rm: { run: rm, help: "delete keys" },
+  encrypt: { run: encrypt, help: "encrypt a message" },
+  decrypt: { run: decrypt, help: "decrypt a ciphertext" },
+  dek: { run: dek, help: "generate a data encryption key" },
+  hmac: { run: hmac, help: "compute an HMAC-SHA256 of a message" },
+};
+
+export const runKey = (args: string[]) => dispatch("key", KEY_COMMANDS, args);

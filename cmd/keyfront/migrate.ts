@@ -1,0 +1,199 @@
+// `keyfront migrate --from CFG --to CFG [PATTERN] [--merge | --force]` (kes-api.md §11.4): copies
+// the raw stored values of every key matching the glob PATTERN (default `*`) from the keystore of
+// one server config to another's (fs → Vault, prefix → namespace, one Vault to another). An
+// existing target key stops the run unless --merge (skip it) or --force (replace it). Each key is
+// copied with one create-only write, so an interrupted run is finished by re-running with
+// --merge. Progress goes to stderr on a terminal; a summary of what moved ends the run.
+// It must never decode, print or log a stored value, and never modify the source keystore.
+
+import type { Config } from "../../internal/config/config.js";
+import { ConfigError, loadConfigFile } from "../../internal/config/load.js";
+import { KeyExistsError } from "../../internal/errors.js";
+import type { KeyStore } from "../../internal/keystore/keystore.js";
+import { LIST_PAGE_SIZE } from "../../internal/limits.js";
+import { connectStore } from "../../internal/server/state.js";
+import { parseCommand } from "./client-env.js";
+import { printJson } from "./format.js";
+import { globToRegExp, literalPrefix } from "./glob.js";
+import { CommandError, note, result, UsageError } from "./output.js";
+import { untilInterrupted } from "./signals.js";
+
+const USAGE = "keyfront migrate --from CONFIG --to CONFIG [PATTERN] [--merge | --force] [--json]";
+const PROGRESS_INTERVAL_MS = 250;
+
+const OPTIONS = {
+  from: { type: "string" },
+  to: { type: "string" },
+  merge: { type: "boolean", default: false },
+  force: { type: "boolean", short: "f", default: false },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+export interface Tally {
+  matched: number;
+  migrated: number;
+  skipped: number;
+  replaced: number;
+}
+
+function loadConfig(flag: string, path: string): Config {
+  try {
+    const { config, warnings } = loadConfigFile(path, process.env);
+    for (const w of warnings) note(`warning: ${w}`);
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      throw new CommandError(
+        `${flag} ${path}: invalid configuration:\n  ${err.problems.join("\n  ")}`,
+      );
+    }
+    throw err;
+  }
+}
+
+async function openStore(flag: string, config: Config, path: string): Promise<KeyStore> {
+  try {
+    return await connectStore(config);
+  } catch (err) {
+    throw new CommandError(`${flag} ${path}: cannot open the keystore: ${(err as Error).message}`);
+  }
+}
+
+type Mode = "stop" | "merge" | "force";
+
+/** Copies one key; KeyExistsError is resolved by the mode. */
+async function copyKey(
+  from: KeyStore,
+  to: KeyStore,
+  name: string,
+  mode: Mode,
+  t: Tally,
+  signal: AbortSignal,
+) {
+  const value = await from.get(name, signal);
+  try {
+    await to.create(name, value, signal);
+    t.migrated++;
+  } catch (err) {
+    if (!(err instanceof KeyExistsError)) throw err;
+    if (mode === "merge") {
+      t.skipped++;
+      return;
+    }
+    if (mode === "stop") {
+      throw new CommandError(
+        `key '${name}' already exists in the target: use --merge to skip existing keys or --force to replace them`,
+      );
+    }
+    await to.delete(name, signal);
+    await to.create(name, value, signal);
+    t.replaced++;
+  }
+}
+
+/** Walks the source listing page by page and copies every matching key. */
+export async function migrateKeys(
+  from: KeyStore,
+  to: KeyStore,
+  pattern: string,
+  mode: Mode,
+  signal: AbortSignal,
+  onProgress: (t: Tally) => void = () => {},
+): Promise<Tally> {
+  const t: Tally = { matched: 0, migrated: 0, skipped: 0, replaced: 0 };
+  const prefix = literalPrefix(pattern);
+  const re = globToRegExp(pattern);
+  let startAt = "";
+  for (;;) {
+    const page = await from.list(prefix, startAt, LIST_PAGE_SIZE, signal);
+    for (const name of page.names) {
+      if (!re.test(name)) continue;
+      signal.throwIfAborted();
+      t.matched++;
+      await copyKey(from, to, name, mode, t, signal);
+      onProgress(t);
+    }
+    if (page.continueAt === "" || page.continueAt <= startAt) return t;
+    startAt = page.continueAt;
+  }
+}
+
+function progressPrinter(): { update: (t: Tally) => void; done: () => void } {
+  if (process.stderr.isTTY !== true) return { update: () => {}, done: () => {} };
+  const started = performance.now();
+  let last = 0;
+  const draw = (t: Tally) => {
+    const rate = t.matched / Math.max(0.001, (performance.now() - started) / 1000);
+    process.stderr.write(
+      `\r\x1b[2Kkeyfront: migrating… ${t.matched} keys (${t.migrated} copied, ${t.skipped} skipped, ${t.replaced} replaced) ${rate.toFixed(0)}/s`,
+    );
+  };
+  let current: Tally | undefined;
+  return {
+    update: (t) => {
+      current = t;
+      const now = performance.now();
+      if (now - last >= PROGRESS_INTERVAL_MS) {
+        last = now;
+        draw(t);
+      }
+    },
+    done: () => {
+      if (current !== undefined) {
+        draw(current);
+        process.stderr.write("\n");
+      }
+    },
+  };
+}
+
+function summary(t: Tally): string {
+  return `migrated ${t.migrated} keys, skipped ${t.skipped} existing, replaced ${t.replaced} (${t.matched} matched)`;
+}
+
+export async function runMigrate(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(args, OPTIONS, USAGE);
+  if (values.from === undefined) throw new UsageError(`--from is required\nusage: ${USAGE}`);
+  if (values.to === undefined) throw new UsageError(`--to is required\nusage: ${USAGE}`);
+  if (values.merge && values.force)
+    throw new UsageError("--merge and --force are mutually exclusive");
+  if (positionals.length > 1) throw new UsageError(`too many arguments\nusage: ${USAGE}`);
+  const pattern = positionals[0] ?? "*";
+  globToRegExp(pattern);
+  const fromConfig = loadConfig("--from", values.from);
+  const toConfig = loadConfig("--to", values.to);
+  if (JSON.stringify(fromConfig.keystore) === JSON.stringify(toConfig.keystore)) {
+    throw new CommandError("--from and --to name the same keystore");
+  }
+  const from = await openStore("--from", fromConfig, values.from);
+  const to = await openStore("--to", toConfig, values.to).catch(async (err) => {
+    await from.close();
+    throw err;
+  });
+  const mode: Mode = values.merge ? "merge" : values.force ? "force" : "stop";
+  const progress = progressPrinter();
+  let tally: Tally = { matched: 0, migrated: 0, skipped: 0, replaced: 0 };
+  try {
+    tally = await untilInterrupted((signal) =>
+      migrateKeys(from, to, pattern, mode, signal, (t) => {
+        tally = t;
+        progress.update(t);
+      }).catch((err) => {
+        if (signal.aborted)
+          throw new CommandError(`interrupted: ${summary(tally)}; re-run with --merge to finish`);
+        if (err instanceof CommandError)
+          throw new CommandError(`${err.message} (${summary(tally)})`);
+        throw new CommandError(
+          `migration failed: ${(err as Error).message} (${summary(tally)}); re-run with --merge to finish`,
+        );
+      }),
+    );
+  } finally {
+    progress.done();
+    await Promise.allSettled([from.close(), to.close()]);
+  }
+  if (values.json) printJson(tally);
+  else result(summary(tally));
+  return 0;
+}
