@@ -40,7 +40,7 @@ export class TokenManager {
   #switch: ReturnType<typeof setTimeout> | undefined;
   #flight: Promise<string> | undefined;
   #failures = 0;
-  #lastAttempt = Number.NEGATIVE_INFINITY;
+  #lastFailure = Number.NEGATIVE_INFINITY;
   #lastError: Error = new LoginError("vault: not logged in yet");
   #closed = false;
 
@@ -59,13 +59,13 @@ export class TokenManager {
   }
 
   /**
-   * The current token. Without one, joins the login in flight or starts one — but at most every
-   * VAULT_LOGIN_MIN_GAP_MS; in between it fails at once with the last login error.
+   * The current token. Without one, joins the login in flight or starts one — but not within
+   * VAULT_LOGIN_MIN_GAP_MS of a failed login; then it fails at once with that login's error.
    */
   async token(signal?: AbortSignal): Promise<string> {
     if (this.#held) return this.#held.token;
     if (this.#flight) return raceAbort(this.#flight, signal);
-    if (performance.now() - this.#lastAttempt < VAULT_LOGIN_MIN_GAP_MS) throw this.#lastError;
+    if (performance.now() - this.#lastFailure < VAULT_LOGIN_MIN_GAP_MS) throw this.#lastError;
     return raceAbort(this.#login("request"), signal);
   }
 
@@ -96,7 +96,6 @@ export class TokenManager {
   /** One login attempt, shared by everyone who asks meanwhile; schedules what comes next. */
   #login(why: string, keepOld = false): Promise<string> {
     if (this.#flight) return this.#flight;
-    this.#lastAttempt = performance.now();
     const { client, authenticator, namespace } = this.#o;
     this.#flight = authenticator
       .login({ client, namespace })
@@ -115,6 +114,7 @@ export class TokenManager {
           cause: error,
         });
         this.#failures++;
+        this.#lastFailure = performance.now();
         const delay = backoffMs(this.#failures - 1, this.#o.retryMs, VAULT_LOGIN_MAX_DELAY_MS);
         this.#o.log.error(
           { method: authenticator.method, retry_in_ms: delay, why },

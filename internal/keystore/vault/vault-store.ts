@@ -9,7 +9,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { VaultConfig } from "../../config/config.js";
 import { KeyExistsError, KeyNotFoundError, KeystoreUnreachableError } from "../../errors.js";
-import { VAULT_LIST_BODY_BYTES } from "../../limits.js";
+import { VAULT_LIST_BODY_BYTES, VAULT_LOGIN_RETRY_MS } from "../../limits.js";
 import type { Logger } from "../../log/logger.js";
 import type { KeyStore, KeystoreStatus, ListPage } from "../keystore.js";
 import { pageNames } from "../keystore.js";
@@ -67,7 +67,7 @@ export async function connectVault(
     authenticator: new Authenticator(auth),
     namespace:
       auth.kind === "token" ? config.namespace : loginNamespace(auth.namespace, config.namespace),
-    retryMs: auth.kind === "token" ? config.statusPingMs : auth.retryMs,
+    retryMs: auth.kind === "token" ? VAULT_LOGIN_RETRY_MS : auth.retryMs,
     log,
   });
   const health = new VaultHealth(client, config.statusPingMs, log);
