@@ -4,7 +4,7 @@
 // not even when misconfigured with the other's prefix, because Vault's policy says no.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { KeyNotFoundError } from "../../internal/errors.js";
+import { KeyExistsError, KeyNotFoundError } from "../../internal/errors.js";
 import type { KeyStore } from "../../internal/keystore/keystore.js";
 import { connectVault } from "../../internal/keystore/vault/vault-store.js";
 import { startVaultTestServer } from "../vault-server/server.js";
@@ -78,6 +78,8 @@ async function expectIsolated(a: Tenant, b: Tenant) {
   await a.store.create("shared-name", "value-of-a");
   await b.store.create("shared-name", "value-of-b");
   await a.store.create("only-a", "a");
+  // The tenant policy is create-only: an overwrite is a 403 at Vault's ACL layer → "exists".
+  await expect(a.store.create("shared-name", "again")).rejects.toBeInstanceOf(KeyExistsError);
   expect(await a.store.get("shared-name")).toBe("value-of-a");
   expect(await b.store.get("shared-name")).toBe("value-of-b");
   expect((await a.store.list("", "", 0)).names).toEqual(["only-a", "shared-name"]);

@@ -171,7 +171,21 @@ class VaultStore implements KeyStore {
       }
       throw stored;
     }
-    throw this.#failure("create", name, res);
+    throw await this.#deniedOrExists(name, res, signal);
+  }
+
+  /**
+   * A create-only Vault policy (README) turns a write over an existing key into a 403 at the
+   * ACL layer (vault-api.md §8.4) before any cas check: if the key is there, it "exists".
+   */
+  async #deniedOrExists(name: string, res: VaultResponse, signal?: AbortSignal): Promise<Error> {
+    const failure = this.#failure("create", name, res);
+    if (res.status !== 403) return failure;
+    const exists = await this.#read(name, signal).then(
+      () => true,
+      () => false,
+    );
+    return exists ? new KeyExistsError(name) : failure;
   }
 
   /**
@@ -191,7 +205,8 @@ class VaultStore implements KeyStore {
     if (check.status !== 404 || isMissingMount(check)) throw this.#failure("create", name, check);
     const body = kv.createBody(this.#layout, name, await this.#wrap(value, signal));
     const res = await this.#call({ method: "POST", path, body }, signal);
-    if (res.status !== 200 && res.status !== 204) throw this.#failure("create", name, res);
+    if (res.status !== 200 && res.status !== 204)
+      throw await this.#deniedOrExists(name, res, signal);
   }
 
   async get(name: string, signal?: AbortSignal): Promise<string> {
