@@ -3,7 +3,7 @@
 // the §5.4 self-signed certificate in memory. It must never log, and never put key material,
 // plaintexts or contexts into an error.
 
-import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
 import { identityOfApiKey } from "../identity/api-key.js";
 import { identityOfCertificate } from "../identity/identity.js";
 import { CLIENT_REQUEST_TIMEOUT_MS, LIST_PAGE_SIZE } from "../limits.js";
@@ -300,12 +300,14 @@ export class KeyfrontClient {
     const onAbort = () => res.destroy();
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      for await (const line of createInterface({
-        input: res,
-        crlfDelay: Number.POSITIVE_INFINITY,
-      })) {
-        if (line.trim() === "") continue;
-        yield JSON.parse(line) as E;
+      const decoder = new StringDecoder("utf8");
+      let pending = "";
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        const lines = (pending + decoder.write(chunk)).split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) {
+          if (line.trim() !== "") yield JSON.parse(line) as E;
+        }
       }
     } catch (err) {
       if (!signal?.aborted) throw err;
