@@ -43,7 +43,7 @@ describe("EndpointPool (KES SDK retry semantics, kes-api.md §2.2)", () => {
     ],
     ["all 5xx returns the last answer", { a: [500], b: [502] }, ["a", "b"], 502, 0],
   ] as const)("%s", async (_name, script, wantCalls, wantStatus, wantDelays) => {
-    const h = harness(["a", "b"], structuredClone(script) as Script);
+    const h = harness(["a", "b"], structuredClone(script) as unknown as Script);
     // random 0.5 with two endpoints starts at index 1: make "a" first by ordering endpoints.
     const pool = new EndpointPool(["a", "b"], {
       random: () => 0,
