@@ -113,6 +113,8 @@ export class VaultHttpClient {
         if (!RETRY_STATUS(res.status) || isSealedResponse(res)) return res;
       } catch (err) {
         if (err instanceof BodyTooLargeError || req.signal?.aborted) throw err;
+        if (isCertificateError(err))
+          throw new VaultTransportError(describeError(err), { cause: err });
         lastError = err;
         // Fail over: the next request (and this retry) goes to the next endpoint.
         if (this.#current === index) this.#current = (index + 1) % this.#endpoints.length;
@@ -191,6 +193,12 @@ export class VaultHttpClient {
       r.end(payload);
     });
   }
+}
+
+/** A certificate Vault's TLS peer cannot verify: retrying cannot help (vault-api.md §10.2). */
+function isCertificateError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT/.test(code);
 }
 
 function timeoutError(ms: number): VaultTransportError {

@@ -1,41 +1,21 @@
 // The Vault keystore (kes-api.md §8.3; config `keystore.vault`): keys as KV v1/v2 secrets in the
 // form KES reads and writes, create-only (v2: cas 0; v1: check-then-write, serialised per name in
-// this process), optional Transit wrapping, a background login and health poll. connectVault
-// returns at once even when Vault is down: operations then fail with KeystoreUnreachableError
-// naming Vault's state ("Vault is sealed", "Vault is unreachable: …"). It must never overwrite a
-// key, never log or put into an error a token, secret ID or key value.
+// this process), optional Transit wrapping. connectVault returns at once even when Vault is down
+// (the session logs in and polls health in the background): operations then fail with
+// KeystoreUnreachableError naming Vault's state ("Vault is sealed", "Vault is unreachable: …").
+// It must never overwrite a key, never log or put into an error a token, secret ID or key value.
 
-import { readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
 import type { VaultConfig } from "../../config/config.js";
-import { KeyExistsError, KeyNotFoundError, KeystoreUnreachableError } from "../../errors.js";
-import { VAULT_LIST_BODY_BYTES, VAULT_LOGIN_RETRY_MS } from "../../limits.js";
+import { KeyExistsError, KeyNotFoundError } from "../../errors.js";
+import { VAULT_LIST_BODY_BYTES } from "../../limits.js";
 import type { Logger } from "../../log/logger.js";
 import type { KeyStore, KeystoreStatus, ListPage } from "../keystore.js";
 import { pageNames } from "../keystore.js";
-import { TokenManager } from "./auth.js";
-import { VaultHealth, type VaultState } from "./health.js";
-import {
-  describeError,
-  describeResponse,
-  isSealedResponse,
-  VaultHttpClient,
-  type VaultRequest,
-  type VaultResponse,
-  type VaultTlsMaterial,
-  VaultTransportError,
-} from "./http.js";
+import { describeResponse, type VaultResponse } from "./http.js";
 import * as kv from "./kv.js";
-import { Authenticator, isDeadToken, loginNamespace } from "./login.js";
+import { type Call, VaultSession } from "./session.js";
 
-/** Unreachable with the Vault state that caused it (shown as `keystore_state` in /v1/status). */
-export class VaultUnreachableError extends KeystoreUnreachableError {
-  readonly state: VaultState;
-  constructor(state: VaultState, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.state = state;
-  }
-}
+export { VaultUnreachableError } from "./session.js";
 
 export interface VaultStoreOptions {
   log: Logger;
@@ -55,78 +35,23 @@ export async function connectVault(
     prefix: config.prefix,
   };
   kv.checkLayout(layout);
-  const client = new VaultHttpClient({
-    endpoints: config.endpoints,
-    timeoutMs: config.timeoutMs,
-    tls: await readTls(config.tls),
-  });
   const log = opts.log.child({ keystore: "vault" });
-  const auth = config.auth;
-  const tokens = new TokenManager({
-    client,
-    authenticator: new Authenticator(auth),
-    namespace:
-      auth.kind === "token" ? config.namespace : loginNamespace(auth.namespace, config.namespace),
-    retryMs: auth.kind === "token" ? VAULT_LOGIN_RETRY_MS : auth.retryMs,
-    log,
-  });
-  const health = new VaultHealth(client, config.statusPingMs, log);
-  void health.check().catch(() => {});
-  tokens.start();
-  return new VaultStore(config, layout, client, tokens, health, log);
+  return new VaultStore(config, layout, await VaultSession.open(config, log), log);
 }
-
-async function readTls(tls: VaultConfig["tls"]): Promise<VaultTlsMaterial> {
-  const read = (what: string, path: string) =>
-    readFile(path, "utf8").catch((err: Error) => {
-      throw new Error(`keystore.vault.tls.${what}: cannot read '${path}': ${err.message}`);
-    });
-  let ca: string[] | undefined;
-  if (tls.ca !== undefined) {
-    const path = tls.ca;
-    const info = await stat(path).catch((err: Error) => {
-      throw new Error(`keystore.vault.tls.ca: cannot read '${path}': ${err.message}`);
-    });
-    const files = info.isDirectory()
-      ? (await readdir(path)).filter((f) => !f.startsWith(".")).map((f) => join(path, f))
-      : [path];
-    ca = (await Promise.all(files.map((f) => read("ca", f)))).filter((p) =>
-      p.includes("-----BEGIN CERTIFICATE-----"),
-    );
-  }
-  return {
-    ca,
-    cert: tls.cert === undefined ? undefined : await read("cert", tls.cert),
-    key: tls.key === undefined ? undefined : await read("key", tls.key),
-  };
-}
-
-type Call = Omit<VaultRequest, "token" | "namespace" | "signal">;
 
 class VaultStore implements KeyStore {
   readonly kind = "vault";
   readonly #config: VaultConfig;
   readonly #layout: kv.KvLayout;
-  readonly #client: VaultHttpClient;
-  readonly #tokens: TokenManager;
-  readonly #health: VaultHealth;
+  readonly #session: VaultSession;
   readonly #log: Logger;
   /** KV v1 creates in flight per name: check-then-write is serialised within this process. */
   readonly #creating = new Map<string, Promise<void>>();
 
-  constructor(
-    config: VaultConfig,
-    layout: kv.KvLayout,
-    client: VaultHttpClient,
-    tokens: TokenManager,
-    health: VaultHealth,
-    log: Logger,
-  ) {
+  constructor(config: VaultConfig, layout: kv.KvLayout, session: VaultSession, log: Logger) {
     this.#config = config;
     this.#layout = layout;
-    this.#client = client;
-    this.#tokens = tokens;
-    this.#health = health;
+    this.#session = session;
     this.#log = log;
   }
 
@@ -264,84 +189,16 @@ class VaultStore implements KeyStore {
   }
 
   /** Vault's health now; sealed, uninitialised, unreachable or not logged in are errors. */
-  async status(signal?: AbortSignal): Promise<KeystoreStatus> {
-    const reading = await this.#health.check(signal);
-    if (reading.state !== "ok" && reading.state !== "standby") {
-      throw new VaultUnreachableError(reading.state, reading.detail);
-    }
-    try {
-      await this.#tokens.token(signal);
-    } catch (err) {
-      signal?.throwIfAborted();
-      throw this.#classify(err);
-    }
-    return { latencyNs: reading.latencyNs > 0n ? reading.latencyNs : 1n, state: reading.state };
+  status(signal?: AbortSignal): Promise<KeystoreStatus> {
+    return this.#session.status(signal);
   }
 
   async close(): Promise<void> {
-    this.#health.close();
-    this.#tokens.close();
-    this.#client.close();
+    this.#session.close();
   }
 
-  /** One authenticated call: fails fast while sealed, logs in again once on a dead token. */
-  async #call(req: Call, signal?: AbortSignal): Promise<VaultResponse> {
-    this.#health.guard();
-    let token: string;
-    try {
-      token = await this.#tokens.token(signal);
-    } catch (err) {
-      signal?.throwIfAborted();
-      throw this.#classify(err);
-    }
-    let res = await this.#send(req, token, signal);
-    if (isDeadToken(res)) {
-      this.#log.warn({ path: req.path }, "vault: token rejected as invalid; logging in again");
-      try {
-        token = await this.#tokens.refresh(token, signal);
-      } catch (err) {
-        signal?.throwIfAborted();
-        throw this.#classify(err);
-      }
-      res = await this.#send(req, token, signal);
-    }
-    if (isSealedResponse(res)) {
-      this.#health.observe("sealed");
-      throw new VaultUnreachableError("sealed", "Vault is sealed");
-    }
-    return res;
-  }
-
-  async #send(req: Call, token: string, signal?: AbortSignal): Promise<VaultResponse> {
-    try {
-      return await this.#client.request({
-        ...req,
-        token,
-        namespace: this.#config.namespace,
-        signal,
-      });
-    } catch (err) {
-      signal?.throwIfAborted();
-      throw this.#classify(err);
-    }
-  }
-
-  /** Transport failures and a sealed Vault are "unreachable"; the rest stays a plain error. */
-  #classify(err: unknown): Error {
-    if (err instanceof KeystoreUnreachableError) return err;
-    const cause =
-      err instanceof Error && err.cause instanceof VaultTransportError ? err.cause : err;
-    if (cause instanceof VaultTransportError) {
-      const detail = `Vault is unreachable: ${describeError(cause)}`;
-      this.#health.observe("unreachable", detail);
-      return new VaultUnreachableError("unreachable", detail, { cause });
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    if (message.includes("Vault is sealed")) {
-      this.#health.observe("sealed");
-      return new VaultUnreachableError("sealed", "Vault is sealed", { cause: err });
-    }
-    return err instanceof Error ? err : new Error(message);
+  #call(req: Call, signal?: AbortSignal): Promise<VaultResponse> {
+    return this.#session.call(req, signal);
   }
 
   #failure(op: string, name: string, res: VaultResponse): Error {
