@@ -18,9 +18,17 @@ const ENV = {
 };
 
 it.each([
-  ["vault-approle", { version: "v2", prefix: "keyfront", auth: { kind: "approle", wrapped: true } }, 2],
+  [
+    "vault-approle",
+    { version: "v2", prefix: "keyfront", auth: { kind: "approle", wrapped: true } },
+    2,
+  ],
   ["vault-token-kv1", { version: "v1", engine: "kes", auth: { kind: "token", token: "token" } }, 1],
-  ["vault-namespace-tenants", { version: "v2", namespace: "acme", auth: { kind: "approle", wrapped: false } }, 1],
+  [
+    "vault-namespace-tenants",
+    { version: "v2", namespace: "acme", auth: { kind: "approle", wrapped: false } },
+    1,
+  ],
 ])("config/%s.yaml loads", (name, want, endpoints) => {
   const file = `${ROOT}/config/${name}.yaml`;
   const loaded = parseConfigText(readFileSync(file, "utf8"), file, ENV);
