@@ -99,9 +99,9 @@ export async function migrateKeys(
   pattern: string,
   mode: Mode,
   signal: AbortSignal,
+  t: Tally = { matched: 0, migrated: 0, skipped: 0, replaced: 0 },
   onProgress: (t: Tally) => void = () => {},
 ): Promise<Tally> {
-  const t: Tally = { matched: 0, migrated: 0, skipped: 0, replaced: 0 };
   const prefix = literalPrefix(pattern);
   const re = globToRegExp(pattern);
   let startAt = "";
@@ -173,13 +173,10 @@ export async function runMigrate(args: string[]): Promise<number> {
   });
   const mode: Mode = values.merge ? "merge" : values.force ? "force" : "stop";
   const progress = progressPrinter();
-  let tally: Tally = { matched: 0, migrated: 0, skipped: 0, replaced: 0 };
+  const tally: Tally = { matched: 0, migrated: 0, skipped: 0, replaced: 0 };
   try {
-    tally = await untilInterrupted((signal) =>
-      migrateKeys(from, to, pattern, mode, signal, (t) => {
-        tally = t;
-        progress.update(t);
-      }).catch((err) => {
+    await untilInterrupted((signal) =>
+      migrateKeys(from, to, pattern, mode, signal, tally, progress.update).catch((err) => {
         if (signal.aborted)
           throw new CommandError(`interrupted: ${summary(tally)}; re-run with --merge to finish`);
         if (err instanceof CommandError)
