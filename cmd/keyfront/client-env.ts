@@ -6,12 +6,9 @@
 import { createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import {
-  type ClientOptions,
-  firstCertificate,
-  KeyfrontClient,
-} from "../../internal/client/client.js";
+import { type ClientOptions, KeyfrontClient } from "../../internal/client/client.js";
 import { ConnectionError, KeyfrontError } from "../../internal/client/errors.js";
+import { firstCertificate } from "../../internal/client/wire.js";
 import { identityOfCertificate, identityOfSpki } from "../../internal/identity/identity.js";
 import { loadPrivateKeyPem, PASSWORD_REQUIRED_MESSAGE } from "../../internal/pki/keys.js";
 import { CommandError, UsageError } from "./output.js";

@@ -5,7 +5,7 @@
 
 import { createPublicKey } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { firstCertificate } from "../../internal/client/client.js";
+import { firstCertificate } from "../../internal/client/wire.js";
 import {
   apiKeyOfPrivateKey,
   generateApiKey,

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeFixture, startFixtureServer } from "../../test/api/fixture.js";
 import type { RunningServer } from "../../test/helpers/server.js";
-import { KeyfrontClient, normalizeEndpoint } from "./client.js";
+import { KeyfrontClient } from "./client.js";
 import { openEnvelope, sealEnvelope } from "./envelope.js";
 import {
   ConnectionError,
@@ -18,6 +18,7 @@ import {
   ErrPolicyNotFound,
   isError,
 } from "./errors.js";
+import { normalizeEndpoint } from "./wire.js";
 
 const f = makeFixture();
 let server: RunningServer;

@@ -3,11 +3,10 @@
 // written by `identity new` (optionally encrypted) used as client credentials.
 
 import { X509Certificate } from "node:crypto";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { selfSignedServer } from "../../internal/pki/self-signed.js";
 import { startServer } from "../helpers/server.js";
 import { expectOneLine, kf } from "./cli-helpers.js";
 
@@ -113,13 +112,16 @@ describe("identity and identity new", () => {
 
 describe("the operator flow of README", () => {
   it("identity new → server with it as admin → key create → key dek → key decrypt", async () => {
+    // README's steps: a server certificate and an admin API key, both from `identity new`.
+    const sk = join(dir, "server.key");
+    const sc = join(dir, "server.crt");
+    const tlsArgs = ["--key", sk, "--cert", sc, "--ip", "127.0.0.1", "--dns", "localhost"];
+    expect((await kf(["identity", "new", "localhost", ...tlsArgs])).code).toBe(0);
     const created = await kf(["identity", "new", "--json"]);
     const { api_key: apiKey, identity } = JSON.parse(created.stdout) as Record<string, string>;
-    const tls = selfSignedServer();
     const server = await startServer({
-      yaml: `admin: { identity: ${identity} }\ntls: { key: \${DIR}/s.key, cert: \${DIR}/s.crt }\nkeystore: { fs: { path: \${DIR}/keys } }\n`,
-      caPem: tls.certPem,
-      files: { "s.key": tls.keyPem, "s.crt": tls.certPem },
+      yaml: `admin: { identity: ${identity} }\ntls: { key: ${sk}, cert: ${sc} }\nkeystore: { fs: { path: \${DIR}/keys } }\n`,
+      caPem: await readFile(sc, "utf8"),
     });
     try {
       const env = { KES_SERVER: server.url, KES_API_KEY: apiKey as string };

@@ -84,6 +84,7 @@ describe("keyfront migrate", () => {
       "--json",
     ]);
     expect(JSON.parse(force.stdout)).toEqual({ matched: 5, migrated: 0, skipped: 0, replaced: 5 });
+    expect(await readFile(join(dst, "key-00003"), "utf8")).toBe("value of key-00003");
     await expectSameKeys(names);
   });
 
