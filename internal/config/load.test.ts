@@ -111,7 +111,7 @@ const DEFAULTS = {
   api: {},
   log: { error: 0, audit: 0 },
   keys: [],
-  server: { workers: 1, keyAlgorithm: "AES256" },
+  server: { workers: 1, keyAlgorithm: "AES256" as const },
 };
 
 describe("valid fixtures load to the exact normalised Config", () => {
