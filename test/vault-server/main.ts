@@ -1,0 +1,66 @@
+// CLI of the Vault test server: `node dist/test/vault-server/main.js [--port N] [--tls]
+// [--oss] [--root-token T] [--ca-file PATH]` starts it on 127.0.0.1, prints `VAULT_ADDR=…` and
+// `VAULT_TOKEN=…` (and `VAULT_CACERT=…` with --tls) on stdout, and serves until SIGINT/SIGTERM.
+// It is a test fixture, not a secret store; it must never listen beyond 127.0.0.1.
+
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startVaultTestServer } from "./server.js";
+
+async function main(): Promise<void> {
+  let values: {
+    port?: string;
+    tls?: boolean;
+    oss?: boolean;
+    "root-token"?: string;
+    "ca-file"?: string;
+  };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: "string" },
+        tls: { type: "boolean" },
+        oss: { type: "boolean" },
+        "root-token": { type: "string" },
+        "ca-file": { type: "string" },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`vault-test-server: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const port = Number(values.port ?? "8200");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`vault-test-server: invalid --port '${values.port}'\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const server = await startVaultTestServer({
+    port,
+    tls: values.tls === true,
+    enterprise: values.oss !== true,
+    ...(values["root-token"] ? { rootToken: values["root-token"] } : {}),
+  });
+  process.stdout.write(`VAULT_ADDR=${server.addr}\nVAULT_TOKEN=${server.rootToken}\n`);
+  if (server.caPem !== undefined) {
+    const caFile = values["ca-file"] ?? join(tmpdir(), `vault-test-server-ca-${process.pid}.pem`);
+    writeFileSync(caFile, server.caPem, { mode: 0o644 });
+    process.stdout.write(`VAULT_CACERT=${caFile}\n`);
+  }
+  process.stderr.write(
+    "vault-test-server: in-memory Vault-compatible TEST server (not a secret store); Ctrl-C to stop\n",
+  );
+  const stop = () => {
+    void server.close();
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`vault-test-server: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});
