@@ -36,7 +36,7 @@ function createToken(ctx: Ctx, orphanPath: boolean): Reply {
     : null;
   const rootChild = isRoot && wanted.includes("root");
   const { entry } = mintToken(ctx.state, {
-    ns: parent.ns,
+    ns: ctx.ns,
     policies: wanted,
     noDefaultPolicy: weakBool(d.no_default_policy, false) || rootChild,
     path: orphanPath ? "auth/token/create-orphan" : "auth/token/create",
