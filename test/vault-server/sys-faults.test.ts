@@ -175,6 +175,8 @@ describe("transit", () => {
     });
     const dk = await v("POST", "/v1/transit/datakey/plaintext/k1", { body: { bits: 256 } });
     expect(Buffer.from(dk.json.data.plaintext, "base64")).toHaveLength(32);
+    const bad = await v("POST", "/v1/transit/datakey/other/none", { body: {} });
+    expect(bad.json).toEqual({ errors: ["Invalid path, must be 'plaintext' or 'wrapped'"] });
   });
 });
 

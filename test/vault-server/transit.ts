@@ -161,6 +161,9 @@ export function createTransitBackend(): Backend {
         return key === undefined ? fail(400, "encryption key not found") : decrypt(key, d);
       if (sect === "datakey") {
         if (extra === undefined) return fail(404, multiError("unsupported path"));
+        if (name !== "plaintext" && name !== "wrapped") {
+          return fail(400, "Invalid path, must be 'plaintext' or 'wrapped'");
+        }
         return key === undefined ? fail(400, "encryption key not found") : dataKey(key, name, d);
       }
       return fail(404, multiError("unsupported path"));
