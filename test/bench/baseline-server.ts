@@ -14,8 +14,14 @@ import { randomKey } from "../../internal/crypto/random.js";
 import { identityFromPeerChain } from "../../internal/identity/identity.js";
 import { PolicySet } from "../../internal/policy/policy.js";
 
-const cfg = JSON.parse(readFileSync(process.argv[2] as string, "utf8")) as { cert: string; key: string; client: string };
-const policies = new PolicySet("disabled", [{ name: "bench", allow: ["/v1/key/*"], deny: [], identities: [cfg.client] }]);
+const cfg = JSON.parse(readFileSync(process.argv[2] as string, "utf8")) as {
+  cert: string;
+  key: string;
+  client: string;
+};
+const policies = new PolicySet("disabled", [
+  { name: "bench", allow: ["/v1/key/*"], deny: [], identities: [cfg.client] },
+]);
 const keys = new Map<string, KeyVersion>();
 const ID = Symbol("id");
 type Sock = TLSSocket & { [ID]?: string };
@@ -29,7 +35,10 @@ function identity(sock: Sock): string {
 }
 
 function send(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -51,7 +60,8 @@ const b64 = (v: unknown) => (typeof v === "string" ? Buffer.from(v, "base64") : 
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? "").split("?")[0] as string;
-  if (!policies.allows(identity(req.socket as Sock), path)) return send(res, 403, '{"message":"not authorized"}\n');
+  if (!policies.allows(identity(req.socket as Sock), path))
+    return send(res, 403, '{"message":"not authorized"}\n');
   const [, , , op, name = ""] = path.split("/");
   if (op === "create") {
     keys.set(name, generateKeyVersion("AES256", cfg.client));
@@ -63,15 +73,36 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const context = b64(body.context);
   if (op === "generate") {
     const dek = randomKey();
-    return send(res, 200, `${JSON.stringify({ plaintext: dek.toString("base64"), ciphertext: encrypt(kv, dek, context).toString("base64") })}\n`);
+    return send(
+      res,
+      200,
+      `${JSON.stringify({ plaintext: dek.toString("base64"), ciphertext: encrypt(kv, dek, context).toString("base64") })}\n`,
+    );
   }
-  if (op === "encrypt") return send(res, 200, `${JSON.stringify({ ciphertext: encrypt(kv, b64(body.plaintext), context).toString("base64") })}\n`);
-  if (op === "decrypt") return send(res, 200, `${JSON.stringify({ plaintext: decrypt(kv, b64(body.ciphertext), context).toString("base64") })}\n`);
+  if (op === "encrypt")
+    return send(
+      res,
+      200,
+      `${JSON.stringify({ ciphertext: encrypt(kv, b64(body.plaintext), context).toString("base64") })}\n`,
+    );
+  if (op === "decrypt")
+    return send(
+      res,
+      200,
+      `${JSON.stringify({ plaintext: decrypt(kv, b64(body.ciphertext), context).toString("base64") })}\n`,
+    );
   send(res, 404, "");
 }
 
 const server = createServer(
-  { cert: readFileSync(cfg.cert), key: readFileSync(cfg.key), requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2", keepAliveTimeout: 90_000 },
+  {
+    cert: readFileSync(cfg.cert),
+    key: readFileSync(cfg.key),
+    requestCert: true,
+    rejectUnauthorized: false,
+    minVersion: "TLSv1.2",
+    keepAliveTimeout: 90_000,
+  },
   (req, res) => {
     handle(req, res).catch(() => send(res, 400, '{"message":"bad request"}\n'));
   },

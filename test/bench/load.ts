@@ -15,16 +15,25 @@ export interface LoadResult {
   non2xx: number;
 }
 
-export function call(url: string, pki: BenchPki, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+export function call(
+  url: string,
+  pki: BenchPki,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((ok, fail) => {
     const u = new URL(url);
-    const req = request({ host: u.hostname, port: u.port, method, path, agent: false, ...pki.tls }, (res) => {
-      let text = "";
-      res.on("data", (c: Buffer) => {
-        text += c.toString();
-      });
-      res.on("end", () => ok({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      { host: u.hostname, port: u.port, method, path, agent: false, ...pki.tls },
+      (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => {
+          text += c.toString();
+        });
+        res.on("end", () => ok({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on("error", fail);
     req.end(body);
   });
@@ -34,7 +43,9 @@ export function call(url: string, pki: BenchPki, method: string, path: string, b
 export async function prepare(url: string, pki: BenchPki): Promise<Record<Scenario, string>> {
   await call(url, pki, "POST", "/v1/key/create/bench");
   const ctx = Buffer.from('{"bucket":"bench","object":"o"}').toString("base64");
-  const dek = JSON.parse((await call(url, pki, "POST", "/v1/key/generate/bench", JSON.stringify({ context: ctx }))).text) as { ciphertext: string };
+  const dek = JSON.parse(
+    (await call(url, pki, "POST", "/v1/key/generate/bench", JSON.stringify({ context: ctx }))).text,
+  ) as { ciphertext: string };
   return {
     generate: JSON.stringify({ context: ctx }),
     decrypt: JSON.stringify({ ciphertext: dek.ciphertext, context: ctx }),
@@ -45,7 +56,16 @@ export async function prepare(url: string, pki: BenchPki): Promise<Record<Scenar
 
 let unique = 0;
 
-export async function cannon(url: string, pki: BenchPki, scenario: Scenario, body: string, connections: number, seconds: number, paths?: string[], amount?: number): Promise<LoadResult> {
+export async function cannon(
+  url: string,
+  pki: BenchPki,
+  scenario: Scenario,
+  body: string,
+  connections: number,
+  seconds: number,
+  paths?: string[],
+  amount?: number,
+): Promise<LoadResult> {
   const fixedPath = `/v1/key/${scenario}/bench`;
   const run = process.hrtime.bigint().toString(36);
   const r = await autocannon({
@@ -67,11 +87,23 @@ export async function cannon(url: string, pki: BenchPki, scenario: Scenario, bod
       },
     ],
   } as autocannon.Options);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors,
+    non2xx: r.non2xx,
+  };
 }
 
 /** Requests per second when every request opens a new TLS connection (`concurrency` loops). */
-export async function newConnectionRate(url: string, pki: BenchPki, body: string, concurrency: number, seconds: number): Promise<LoadResult> {
+export async function newConnectionRate(
+  url: string,
+  pki: BenchPki,
+  body: string,
+  concurrency: number,
+  seconds: number,
+): Promise<LoadResult> {
   const end = Date.now() + seconds * 1000;
   let done = 0;
   let errors = 0;

@@ -2,7 +2,8 @@
 // alternating, for key/generate, key/decrypt, key/encrypt (1 KiB) and key/create at 1, 16 and
 // 64 connections (mTLS keep-alive), plus a new TLS connection per request; then memory, workers
 // and the Vault cold path. Prints a table with keyfront/baseline ratios and the targets, and
-// writes JSON to bench-results/. Flags: --seconds N (per run, default 5), --quick (fewer cells).
+// writes JSON to bench-results/. Flags: --seconds N (per run, default 5), --quick (64 connections
+// only), --only warm,memory,workers,cold (sections to run).
 // Targets are reported, never asserted: these machines are noisy.
 
 import { mkdir, writeFile } from "node:fs/promises";
@@ -10,17 +11,37 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { coldPath } from "./cold-path.js";
 import { cannon, type LoadResult, newConnectionRate, prepare, type Scenario } from "./load.js";
-import { makeBenchPki, rssOf, startBaseline, startKeyfront, type Target, treeRssOf } from "./targets.js";
+import {
+  makeBenchPki,
+  rssOf,
+  startBaseline,
+  startKeyfront,
+  type Target,
+  treeRssOf,
+} from "./targets.js";
 
-const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" }, quick: { type: "boolean", default: false } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "5" },
+    quick: { type: "boolean", default: false },
+    only: { type: "string", default: "warm,memory,workers,cold" },
+  },
+});
+const SECTIONS = new Set(values.only.split(","));
 const SECONDS = Number(values.seconds);
 const SCENARIOS: Scenario[] = ["generate", "decrypt", "encrypt", "create"];
 const CONNECTIONS = values.quick ? [64] : [1, 16, 64];
 
-interface Row { scenario: string; connections: number | string; keyfront: LoadResult; baseline: LoadResult | undefined }
+interface Row {
+  scenario: string;
+  connections: number | string;
+  keyfront: LoadResult;
+  baseline: LoadResult | undefined;
+}
 const rows: Row[] = [];
 const extra: Record<string, unknown> = {};
-const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+const fmt = (n: number, d = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function warm(pki: Awaited<ReturnType<typeof makeBenchPki>>): Promise<void> {
   const kf = await startKeyfront(pki);
@@ -32,14 +53,25 @@ async function warm(pki: Awaited<ReturnType<typeof makeBenchPki>>): Promise<void
         // Alternate the order each cell so neither server always runs on a warmer machine.
         const order: Target[] = rows.length % 2 === 0 ? [kf, base] : [base, kf];
         const got: Partial<Record<Target["name"], LoadResult>> = {};
-        for (const t of order) got[t.name] = await cannon(t.url, pki, scenario, bodies[t.name][scenario], c, SECONDS);
-        rows.push({ scenario, connections: c, keyfront: got.keyfront as LoadResult, baseline: got.baseline });
+        for (const t of order)
+          got[t.name] = await cannon(t.url, pki, scenario, bodies[t.name][scenario], c, SECONDS);
+        rows.push({
+          scenario,
+          connections: c,
+          keyfront: got.keyfront as LoadResult,
+          baseline: got.baseline,
+        });
         report(rows[rows.length - 1] as Row);
       }
     }
     const nk = await newConnectionRate(kf.url, pki, bodies.keyfront.generate, 16, SECONDS);
     const nb = await newConnectionRate(base.url, pki, bodies.baseline.generate, 16, SECONDS);
-    rows.push({ scenario: "generate, new TLS conn/request", connections: 16, keyfront: nk, baseline: nb });
+    rows.push({
+      scenario: "generate, new TLS conn/request",
+      connections: 16,
+      keyfront: nk,
+      baseline: nb,
+    });
     report(rows[rows.length - 1] as Row);
   } finally {
     await kf.stop();
@@ -74,12 +106,25 @@ async function memory(pki: Awaited<ReturnType<typeof makeBenchPki>>): Promise<vo
     await cannon(kf.url, pki, "generate", "", 64, 0, names, names.length);
     extra.createTenThousandSeconds = (Date.now() - started) / 1000;
     let peak = 0;
-    const sampler = setInterval(() => void rssOf(kf.pid).then((v) => { peak = Math.max(peak, v); }), 200);
+    const sampler = setInterval(
+      () =>
+        void rssOf(kf.pid).then((v) => {
+          peak = Math.max(peak, v);
+        }),
+      200,
+    );
     const gen = names.map((n) => n.replace("/create/", "/generate/"));
     const load = await cannon(kf.url, pki, "generate", "{}", 64, SECONDS * 2, gen);
     clearInterval(sampler);
-    extra.memory = { idleRssMB: idle / 2 ** 20, underLoadPeakRssMB: peak / 2 ** 20, cachedKeys: 10_000, loadRps: load.rps };
-    console.log(`\nmemory: RSS idle ${fmt(idle / 2 ** 20, 1)} MB; under load over 10,000 cached keys ${fmt(peak / 2 ** 20, 1)} MB (target < 150 MB) at ${fmt(load.rps)} req/s`);
+    extra.memory = {
+      idleRssMB: idle / 2 ** 20,
+      underLoadPeakRssMB: peak / 2 ** 20,
+      cachedKeys: 10_000,
+      loadRps: load.rps,
+    };
+    console.log(
+      `\nmemory: RSS idle ${fmt(idle / 2 ** 20, 1)} MB; under load over 10,000 cached keys ${fmt(peak / 2 ** 20, 1)} MB (target < 150 MB) at ${fmt(load.rps)} req/s`,
+    );
   } finally {
     await kf.stop();
   }
@@ -100,18 +145,34 @@ async function workers(pki: Awaited<ReturnType<typeof makeBenchPki>>): Promise<v
   }
   extra.workers = result;
   const ratio = (result.workers2 ?? 0) / (result.workers1 ?? 1);
-  console.log(`workers: generate at 64 connections, 1 worker ${fmt(result.workers1 ?? 0)} req/s, 2 workers ${fmt(result.workers2 ?? 0)} req/s = ${fmt(ratio, 2)}x (target >= 1.3x; the load generator shares the 2 cores)`);
+  console.log(
+    `workers: generate at 64 connections, 1 worker ${fmt(result.workers1 ?? 0)} req/s, 2 workers ${fmt(result.workers2 ?? 0)} req/s = ${fmt(ratio, 2)}x (target >= 1.3x; the load generator shares the 2 cores)`,
+  );
 }
 
 async function main(): Promise<void> {
   const pki = await makeBenchPki();
   try {
-    console.log(`keyfront benchmark: ${SECONDS}s per run, node ${process.version}, ${(await import("node:os")).availableParallelism()} cores`);
-    console.log(["scenario".padEnd(31), "conn", "kf req/s", "kf p50/99", "bl req/s", "bl p50/99", "ratio", "p99x", "errs"].join(" "));
-    await warm(pki);
-    await memory(pki);
-    await workers(pki);
-    extra.coldPath = await coldPath(pki, SECONDS);
+    console.log(
+      `keyfront benchmark: ${SECONDS}s per run, node ${process.version}, ${(await import("node:os")).availableParallelism()} cores`,
+    );
+    console.log(
+      [
+        "scenario".padEnd(31),
+        "conn",
+        "kf req/s",
+        "kf p50/99",
+        "bl req/s",
+        "bl p50/99",
+        "ratio",
+        "p99x",
+        "errs",
+      ].join(" "),
+    );
+    if (SECTIONS.has("warm")) await warm(pki);
+    if (SECTIONS.has("memory")) await memory(pki);
+    if (SECTIONS.has("workers")) await workers(pki);
+    if (SECTIONS.has("cold")) extra.coldPath = await coldPath(pki, SECONDS);
   } finally {
     await pki.cleanup();
   }
@@ -126,7 +187,9 @@ async function main(): Promise<void> {
     if (!r?.baseline) continue;
     const ratio = r.keyfront.rps / r.baseline.rps;
     const p99 = r.keyfront.p99 / Math.max(r.baseline.p99, 1);
-    console.log(`  ${s} @64: keyfront/baseline ${fmt(ratio, 2)} (>= 0.90: ${ratio >= 0.9 ? "met" : "NOT met"}), p99 ${fmt(p99, 2)}x (<= 1.2x: ${p99 <= 1.2 ? "met" : "NOT met"})`);
+    console.log(
+      `  ${s} @64: keyfront/baseline ${fmt(ratio, 2)} (>= 0.90: ${ratio >= 0.9 ? "met" : "NOT met"}), p99 ${fmt(p99, 2)}x (<= 1.2x: ${p99 <= 1.2 ? "met" : "NOT met"})`,
+    );
   }
   console.log(`results written to ${file}`);
 }

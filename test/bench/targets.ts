@@ -45,7 +45,11 @@ export async function makeBenchPki(): Promise<BenchPki> {
   };
 }
 
-function waitForLine(proc: ChildProcess, stream: "stdout" | "stderr", pattern: RegExp): Promise<string> {
+function waitForLine(
+  proc: ChildProcess,
+  stream: "stdout" | "stderr",
+  pattern: RegExp,
+): Promise<string> {
   return new Promise((ok, fail) => {
     let text = "";
     proc[stream]?.on("data", (c: Buffer) => {
@@ -66,8 +70,11 @@ function stopper(proc: ChildProcess): () => Promise<void> {
   };
 }
 
-/** keyfront from a config file: a policy identity (not admin), fs keystore, audit off. */
-export async function startKeyfront(pki: BenchPki, opts: { workers?: number; extra?: string } = {}): Promise<Target> {
+/** keyfront from a config file: a policy identity (not admin), fs keystore unless given, audit off. */
+export async function startKeyfront(
+  pki: BenchPki,
+  opts: { workers?: number; extra?: string; keystore?: string } = {},
+): Promise<Target> {
   const cfgFile = join(pki.dir, `keyfront-${Date.now()}.yaml`);
   await writeFile(
     cfgFile,
@@ -76,22 +83,36 @@ export async function startKeyfront(pki: BenchPki, opts: { workers?: number; ext
       `tls: { key: ${pki.serverKey}, cert: ${pki.serverCert} }`,
       `policy: { bench: { allow: ["/v1/key/*"], identities: [${pki.clientIdentity}] } }`,
       "log: { audit: off, error: warn }",
-      `keystore: { fs: { path: ${join(pki.dir, `keys-${Date.now()}`)} } }`,
+      opts.keystore ?? `keystore: { fs: { path: ${join(pki.dir, `keys-${Date.now()}`)} } }`,
       `server: { workers: ${opts.workers ?? 1} }`,
       opts.extra ?? "",
     ].join("\n"),
   );
-  const proc = spawn(process.execPath, [CLI, "server", "--config", cfgFile, "--addr", "127.0.0.1:0"], { stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(
+    process.execPath,
+    [CLI, "server", "--config", cfgFile, "--addr", "127.0.0.1:0"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   const url = await waitForLine(proc, "stderr", /Endpoint\s+(\S+)[\s\S]*Server is up/);
   return { name: "keyfront", url, pid: proc.pid as number, stop: stopper(proc) };
 }
 
 export async function startBaseline(pki: BenchPki): Promise<Target> {
   const cfgFile = join(pki.dir, "baseline.json");
-  await writeFile(cfgFile, JSON.stringify({ cert: pki.serverCert, key: pki.serverKey, client: pki.clientIdentity }));
-  const proc = spawn(process.execPath, [BASELINE, cfgFile], { stdio: ["ignore", "pipe", "inherit"] });
+  await writeFile(
+    cfgFile,
+    JSON.stringify({ cert: pki.serverCert, key: pki.serverKey, client: pki.clientIdentity }),
+  );
+  const proc = spawn(process.execPath, [BASELINE, cfgFile], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const port = await waitForLine(proc, "stdout", /listening (\d+)/);
-  return { name: "baseline", url: `https://127.0.0.1:${port}`, pid: proc.pid as number, stop: stopper(proc) };
+  return {
+    name: "baseline",
+    url: `https://127.0.0.1:${port}`,
+    pid: proc.pid as number,
+    stop: stopper(proc),
+  };
 }
 
 /** Resident set size of a process in bytes (Linux /proc). */
@@ -105,7 +126,10 @@ export async function rssOf(pid: number): Promise<number> {
 export async function treeRssOf(pid: number): Promise<number> {
   let total = await rssOf(pid);
   try {
-    const children = (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8")).trim().split(/\s+/).filter(Boolean);
+    const children = (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8"))
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
     for (const c of children) total += await rssOf(Number(c)).catch(() => 0);
   } catch {
     // no children file: a single process
