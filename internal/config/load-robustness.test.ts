@@ -104,7 +104,12 @@ describe("KES tolerance", () => {
       ["__proto__"],
     ],
     ["workers 0", "server:\n  workers: 0\n", (c: Config) => c.server.workers, 0],
-    ["key algorithm", "server:\n  key_algorithm: ChaCha20\n", (c: Config) => c.server.keyAlgorithm, "ChaCha20"],
+    [
+      "key algorithm",
+      "server:\n  key_algorithm: ChaCha20\n",
+      (c: Config) => c.server.keyAlgorithm,
+      "ChaCha20",
+    ],
   ])("%s", (_, extra, pick, want) => {
     // A case that sets `tls:` replaces the minimal one.
     const base = extra.startsWith("tls:") ? MINIMAL.replace(/^tls:\n( {2}.*\n)+/m, "") : MINIMAL;

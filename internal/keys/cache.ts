@@ -78,6 +78,11 @@ export class KeyCache<V> {
     return this.#offlineSince !== undefined;
   }
 
+  /** The decoded key if it is cached (marking it used), without touching the store. */
+  peek(name: string): V | undefined {
+    return this.#lookup(name)?.value;
+  }
+
   /** The decoded key; loads it once however many callers ask at the same time. */
   async get(name: string, signal?: AbortSignal): Promise<V> {
     for (;;) {

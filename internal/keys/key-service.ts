@@ -31,6 +31,10 @@ import type { KeyCache } from "./cache.js";
 /** Reports an unexpected keystore failure (logged by the caller's logger, never sent). */
 export type FailureSink = (op: string, name: string, err: unknown) => void;
 
+/** A signal, or a function making one: the hot path only makes one on a cache miss. */
+export type SignalArg = AbortSignal | (() => AbortSignal);
+const signalOf = (s: SignalArg | undefined) => (typeof s === "function" ? s() : s);
+
 export interface KeyDescription {
   name: string;
   algorithm: Algorithm;
@@ -88,9 +92,11 @@ export class KeyService {
   }
 
   /** The decoded key, through the cache; missing → 404, anything else → 502. */
-  async load(name: string, signal?: AbortSignal): Promise<KeyVersion> {
+  async load(name: string, signal?: SignalArg): Promise<KeyVersion> {
+    const hit = this.cache.peek(name);
+    if (hit !== undefined) return hit;
     try {
-      return await this.cache.get(name, signal);
+      return await this.cache.get(name, signalOf(signal));
     } catch (err) {
       if (err instanceof KeyNotFoundError) throw errKeyNotFound();
       this.onFailure("read", name, err);
@@ -98,7 +104,7 @@ export class KeyService {
     }
   }
 
-  async describe(name: string, signal?: AbortSignal): Promise<KeyDescription> {
+  async describe(name: string, signal?: SignalArg): Promise<KeyDescription> {
     const kv = await this.load(name, signal);
     return {
       name,
@@ -153,7 +159,7 @@ export class KeyService {
   async generate(
     name: string,
     context: Buffer,
-    signal?: AbortSignal,
+    signal?: SignalArg,
   ): Promise<{ plaintext: Buffer; ciphertext: Buffer }> {
     const kv = await this.load(name, signal);
     const plaintext = randomKey();
@@ -164,7 +170,7 @@ export class KeyService {
     name: string,
     plaintext: Buffer,
     context: Buffer,
-    signal?: AbortSignal,
+    signal?: SignalArg,
   ): Promise<Buffer> {
     const kv = await this.load(name, signal);
     return encrypt(kv, plaintext, context);
@@ -174,7 +180,7 @@ export class KeyService {
     name: string,
     ciphertext: Buffer,
     context: Buffer,
-    signal?: AbortSignal,
+    signal?: SignalArg,
   ): Promise<Buffer> {
     const kv = await this.load(name, signal);
     try {
@@ -185,7 +191,7 @@ export class KeyService {
     }
   }
 
-  async hmac(name: string, message: Buffer, signal?: AbortSignal): Promise<Buffer> {
+  async hmac(name: string, message: Buffer, signal?: SignalArg): Promise<Buffer> {
     const kv = await this.load(name, signal);
     if (kv.hmacKey === undefined) throw errNoHmac();
     return hmacOf(kv, message);

@@ -56,7 +56,7 @@ export async function importKey(ctx: RequestContext): Promise<Reply> {
 }
 
 export async function describeKey(ctx: RequestContext): Promise<Reply> {
-  const d = await ctx.state.keys.describe(keyName(ctx.resource), ctx.signal);
+  const d = await ctx.state.keys.describe(keyName(ctx.resource), () => ctx.signal);
   return jsonReply({
     name: d.name,
     algorithm: d.algorithm,
@@ -101,7 +101,7 @@ const GENERATE = { context: "bytes", version: "string" } as const;
 export async function generateKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   const body = ctx.body.length > 0 ? decode(ctx, GENERATE, errBody) : undefined;
-  const dek = await ctx.state.keys.generate(name, body?.context ?? EMPTY, ctx.signal);
+  const dek = await ctx.state.keys.generate(name, body?.context ?? EMPTY, () => ctx.signal);
   const reply = jsonReply({
     plaintext: dek.plaintext.toString("base64"),
     ciphertext: dek.ciphertext.toString("base64"),
@@ -120,7 +120,7 @@ export async function encryptKey(ctx: RequestContext): Promise<Reply> {
     name,
     plaintext,
     body.context ?? EMPTY,
-    ctx.signal,
+    () => ctx.signal,
   );
   plaintext.fill(0);
   return jsonReply({ ciphertext: ciphertext.toString("base64") });
@@ -135,7 +135,7 @@ export async function decryptKey(ctx: RequestContext): Promise<Reply> {
     name,
     body.ciphertext ?? EMPTY,
     body.context ?? EMPTY,
-    ctx.signal,
+    () => ctx.signal,
   );
   const reply = jsonReply({ plaintext: plaintext.toString("base64") });
   plaintext.fill(0);
@@ -147,6 +147,6 @@ const HMAC = { message: "bytes", version: "string" } as const;
 export async function hmacKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   const body = decode(ctx, HMAC, errBody);
-  const mac = await ctx.state.keys.hmac(name, body.message ?? EMPTY, ctx.signal);
+  const mac = await ctx.state.keys.hmac(name, body.message ?? EMPTY, () => ctx.signal);
   return jsonReply({ hmac: mac.toString("base64") });
 }
