@@ -96,6 +96,18 @@ describe("KeyCache loads", () => {
     expect(store.getCalls).toBe(1);
   });
 
+  it("peeks at cached entries only, without a store call, and respects expiry", async () => {
+    const store = new FakeStore();
+    const cache = makeCache(store, { anyMs: 1000 });
+    expect(cache.peek("a")).toBeUndefined();
+    expect(store.getCalls).toBe(0);
+    await cache.get("a");
+    expect(cache.peek("a")).toBe("a=A");
+    expect(store.getCalls).toBe(1);
+    clock = 2000;
+    expect(cache.peek("a")).toBeUndefined();
+  });
+
   it("does not cache errors, not-found or decode failures", async () => {
     const store = new FakeStore();
     const cache = makeCache(store);
