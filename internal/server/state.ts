@@ -104,7 +104,9 @@ export async function loadTls(tls: Config["tls"]): Promise<SecureContextOptions>
   return {
     cert: certPem,
     key: key.export({ type: "pkcs8", format: "pem" }) as string,
-    ca: [...rootCertificates, ...ca],
+    // The CA pool only matters when client certificates are verified; without verification it
+    // would only add every root's name to each handshake's CertificateRequest.
+    ...(tls.auth === "on" ? { ca: [...rootCertificates, ...ca] } : {}),
     minVersion: "TLSv1.2",
   };
 }
