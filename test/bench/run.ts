@@ -29,6 +29,7 @@ const { values } = parseArgs({
 });
 const SECTIONS = new Set(values.only.split(","));
 const SECONDS = Number(values.seconds);
+const WARMUP_SECONDS = 2;
 const SCENARIOS: Scenario[] = ["generate", "decrypt", "encrypt", "create"];
 const CONNECTIONS = values.quick ? [64] : [1, 16, 64];
 
@@ -48,6 +49,12 @@ async function warm(pki: Awaited<ReturnType<typeof makeBenchPki>>): Promise<void
   const base = await startBaseline(pki);
   try {
     const bodies = { keyfront: await prepare(kf.url, pki), baseline: await prepare(base.url, pki) };
+    // Warm both up (JIT, TLS session state, caches) before anything is measured.
+    for (const t of [kf, base]) {
+      for (const scenario of ["generate", "decrypt"] as const) {
+        await cannon(t.url, pki, scenario, bodies[t.name][scenario], 64, WARMUP_SECONDS);
+      }
+    }
     for (const scenario of SCENARIOS) {
       for (const c of CONNECTIONS) {
         // Alternate the order each cell so neither server always runs on a warmer machine.
