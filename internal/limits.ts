@@ -92,3 +92,7 @@ export const ENVELOPE_MAX_CHUNK_BYTES = 16 << 20;
 export const MAX_WORKERS = 64;
 /** Shortest wait before renewing a Vault token (guards against tiny TTLs). */
 export const VAULT_RENEW_MIN_DELAY_MS = 250;
+/** While the keystore is offline, a status request probes it again at most this often. */
+export const CACHE_OFFLINE_REPROBE_MS = 1_000;
+/** Timeout of such an on-demand status probe. */
+export const CACHE_STATUS_PROBE_TIMEOUT_MS = 5_000;

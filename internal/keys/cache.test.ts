@@ -283,6 +283,22 @@ describe("KeyCache timers", () => {
     expect((await cache.status()).latencyNs).toBe(1n);
   });
 
+  it("probes again on a status request while offline, at most once a second", async () => {
+    vi.useFakeTimers();
+    const store = new FakeStore();
+    store.statusFails = true;
+    const cache = makeCache(store, { probeMs: 5000, now: () => Date.now() });
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(cache.offline).toBe(true);
+    store.statusFails = false;
+    const calls = store.statusCalls;
+    await expect(cache.status()).rejects.toBeInstanceOf(KeystoreUnreachableError); // < 1 s
+    expect(store.statusCalls).toBe(calls);
+    await vi.advanceTimersByTimeAsync(1000); // no background probe before 10 s
+    expect((await cache.status()).latencyNs).toBe(1n);
+    expect(cache.offline).toBe(false);
+  });
+
   it("expires normally while offline when offline caching is disabled", async () => {
     vi.useFakeTimers();
     const store = new FakeStore();

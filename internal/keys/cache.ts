@@ -12,7 +12,11 @@
 
 import { KeystoreUnreachableError } from "../errors.js";
 import type { KeyStore, KeystoreStatus } from "../keystore/keystore.js";
-import { CACHE_OFFLINE_PROBE_MS } from "../limits.js";
+import {
+  CACHE_OFFLINE_PROBE_MS,
+  CACHE_OFFLINE_REPROBE_MS,
+  CACHE_STATUS_PROBE_TIMEOUT_MS,
+} from "../limits.js";
 
 export interface CacheOptions {
   /** Entries expire this long after they were loaded; ≤ 0 disables. */
@@ -58,6 +62,7 @@ export class KeyCache<V> {
   readonly #closed = new AbortController();
   #offlineSince: number | undefined;
   #probing = false;
+  #lastProbe = Number.NEGATIVE_INFINITY;
   #loadCount = 0;
 
   constructor(store: KeyStore, decode: (name: string, raw: string) => V, opts: CacheOptions) {
@@ -120,8 +125,18 @@ export class KeyCache<V> {
   }
 
   /** The store's status; while offline, throws at once (kes-api.md §9, /v1/ready → 504). */
+  /**
+   * The store's status. While offline it probes again on demand (at most once per
+   * CACHE_OFFLINE_REPROBE_MS), so /v1/ready turns healthy as soon as the store is back rather
+   * than at the next background probe.
+   */
   async status(signal?: AbortSignal): Promise<KeystoreStatus> {
-    if (this.offline) throw new KeystoreUnreachableError("keystore is offline");
+    if (this.offline) {
+      if (this.#now() - this.#lastProbe >= CACHE_OFFLINE_REPROBE_MS) {
+        await this.#probe(CACHE_STATUS_PROBE_TIMEOUT_MS);
+      }
+      if (this.offline) throw new KeystoreUnreachableError("keystore is offline");
+    }
     return this.#store.status(signal);
   }
 
@@ -191,6 +206,7 @@ export class KeyCache<V> {
   async #probe(timeoutMs: number): Promise<void> {
     if (this.#probing) return;
     this.#probing = true;
+    this.#lastProbe = this.#now();
     try {
       const signal = AbortSignal.any([this.#closed.signal, AbortSignal.timeout(timeoutMs)]);
       await raceAbort(this.#store.status(signal), signal);
