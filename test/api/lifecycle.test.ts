@@ -187,10 +187,17 @@ describe("keyfront server --dev", () => {
 describe("predefined keys", () => {
   it("creates the keys: list at startup, owned by the admin, with server.key_algorithm", async () => {
     const f = makeFixture();
-    const s = await startFixtureServer(f, "keys:\n  - name: pre-1\n  - name: pre-2\nserver:\n  key_algorithm: ChaCha20\n");
+    const s = await startFixtureServer(
+      f,
+      "keys:\n  - name: pre-1\n  - name: pre-2\nserver:\n  key_algorithm: ChaCha20\n",
+    );
     running.push(s);
     const d = await s.request(f.clients.admin, "GET", "/v1/key/describe/pre-2");
-    expect(d.json()).toMatchObject({ name: "pre-2", algorithm: "ChaCha20", created_by: f.clients.admin.identity });
+    expect(d.json()).toMatchObject({
+      name: "pre-2",
+      algorithm: "ChaCha20",
+      created_by: f.clients.admin.identity,
+    });
   });
 });
 
@@ -201,19 +208,31 @@ describe("server.workers", () => {
     expect(s.stderr()).toContain("Workers    2 processes");
     const stranger = f.clients.stranger;
     // new connection per request: the primary spreads connections over both workers
-    const before = await Promise.all(Array.from({ length: 10 }, () => s.request(stranger, "GET", "/v1/status")));
+    const before = await Promise.all(
+      Array.from({ length: 10 }, () => s.request(stranger, "GET", "/v1/status")),
+    );
     expect(before.map((r) => r.status)).toEqual(Array(10).fill(403));
     const cfg = join(s.dir, "config.yaml");
     const { readFile } = await import("node:fs/promises");
     const text = await readFile(cfg, "utf8");
-    await writeFile(cfg, text.replace("log:\n", `  extra:\n    allow: [/v1/status]\n    identities: [${stranger.identity}]\nlog:\n`));
+    await writeFile(
+      cfg,
+      text.replace(
+        "log:\n",
+        `  extra:\n    allow: [/v1/status]\n    identities: [${stranger.identity}]\nlog:\n`,
+      ),
+    );
     s.proc.kill("SIGHUP");
-    await waitFor(() => (s.stderr().match(/configuration reloaded/g) ?? []).length >= 2, "both workers to reload");
-    const after = await Promise.all(Array.from({ length: 10 }, () => s.request(stranger, "GET", "/v1/status")));
+    await waitFor(
+      () => (s.stderr().match(/configuration reloaded/g) ?? []).length >= 2,
+      "both workers to reload",
+    );
+    const after = await Promise.all(
+      Array.from({ length: 10 }, () => s.request(stranger, "GET", "/v1/status")),
+    );
     expect(after.map((r) => r.status)).toEqual(Array(10).fill(200));
     s.proc.kill("SIGTERM");
     expect(await s.exited).toBe(0);
     await s.stop();
   });
 });
-
