@@ -10,6 +10,8 @@ import {
   CLIENT_RETRY_MAX_DELAY_MS,
   CLIENT_RETRY_MIN_DELAY_MS,
 } from "../limits.js";
+import { sleep } from "../sleep.js";
+
 import { ConnectionError } from "./errors.js";
 
 export interface RetryOptions {
@@ -30,21 +32,6 @@ export interface Answer {
   status: number;
 }
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 export class EndpointPool {
   readonly endpoints: readonly string[];
   private readonly benchedUntil = new Map<string, number>();
@@ -59,7 +46,7 @@ export class EndpointPool {
   constructor(endpoints: readonly string[], opts: RetryOptions = {}) {
     if (endpoints.length === 0) throw new Error("no server endpoint given");
     this.endpoints = [...endpoints];
-    this.sleep = opts.sleep ?? defaultSleep;
+    this.sleep = opts.sleep ?? sleep;
     this.random = opts.random ?? Math.random;
     this.now = opts.now ?? Date.now;
     this.benchMs = opts.benchMs ?? CLIENT_BENCH_MS;

@@ -15,6 +15,7 @@ import {
   VAULT_RETRY_BUDGET_MS,
   VAULT_RETRY_MAX_DELAY_MS,
 } from "../../limits.js";
+import { sleep } from "../../sleep.js";
 
 export interface VaultTlsMaterial {
   ca: string[] | undefined;
@@ -253,20 +254,6 @@ export function backoffMs(
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /** A short description of a transport failure: code and message, never headers or bodies. */
 export function describeError(err: unknown): string {
