@@ -119,12 +119,14 @@ export class KeyfrontServer {
     let identity = "";
     let path = req.url ?? "";
     if (rt.audit.active) {
+      // Read now: once the client has gone, the socket no longer knows its peer's address.
+      const ip = req.socket.remoteAddress ?? "";
       res.once("finish", () => {
         rt.audit.record({
           time: new Date(),
           method: req.method ?? "",
           path,
-          ip: req.socket.remoteAddress ?? "",
+          ip,
           identity,
           code: res.statusCode,
           durationNs: process.hrtime.bigint() - started,
