@@ -254,7 +254,6 @@ export function backoffMs(
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
-
 /** A short description of a transport failure: code and message, never headers or bodies. */
 export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
