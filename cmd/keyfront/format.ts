@@ -64,6 +64,21 @@ export function printTable(
   if (out.length > 0) result(out.join("\n"));
 }
 
+/** A list of names: a JSON array with --json, else a one-column table under `header`. */
+export function printNames(
+  header: string,
+  names: readonly string[],
+  opts: { json?: boolean | undefined; color: boolean },
+): void {
+  if (opts.json) printJson(names);
+  else
+    printTable(
+      [header],
+      names.map((n) => [n]),
+      opts.color,
+    );
+}
+
 /** Human duration: `3d 4h`, `5m 2s`, `42s`. */
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));

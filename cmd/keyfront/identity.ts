@@ -22,7 +22,7 @@ import {
   isTerminal,
   printFields,
   printJson,
-  printTable,
+  printNames,
   useColor,
 } from "./format.js";
 import { runIdentityNew } from "./identity-new.js";
@@ -188,13 +188,7 @@ async function runLs(args: string[]) {
   const { values, positionals } = parseCommand(args, CLIENT_OPTIONS, usage);
   if (positionals.length > 1) throw new UsageError(`too many arguments\nusage: ${usage}`);
   const ids = await withClient(values, (c) => c.listIdentities(positionals[0] ?? ""));
-  if (values.json) printJson(ids);
-  else
-    printTable(
-      ["Identity"],
-      ids.map((i) => [i]),
-      useColor(values.color),
-    );
+  printNames("Identity", ids, { json: values.json, color: useColor(values.color) });
   return 0;
 }
 

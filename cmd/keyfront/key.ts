@@ -11,7 +11,7 @@ import {
   isTerminal,
   printFields,
   printJson,
-  printTable,
+  printNames,
   useColor,
 } from "./format.js";
 import { listAll } from "./ls.js";
@@ -98,13 +98,7 @@ async function ls(args: string[]) {
   const { values, positionals } = parse(args, "keyfront key ls [PREFIX] [--json]", 0, 1);
   const prefix = positionals[0] ?? "*";
   const names = await withClient(values, (client) => listAll(client.listKeys(prefix)));
-  if (values.json) printJson(names);
-  else
-    printTable(
-      ["Key"],
-      names.map((n) => [n]),
-      useColor(values.color),
-    );
+  printNames("Key", names, { json: values.json, color: useColor(values.color) });
   return 0;
 }
 

@@ -3,7 +3,7 @@
 // a JSON array of strings. Prints names only, never key material.
 
 import { CLIENT_OPTIONS, parseCommand, withClient } from "./client-env.js";
-import { printJson, printTable, useColor } from "./format.js";
+import { printNames, useColor } from "./format.js";
 import { UsageError } from "./output.js";
 
 const USAGE = "keyfront ls [PREFIX] [-i/--identity | -p/--policy] [--json] [-k] [-s HOST:PORT]";
@@ -29,13 +29,7 @@ export async function runLs(args: string[]): Promise<number> {
     if (values.policy) return client.listPolicies(prefix);
     return listAll(client.listKeys(prefix));
   });
-  if (values.json) printJson(names);
-  else
-    printTable(
-      [kind],
-      names.map((n) => [n]),
-      useColor(values.color),
-    );
+  printNames(kind, names, { json: values.json, color: useColor(values.color) });
   return 0;
 }
 

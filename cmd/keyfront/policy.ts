@@ -11,7 +11,7 @@ import {
   isTerminal,
   printFields,
   printJson,
-  printTable,
+  printNames,
   red,
   useColor,
 } from "./format.js";
@@ -28,13 +28,7 @@ function parse(args: string[], usage: string, min: number, max: number) {
 async function ls(args: string[]) {
   const { values, positionals } = parse(args, "keyfront policy ls [PREFIX] [--json]", 0, 1);
   const names = await withClient(values, (c) => c.listPolicies(positionals[0] ?? ""));
-  if (values.json) printJson(names);
-  else
-    printTable(
-      ["Policy"],
-      names.map((n) => [n]),
-      useColor(values.color),
-    );
+  printNames("Policy", names, { json: values.json, color: useColor(values.color) });
   return 0;
 }
 
