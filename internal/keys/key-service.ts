@@ -35,6 +35,26 @@ export type FailureSink = (op: string, name: string, err: unknown) => void;
 export type SignalArg = AbortSignal | (() => AbortSignal);
 const signalOf = (s: SignalArg | undefined) => (typeof s === "function" ? s() : s);
 
+export interface Dek {
+  plaintext: Buffer;
+  ciphertext: Buffer;
+}
+
+function dekUnder(kv: KeyVersion, context: Buffer): Dek {
+  const plaintext = randomKey();
+  return { plaintext, ciphertext: encrypt(kv, plaintext, context) };
+}
+
+/** Every decrypt failure is the one catalogue error (kes-api.md §7.3). */
+function openUnder(kv: KeyVersion, ciphertext: Buffer, context: Buffer): Buffer {
+  try {
+    return decrypt(kv, ciphertext, context);
+  } catch (err) {
+    if (err instanceof DecryptError) throw errDecrypt();
+    throw err;
+  }
+}
+
 export interface KeyDescription {
   name: string;
   algorithm: Algorithm;
@@ -155,15 +175,14 @@ export class KeyService {
     }
   }
 
-  /** A fresh 32-byte DEK and its ciphertext under `name`, bound to `context`. */
-  async generate(
-    name: string,
-    context: Buffer,
-    signal?: SignalArg,
-  ): Promise<{ plaintext: Buffer; ciphertext: Buffer }> {
-    const kv = await this.load(name, signal);
-    const plaintext = randomKey();
-    return { plaintext, ciphertext: encrypt(kv, plaintext, context) };
+  /**
+   * A fresh 32-byte DEK and its ciphertext under `name`, bound to `context`. A cached key answers
+   * synchronously (no promise on the hot path); a miss returns a promise.
+   */
+  generate(name: string, context: Buffer, signal?: SignalArg): Dek | Promise<Dek> {
+    const kv = this.cache.peek(name);
+    if (kv !== undefined) return dekUnder(kv, context);
+    return this.load(name, signal).then((k) => dekUnder(k, context));
   }
 
   async encrypt(
@@ -176,19 +195,16 @@ export class KeyService {
     return encrypt(kv, plaintext, context);
   }
 
-  async decrypt(
+  /** Synchronous when the key is cached, like generate. */
+  decrypt(
     name: string,
     ciphertext: Buffer,
     context: Buffer,
     signal?: SignalArg,
-  ): Promise<Buffer> {
-    const kv = await this.load(name, signal);
-    try {
-      return decrypt(kv, ciphertext, context);
-    } catch (err) {
-      if (err instanceof DecryptError) throw errDecrypt();
-      throw err;
-    }
+  ): Buffer | Promise<Buffer> {
+    const kv = this.cache.peek(name);
+    if (kv !== undefined) return openUnder(kv, ciphertext, context);
+    return this.load(name, signal).then((k) => openUnder(k, ciphertext, context));
   }
 
   async hmac(name: string, message: Buffer, signal?: SignalArg): Promise<Buffer> {

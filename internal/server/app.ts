@@ -246,7 +246,8 @@ export class KeyfrontServer {
         state,
         rt: this.rt,
       };
-      const result = await route.spec.handler(ctx);
+      const out = route.spec.handler(ctx);
+      const result = out instanceof Promise ? await out : out;
       if (result === STREAMED || gone() || res.headersSent) return;
       sendReply(res, result);
     } catch (err) {

@@ -3,6 +3,7 @@
 
 import { parseAlgorithm } from "../../crypto/algorithm.js";
 import { ApiError, errAlgorithm, errBody, errImportBody, errKeySize } from "../../errors.js";
+import type { Dek } from "../../keys/key-service.js";
 import { KEY_BYTES, LIST_PAGE_SIZE } from "../../limits.js";
 import { BodyDecodeError, type Decoded, decodeJsonBody, type FieldKind } from "../body.js";
 import { emptyReply, jsonReply, type Reply, type RequestContext } from "../route.js";
@@ -98,16 +99,21 @@ export async function deleteKey(ctx: RequestContext): Promise<Reply> {
 
 const GENERATE = { context: "bytes", version: "string" } as const;
 
-export async function generateKey(ctx: RequestContext): Promise<Reply> {
-  const name = keyName(ctx.resource);
-  const body = ctx.body.length > 0 ? decode(ctx, GENERATE, errBody) : undefined;
-  const dek = await ctx.state.keys.generate(name, body?.context ?? EMPTY, () => ctx.signal);
+function dekReply(dek: Dek): Reply {
   const reply = jsonReply({
     plaintext: dek.plaintext.toString("base64"),
     ciphertext: dek.ciphertext.toString("base64"),
   });
   dek.plaintext.fill(0);
   return reply;
+}
+
+/** Synchronous when the key is cached: the hot path of a key service. */
+export function generateKey(ctx: RequestContext): Reply | Promise<Reply> {
+  const name = keyName(ctx.resource);
+  const body = ctx.body.length > 0 ? decode(ctx, GENERATE, errBody) : undefined;
+  const dek = ctx.state.keys.generate(name, body?.context ?? EMPTY, () => ctx.signal);
+  return dek instanceof Promise ? dek.then(dekReply) : dekReply(dek);
 }
 
 const ENCRYPT = { plaintext: "bytes", context: "bytes", version: "string" } as const;
@@ -128,18 +134,24 @@ export async function encryptKey(ctx: RequestContext): Promise<Reply> {
 
 const DECRYPT = { ciphertext: "bytes", context: "bytes", version: "string" } as const;
 
-export async function decryptKey(ctx: RequestContext): Promise<Reply> {
-  const name = keyName(ctx.resource);
-  const body = decode(ctx, DECRYPT, errBody);
-  const plaintext = await ctx.state.keys.decrypt(
-    name,
-    body.ciphertext ?? EMPTY,
-    body.context ?? EMPTY,
-    () => ctx.signal,
-  );
+function plaintextReply(plaintext: Buffer): Reply {
   const reply = jsonReply({ plaintext: plaintext.toString("base64") });
   plaintext.fill(0);
   return reply;
+}
+
+/** Synchronous when the key is cached, like generate. */
+export function decryptKey(ctx: RequestContext): Reply | Promise<Reply> {
+  const name = keyName(ctx.resource);
+  const body = decode(ctx, DECRYPT, errBody);
+  const ciphertext = body.ciphertext ?? EMPTY;
+  const plaintext = ctx.state.keys.decrypt(
+    name,
+    ciphertext,
+    body.context ?? EMPTY,
+    () => ctx.signal,
+  );
+  return plaintext instanceof Promise ? plaintext.then(plaintextReply) : plaintextReply(plaintext);
 }
 
 const HMAC = { message: "bytes", version: "string" } as const;
