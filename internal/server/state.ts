@@ -155,8 +155,8 @@ export async function buildState(
 ): Promise<ServerState> {
   const secure = await loadTls(config.tls);
   const store = await connectStore(config, opts.store, rt.log);
+  const cache = new KeyCache(store, decodeStoredKey, config.cache);
   try {
-    const cache = new KeyCache(store, decodeStoredKey, config.cache);
     const keys = new KeyService({
       store,
       cache,
@@ -177,6 +177,9 @@ export async function buildState(
       secure,
     };
   } catch (err) {
+    // A failed build (e.g. a reload whose predefined keys cannot be created) must not leave the
+    // cache's timers probing a store that is closed here.
+    cache.close();
     if (!opts.store) await store.close().catch(() => {});
     throw err;
   }
