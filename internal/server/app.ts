@@ -240,7 +240,11 @@ export class KeyfrontServer {
         body,
         get signal() {
           abort ??= new AbortController();
-          if (timedOut && !abort.signal.aborted) abort.abort(errTimeout());
+          // Asked for late: it must already say what the close listener or timer would have.
+          if (!abort.signal.aborted && timedOut) abort.abort(errTimeout());
+          else if (!abort.signal.aborted && res.destroyed && !res.writableFinished) {
+            abort.abort(new Error("client went away"));
+          }
           return abort.signal;
         },
         state,
