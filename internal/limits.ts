@@ -39,8 +39,6 @@ export const MAX_LIST_NAMES = 1_000_000;
 export const REQUEST_READ_TIMEOUT_MS = 30_000;
 /** Time allowed for a TLS handshake. */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** Certificates followed in a client's chain when looking for its identity. */
-export const MAX_PEER_CHAIN = 10;
 /** Nesting depth of the config file's YAML values (config loader). */
 export const MAX_CONFIG_DEPTH = 64;
 /** YAML nodes visited in one config file, aliases counted at each use (alias bombs). */

@@ -1,5 +1,5 @@
 // Unit tests of certificate identities (kes-api.md §5.1): SPKI extraction against Node's own
-// X.509 parser, CA detection, peer-chain selection and malformed-input rejection.
+// X.509 parser, CA detection, the peer leaf's identity and malformed-input rejection.
 
 import { createHash, X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
@@ -7,8 +7,8 @@ import { certificateForApiKey, createCertificate } from "../pki/certificate.js";
 import { generateKeyPair, type KeyKind } from "../pki/keys.js";
 import { generateApiKey, identityOfApiKey } from "./api-key.js";
 import {
-  identityFromPeerChain,
   identityOfCertificate,
+  identityOfPeerLeaf,
   identityOfSpki,
   isCaCertificate,
   spkiOfCertificate,
@@ -79,7 +79,7 @@ describe("malformed certificates", () => {
   });
 });
 
-describe("isCaCertificate and identityFromPeerChain", () => {
+describe("isCaCertificate and identityOfPeerLeaf", () => {
   const caFlaggedSelfSigned = createCertificate({
     subject: "selfsigned-ca-client",
     keyPair: generateKeyPair("ed25519"),
@@ -102,14 +102,14 @@ describe("isCaCertificate and identityFromPeerChain", () => {
   });
 
   it.each([
-    ["no certificates", [], { error: "none" }],
-    ["only a CA-flagged self-signed cert (§5.1 gotcha)", [caFlaggedSelfSigned], { error: "none" }],
-    ["leaf + CA", [a, ca.certDer], { identity: "a" }],
-    ["CA first, then leaf", [ca.certDer, a], { identity: "a" }],
-    ["two leaves", [a, b], { error: "many" }],
-    ["two leaves and a CA", [a, ca.certDer, b], { error: "many" }],
-  ])("%s", (_name, chain, want) => {
-    const expected = "identity" in want ? { identity: identityOfCertificate(a) } : want;
-    expect(identityFromPeerChain(chain)).toEqual(expected);
+    ["no certificate", undefined, { error: "none" }],
+    ["an empty certificate", Buffer.alloc(0), { error: "none" }],
+    ["a CA-flagged self-signed leaf (§5.1 gotcha)", caFlaggedSelfSigned, { error: "none" }],
+    ["a CA certificate as the leaf", ca.certDer, { error: "none" }],
+    ["a CA-signed leaf", a, { identity: identityOfCertificate(a) }],
+    ["a self-signed leaf", b, { identity: identityOfCertificate(b) }],
+    ["a malformed leaf", Buffer.from([0x30, 0x00]), { error: "malformed" }],
+  ])("%s", (_name, der, want) => {
+    expect(identityOfPeerLeaf(der)).toEqual(want);
   });
 });

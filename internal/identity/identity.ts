@@ -1,5 +1,5 @@
 // Identities: the lowercase hex SHA-256 of a certificate's raw DER SubjectPublicKeyInfo
-// (kes-api.md §5.1), and the choice of the one client certificate that names the caller.
+// (kes-api.md §5.1), and the identity of a TLS peer: its proven leaf certificate, nothing else.
 // Pure: imports only node:crypto and node:buffer. It must never re-encode the SPKI (the hash is
 // over the bytes exactly as they appear in the certificate) nor look at anything else in it.
 
@@ -47,18 +47,25 @@ export function isCaCertificate(certDer: Uint8Array): boolean {
   return first.content[0] !== 0;
 }
 
-export type PeerIdentity = { readonly identity: string } | { readonly error: "none" | "many" };
+export type PeerIdentity =
+  | { readonly identity: string }
+  | { readonly error: "none" }
+  /** A leaf the TLS layer accepted but this module's DER reader does not: never an identity. */
+  | { readonly error: "malformed" };
 
 /**
- * Picks the caller's identity from the certificates sent in the TLS handshake (leaf first):
- * CA-flagged certificates are ignored; exactly one must remain (kes-api.md §5.1 steps 2–3).
- * "none" maps to `tls: client certificate is required`, "many" to
- * `tls: received more than one client certificate` — both 400, decided by the caller.
+ * The caller's identity from the leaf certificate of the TLS handshake: the only certificate whose
+ * private key the handshake proved. Any other certificate the client sent (or that the TLS layer
+ * linked as its issuer) never names the caller: a forged CA-flagged leaf "issued by" a victim's
+ * public certificate must not become the victim (KES does exactly that, kes-api.md §5.1 steps 2–3;
+ * keyfront deliberately differs). A CA-flagged leaf, or no leaf, is "none", which maps to
+ * 400 `tls: client certificate is required` (KES compat, kes-api.md §5.1 gotcha).
  */
-export function identityFromPeerChain(certs: readonly Uint8Array[]): PeerIdentity {
-  // KES compat, kes-api.md §5.1: a lone CA-flagged self-signed client cert is ignored too.
-  const leaves = certs.filter((c) => !isCaCertificate(c));
-  if (leaves.length === 0) return { error: "none" };
-  if (leaves.length > 1) return { error: "many" };
-  return { identity: identityOfCertificate(leaves[0] as Uint8Array) };
+export function identityOfPeerLeaf(leaf: Uint8Array | undefined): PeerIdentity {
+  if (leaf === undefined || leaf.length === 0) return { error: "none" };
+  try {
+    return isCaCertificate(leaf) ? { error: "none" } : { identity: identityOfCertificate(leaf) };
+  } catch {
+    return { error: "malformed" };
+  }
 }

@@ -3,34 +3,27 @@
 // `tls.auth: on` a presented certificate must also have been verified by the TLS layer.
 
 import type { TLSSocket } from "node:tls";
-import { ApiError, errCertRequired, errNotAllowed, errTooManyCerts } from "../errors.js";
-import { identityFromPeerChain, type PeerIdentity } from "../identity/identity.js";
-import { MAX_PEER_CHAIN } from "../limits.js";
+import { ApiError, errCertRequired, errNotAllowed } from "../errors.js";
+import { identityOfPeerLeaf, type PeerIdentity } from "../identity/identity.js";
 import type { AuthMode } from "./route.js";
 import type { ServerState } from "./state.js";
 
 const IDENTITY = Symbol("keyfront.peerIdentity");
 type IdentifiedSocket = TLSSocket & { [IDENTITY]?: PeerIdentity };
 
-/** The DER certificates the peer sent, leaf first. */
-function peerChain(socket: TLSSocket): Buffer[] {
-  const chain: Buffer[] = [];
-  let cert = socket.getPeerCertificate(true);
-  while (cert?.raw && chain.length < MAX_PEER_CHAIN) {
-    chain.push(cert.raw);
-    const next = cert.issuerCertificate;
-    if (!next || next === cert || next.raw?.equals(cert.raw)) break;
-    cert = next;
-  }
-  return chain;
-}
-
-/** The connection's identity, computed on first use and cached on the socket. */
+/**
+ * The connection's identity, computed on first use and cached on the socket. Only the leaf counts:
+ * it is the one certificate whose key the handshake proved. On a resumed session (TLS 1.2 or 1.3
+ * tickets) OpenSSL returns the leaf stored in the session, i.e. the one proven in its full
+ * handshake; a session made without a certificate resumes without one. Renegotiation, which could
+ * swap the certificate under a cached identity, is refused by the TLS layer (state.ts loadTls).
+ */
 export function identityOfSocket(socket: TLSSocket): PeerIdentity {
   const s = socket as IdentifiedSocket;
   let id = s[IDENTITY];
   if (id === undefined) {
-    id = identityFromPeerChain(peerChain(socket));
+    const leaf = socket.getPeerCertificate(false);
+    id = identityOfPeerLeaf(leaf?.raw);
     s[IDENTITY] = id;
   }
   return id;
@@ -38,7 +31,10 @@ export function identityOfSocket(socket: TLSSocket): PeerIdentity {
 
 function requireIdentity(socket: TLSSocket, state: ServerState): string {
   const id = identityOfSocket(socket);
-  if ("error" in id) throw id.error === "none" ? errCertRequired() : errTooManyCerts();
+  if ("error" in id) {
+    if (id.error === "none") throw errCertRequired();
+    throw new ApiError(400, "tls: client certificate cannot be parsed");
+  }
   if (state.tlsAuth === "on" && !socket.authorized) {
     const reason = String(socket.authorizationError ?? "unknown reason");
     throw new ApiError(400, `tls: client certificate is not trusted: ${reason}`);

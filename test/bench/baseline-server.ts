@@ -11,7 +11,7 @@ import type { TLSSocket } from "node:tls";
 import { decrypt, encrypt } from "../../internal/crypto/aead.js";
 import { generateKeyVersion, type KeyVersion } from "../../internal/crypto/key-version.js";
 import { randomKey } from "../../internal/crypto/random.js";
-import { identityFromPeerChain } from "../../internal/identity/identity.js";
+import { identityOfPeerLeaf } from "../../internal/identity/identity.js";
 import { PolicySet } from "../../internal/policy/policy.js";
 
 const cfg = JSON.parse(readFileSync(process.argv[2] as string, "utf8")) as {
@@ -29,7 +29,7 @@ type Sock = TLSSocket & { [ID]?: string };
 function identity(sock: Sock): string {
   if (sock[ID] !== undefined) return sock[ID];
   const raw = sock.getPeerCertificate(true)?.raw;
-  const id = raw ? identityFromPeerChain([raw]) : { error: "none" as const };
+  const id = raw ? identityOfPeerLeaf(raw) : { error: "none" as const };
   sock[ID] = "identity" in id ? id.identity : "";
   return sock[ID];
 }

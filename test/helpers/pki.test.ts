@@ -4,10 +4,10 @@
 
 import { X509Certificate } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { connect, createServer, type PeerCertificate, type Server, type TLSSocket } from "node:tls";
+import { connect, createServer, type Server } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { identityOfApiKey } from "../../internal/identity/api-key.js";
-import { identityFromPeerChain, isCaCertificate } from "../../internal/identity/identity.js";
+import { identityOfPeerLeaf, isCaCertificate } from "../../internal/identity/identity.js";
 import { loadPrivateKeyPem } from "../../internal/pki/keys.js";
 import {
   KEY_KINDS,
@@ -19,17 +19,6 @@ import {
 
 type TlsVersion = "TLSv1.2" | "TLSv1.3";
 const VERSIONS: TlsVersion[] = ["TLSv1.2", "TLSv1.3"];
-
-/** The certificates the client sent, leaf first, as DER (what Go calls PeerCertificates). */
-function peerChain(socket: TLSSocket): Buffer[] {
-  const chain: Buffer[] = [];
-  let cert: PeerCertificate | undefined = socket.getPeerCertificate(true);
-  while (cert?.raw !== undefined && !chain.some((c) => c.equals(cert?.raw as Buffer))) {
-    chain.push(cert.raw);
-    cert = (cert as { issuerCertificate?: PeerCertificate }).issuerCertificate;
-  }
-  return chain;
-}
 
 /** Answers each connection with `<tls version> <identity or error:...>` and closes it. */
 function startServer(key: string, cert: string, options: { ca?: string } = {}): Promise<Server> {
@@ -44,9 +33,9 @@ function startServer(key: string, cert: string, options: { ca?: string } = {}): 
     },
     (socket) => {
       const leaf = socket.getPeerX509Certificate();
-      const result = identityFromPeerChain(peerChain(socket));
+      const result = identityOfPeerLeaf(socket.getPeerCertificate(false)?.raw);
       const who = "identity" in result ? result.identity : `error:${result.error}`;
-      const leafOk = leaf === undefined || peerChain(socket)[0]?.equals(leaf.raw);
+      const leafOk = leaf === undefined || socket.getPeerCertificate(false).raw.equals(leaf.raw);
       socket.end(`${socket.getProtocol()} ${who} ${leafOk}`);
     },
   );
