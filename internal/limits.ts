@@ -94,3 +94,22 @@ export const VAULT_RENEW_MIN_DELAY_MS = 250;
 export const CACHE_OFFLINE_REPROBE_MS = 1_000;
 /** Timeout of such an on-demand status probe. */
 export const CACHE_STATUS_PROBE_TIMEOUT_MS = 5_000;
+/**
+ * How often the HTTP server checks every connection against HEADER_READ_TIMEOUT_MS and
+ * REQUEST_READ_TIMEOUT_MS (Node's `connectionsCheckingInterval`; its 30 s default made the 5 s
+ * header timeout ~35 s in practice).
+ */
+export const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+/**
+ * Default cap on open client connections per worker process (`server.max_connections`); beyond it
+ * a new connection is closed at once. Each costs a file descriptor: keep LimitNOFILE above it.
+ */
+export const MAX_CONNECTIONS = 10_000;
+/**
+ * Default cap on open connections from one client IP address per worker process
+ * (`server.max_connections_per_client`): room for a storage cluster node's connection pools, and
+ * for many clients behind one NAT address, while one host cannot take every slot.
+ */
+export const MAX_CONNECTIONS_PER_CLIENT = 1_000;
+/** A refused over-cap connection is logged at warn at most this often (per process), else debug. */
+export const CONNECTION_REFUSED_LOG_INTERVAL_MS = 10_000;

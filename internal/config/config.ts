@@ -68,6 +68,8 @@ export interface Config {
     password: string | undefined;
     auth: "on" | "off";
     ca: string | undefined;
+    /** keyfront: with auth on and `ca` set, also trust the system roots (default false). */
+    trustSystemRoots: boolean;
   };
   /** In file order. */
   policies: PolicyConfig[];
@@ -80,5 +82,14 @@ export interface Config {
   keystore: KeystoreConfig;
   /** keyfront: worker processes; 0 = one per CPU core (resolved by the server). */
   /** keyfront: the algorithm of new keys (create and predefined keys); default AES256. */
-  server: { workers: number; keyAlgorithm: "AES256" | "ChaCha20" };
+  server: {
+    workers: number;
+    keyAlgorithm: "AES256" | "ChaCha20";
+    /** keyfront: open connections per worker process (MAX_CONNECTIONS by default). */
+    maxConnections: number;
+    /** keyfront: open connections per client IP address per worker (MAX_CONNECTIONS_PER_CLIENT). */
+    maxConnectionsPerClient: number;
+    /** keyfront: idle keep-alive connections are closed after this (IDLE_TIMEOUT_MS). */
+    idleTimeoutMs: number;
+  };
 }

@@ -110,6 +110,22 @@ describe("KES tolerance", () => {
       (c: Config) => c.server.keyAlgorithm,
       "ChaCha20",
     ],
+    [
+      "connection bounds",
+      "server:\n  max_connections: 50\n  max_connections_per_client: 5\n  idle_timeout: 2s\n",
+      (c: Config) => [
+        c.server.maxConnections,
+        c.server.maxConnectionsPerClient,
+        c.server.idleTimeoutMs,
+      ],
+      [50, 5, 2_000],
+    ],
+    [
+      "tls.trust_system_roots",
+      "tls:\n  key: k\n  cert: c\n  auth: on\n  ca: ca.pem\n  trust_system_roots: true\n",
+      (c: Config) => [c.tls.ca, c.tls.trustSystemRoots],
+      ["ca.pem", true],
+    ],
   ])("%s", (_, extra, pick, want) => {
     // A case that sets `tls:` replaces the minimal one.
     const base = extra.startsWith("tls:") ? MINIMAL.replace(/^tls:\n( {2}.*\n)+/m, "") : MINIMAL;

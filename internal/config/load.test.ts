@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
+import { IDLE_TIMEOUT_MS, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_CLIENT } from "../limits.js";
 import type { Config } from "./config.js";
 import { ConfigError, loadConfigFile } from "./load.js";
 
@@ -111,7 +112,13 @@ const DEFAULTS = {
   api: {},
   log: { error: 0, audit: 0 },
   keys: [],
-  server: { workers: 1, keyAlgorithm: "AES256" as const },
+  server: {
+    workers: 1,
+    keyAlgorithm: "AES256" as const,
+    maxConnections: MAX_CONNECTIONS,
+    maxConnectionsPerClient: MAX_CONNECTIONS_PER_CLIENT,
+    idleTimeoutMs: IDLE_TIMEOUT_MS,
+  },
 };
 
 describe("valid fixtures load to the exact normalised Config", () => {
@@ -127,6 +134,7 @@ describe("valid fixtures load to the exact normalised Config", () => {
         password: undefined,
         auth: "off",
         ca: "./certs/ca",
+        trustSystemRoots: false,
       },
       policies: [
         {
@@ -155,7 +163,7 @@ describe("valid fixtures load to the exact normalised Config", () => {
       log: { error: 0, audit: 9 },
       keys: [{ name: "minio-default-key" }, { name: "minio-backup-key" }],
       keystore: { kind: "fs", fs: { path: "./keys" } },
-      server: { workers: 1, keyAlgorithm: "AES256" },
+      server: DEFAULTS.server,
     };
     expect(loadConfigFile(file, {})).toStrictEqual({ config: want, warnings: [] });
   });
@@ -172,6 +180,7 @@ describe("valid fixtures load to the exact normalised Config", () => {
         password: undefined,
         auth: "off",
         ca: undefined,
+        trustSystemRoots: false,
       },
       keystore: { kind: "fs", fs: { path: "/var/lib/keyfront/keys" } },
     };

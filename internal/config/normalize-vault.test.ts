@@ -37,7 +37,7 @@ describe("vault fixtures", () => {
     expect(config.address).toBe("0.0.0.0:7373");
     expect(config.tls.auth).toBe("on");
     expect(config.log).toEqual({ error: 4, audit: 2 });
-    expect(config.server).toEqual({ workers: 4, keyAlgorithm: "AES256" });
+    expect(config.server).toMatchObject({ workers: 4, keyAlgorithm: "AES256" });
     expect(config.keystore).toStrictEqual({
       kind: "vault",
       vault: {

@@ -2,7 +2,13 @@
 // checked (kes-api.md §5.2, §6.1, §9, §10), every problem reported into Problems. Pure. It must
 // never stop at the first problem: the result is only used when Problems has no errors.
 
-import { CACHE_EXPIRY_ANY_MS, CACHE_EXPIRY_UNUSED_MS } from "../limits.js";
+import {
+  CACHE_EXPIRY_ANY_MS,
+  CACHE_EXPIRY_UNUSED_MS,
+  IDLE_TIMEOUT_MS,
+  MAX_CONNECTIONS,
+  MAX_CONNECTIONS_PER_CLIENT,
+} from "../limits.js";
 import type { Config, KeystoreConfig, PolicyConfig } from "./config.js";
 import type { Env } from "./env.js";
 import {
@@ -39,7 +45,21 @@ export function normalizeConfig(raw: RawConfig, file: string, env: Env, p: Probl
     },
     keys: normalizeKeys(raw, p),
     keystore: normalizeKeystore(raw, env, p),
-    server: { workers: raw.server?.workers ?? 1, keyAlgorithm: normalizeKeyAlgorithm(raw, p) },
+    server: {
+      workers: raw.server?.workers ?? 1,
+      keyAlgorithm: normalizeKeyAlgorithm(raw, p),
+      ...normalizeConnections(raw, p),
+    },
+  };
+}
+
+/** Connection bounds (issue 8 item 5); defaults in limits.ts. */
+function normalizeConnections(raw: RawConfig, p: Problems) {
+  const idle = readDuration(p, ["server", "idle_timeout"], raw.server?.idle_timeout);
+  return {
+    maxConnections: raw.server?.max_connections ?? MAX_CONNECTIONS,
+    maxConnectionsPerClient: raw.server?.max_connections_per_client ?? MAX_CONNECTIONS_PER_CLIENT,
+    idleTimeoutMs: positiveOr(idle, IDLE_TIMEOUT_MS),
   };
 }
 
@@ -91,7 +111,12 @@ function normalizeTls(raw: RawConfig, p: Problems): Config["tls"] {
     p.error(["tls", "auth"], `invalid auth '${tls?.auth ?? ""}' (want on or off)`);
   }
   const auth = mode === "on" ? "on" : "off";
-  return { key, cert, password: readOptional(tls?.password), auth, ca: readOptional(tls?.ca) };
+  const ca = readOptional(tls?.ca);
+  const trustSystemRoots = tls?.trust_system_roots ?? false;
+  if (trustSystemRoots && (auth !== "on" || ca === undefined)) {
+    p.warn(["tls", "trust_system_roots"], "has no effect without tls.auth: on and tls.ca");
+  }
+  return { key, cert, password: readOptional(tls?.password), auth, ca, trustSystemRoots };
 }
 
 function normalizePolicies(

@@ -73,6 +73,8 @@ export const RawConfigSchema = Type.Object({
       password: Opt(Str),
       auth: Opt(Str),
       ca: Opt(Str),
+      /** keyfront: with `auth: on` and `ca`, also trust the system roots (default: `ca` only). */
+      trust_system_roots: Opt(Bool),
       proxy: Opt(
         Type.Object({
           identities: Opt(Type.Array(Str)),
@@ -117,7 +119,16 @@ export const RawConfigSchema = Type.Object({
     }),
   ),
   /** keyfront: process model. */
-  server: Opt(Type.Object({ workers: Opt(Type.Integer({ minimum: 0 })), key_algorithm: Opt(Str) })),
+  server: Opt(
+    Type.Object({
+      workers: Opt(Type.Integer({ minimum: 0 })),
+      key_algorithm: Opt(Str),
+      /** keyfront: connection bounds, per worker process. */
+      max_connections: Opt(Type.Integer({ minimum: 1 })),
+      max_connections_per_client: Opt(Type.Integer({ minimum: 1 })),
+      idle_timeout: Opt(Duration),
+    }),
+  ),
 });
 
 export type RawConfig = Static<typeof RawConfigSchema>;

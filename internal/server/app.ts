@@ -9,14 +9,15 @@ import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { ApiError, errInternal, errMethod, errShuttingDown, errTimeout } from "../errors.js";
 import {
+  CONNECTIONS_CHECK_INTERVAL_MS,
   HEADER_READ_TIMEOUT_MS,
-  IDLE_TIMEOUT_MS,
   REQUEST_READ_TIMEOUT_MS,
   SHUTDOWN_GRACE_MS,
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from "../limits.js";
 import { authorize } from "./auth.js";
 import { BodyTooLargeError, readBody } from "./body.js";
+import { ConnectionLimiter } from "./connections.js";
 import { normalizeRequestPath } from "./path.js";
 import { type Reply, type RequestContext, STREAMED } from "./route.js";
 import type { ResolvedRoute } from "./router.js";
@@ -56,6 +57,7 @@ export class KeyfrontServer {
   private readonly rt: Runtime;
   readonly https: Server;
   private draining = false;
+  private readonly connections: ConnectionLimiter;
 
   constructor(rt: Runtime, state: ServerState) {
     this.rt = rt;
@@ -66,15 +68,18 @@ export class KeyfrontServer {
         requestCert: true,
         rejectUnauthorized: false,
         handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
-        keepAliveTimeout: IDLE_TIMEOUT_MS,
+        keepAliveTimeout: state.config.server.idleTimeoutMs,
         headersTimeout: HEADER_READ_TIMEOUT_MS,
         requestTimeout: REQUEST_READ_TIMEOUT_MS,
+        connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
       },
       (req, res) => this.handle(req, res),
     );
     this.https.on("tlsClientError", (err) => {
       rt.log.debug({ err: { message: err.message } }, "TLS handshake failed");
     });
+    this.connections = new ConnectionLimiter(rt.log, state.config.server);
+    this.connections.attach(this.https);
   }
 
   get state(): ServerState {
@@ -95,6 +100,8 @@ export class KeyfrontServer {
   reload(next: ServerState): void {
     const old = this.current;
     this.https.setSecureContext({ ...next.secure });
+    this.https.keepAliveTimeout = next.config.server.idleTimeoutMs;
+    this.connections.configure(next.config.server);
     this.current = next;
     const sameStore = old.store === next.store;
     setTimeout(() => void closeState(old, !sameStore).catch(() => {}), SHUTDOWN_GRACE_MS).unref();

@@ -3,7 +3,7 @@
 // runtime (logs, metrics) that outlives reloads. A reload builds a new state and swaps one
 // reference; building must never touch the state that is serving.
 
-import { X509Certificate } from "node:crypto";
+import { constants, X509Certificate } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { rootCertificates, type SecureContextOptions } from "node:tls";
@@ -65,6 +65,16 @@ async function readCaPems(path: string): Promise<string[]> {
   return pems.filter((p) => p.includes("-----BEGIN CERTIFICATE-----"));
 }
 
+/**
+ * The CAs that verify clients under `tls.auth: on`: `tls.ca` only when it is set (KES adds the
+ * system roots, so any publicly trusted certificate chained; keyfront differs), the system roots
+ * too with `tls.trust_system_roots`, and the system roots alone without `tls.ca`.
+ */
+function clientCaPool(tls: Config["tls"], ca: string[]): string[] {
+  if (tls.ca === undefined) return [...rootCertificates];
+  return tls.trustSystemRoots ? [...rootCertificates, ...ca] : ca;
+}
+
 /** Loads the server's TLS material (kes-api.md §1.1). Every failure names the file. */
 export async function loadTls(tls: Config["tls"]): Promise<SecureContextOptions> {
   const read = async (what: string, path: string) => {
@@ -106,8 +116,11 @@ export async function loadTls(tls: Config["tls"]): Promise<SecureContextOptions>
     key: key.export({ type: "pkcs8", format: "pem" }) as string,
     // The CA pool only matters when client certificates are verified; without verification it
     // would only add every root's name to each handshake's CertificateRequest.
-    ...(tls.auth === "on" ? { ca: [...rootCertificates, ...ca] } : {}),
+    ...(tls.auth === "on" ? { ca: clientCaPool(tls, ca) } : {}),
     minVersion: "TLSv1.2",
+    // Client-initiated renegotiation could swap the certificate under a connection's identity
+    // and costs a handshake per request: OpenSSL refuses it (issue 8 item 5).
+    secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
   };
 }
 
