@@ -12,7 +12,11 @@ import {
   identityOfApiKey,
   parseApiKey,
 } from "../../internal/identity/api-key.js";
-import { identityOfCertificate, identityOfSpki } from "../../internal/identity/identity.js";
+import {
+  identityOfCertificate,
+  identityOfSpki,
+  isCaCertificate,
+} from "../../internal/identity/identity.js";
 import { CLIENT_OPTIONS, parseCommand, withClient } from "./client-env.js";
 import { dispatch, type SubCommandTable } from "./dispatch.js";
 import {
@@ -26,7 +30,7 @@ import {
   useColor,
 } from "./format.js";
 import { runIdentityNew } from "./identity-new.js";
-import { CommandError, result, UsageError } from "./output.js";
+import { CommandError, note, result, UsageError } from "./output.js";
 
 const OFFLINE_OPTIONS = {
   json: { type: "boolean", default: false },
@@ -63,11 +67,16 @@ function resolveArgument(arg: string): Resolved {
   }
   const der = firstCertificate(text);
   if (der !== undefined) {
+    let identity: string;
+    let ca: boolean;
     try {
-      return { identity: identityOfCertificate(der) };
+      identity = identityOfCertificate(der);
+      ca = isCaCertificate(der);
     } catch {
       throw new CommandError(`'${arg}' holds no valid X.509 certificate`);
     }
+    if (ca) warnCaCertificate(arg);
+    return { identity };
   }
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     try {
@@ -78,6 +87,15 @@ function resolveArgument(arg: string): Resolved {
     }
   }
   throw new CommandError(`'${arg}' holds neither a PEM certificate nor a PEM private key`);
+}
+
+/** A CA-flagged certificate is never a client identity (kes-api.md §5.1; issue 8 item 1). */
+function warnCaCertificate(file: string): void {
+  note(
+    `warning: '${file}' is a CA certificate (BasicConstraints CA:TRUE): a server never accepts ` +
+      "it as a client certificate (400 'tls: client certificate is required'); issue a leaf " +
+      "certificate (CA:FALSE) for this key to use the identity below",
+  );
 }
 
 function printIdentity(identity: string, json: boolean, color?: string) {

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTestPki } from "../helpers/pki.js";
 import { startServer } from "../helpers/server.js";
 import { expectOneLine, kf } from "./cli-helpers.js";
 
@@ -51,6 +52,33 @@ describe("identity of: kes-api.md §5.4 vectors", () => {
     expectOneLine(r.stderr);
   });
 });
+
+describe("identity of a CA-flagged certificate", () => {
+  it("prints the identity and says on stderr that no server will accept it", async () => {
+    const pki = makeTestPki();
+    try {
+      for (const cert of [pki.caFlaggedClient.certFile, pki.ca.certFile]) {
+        const r = await kf(["identity", "of", cert]);
+        expect([r.code, r.stdout]).toEqual([0, `${identityOfFile(pki, cert)}\n`]);
+        expectOneLine(r.stderr);
+        expect(r.stderr).toMatch(/^keyfront: warning: '.*' is a CA certificate .*never accepts it/);
+        expect((await kf(["identity", cert])).stderr).toBe(r.stderr);
+      }
+      const leaf = await kf(["identity", "of", pki.clients["ecdsa-p256"].certFile]);
+      expect([leaf.code, leaf.stdout, leaf.stderr]).toEqual([
+        0,
+        `${pki.clients["ecdsa-p256"].identity}\n`,
+        "",
+      ]);
+    } finally {
+      pki.cleanup();
+    }
+  });
+});
+
+function identityOfFile(pki: ReturnType<typeof makeTestPki>, file: string): string {
+  return file === pki.ca.certFile ? pki.ca.identity : pki.caFlaggedClient.identity;
+}
 
 describe("identity and identity new", () => {
   it("identity prints a fresh API key (bare on a pipe)", async () => {
