@@ -216,3 +216,24 @@ describe("reading files", () => {
     }
   });
 });
+
+describe("connection bounds and tls.trust_system_roots", () => {
+  test.each([
+    ["server:\n  max_connections: 0\n", /server\.max_connections: /],
+    ["server:\n  max_connections_per_client: -1\n", /server\.max_connections_per_client: /],
+    ["server:\n  idle_timeout: soon\n", /server\.idle_timeout: invalid duration "soon"/],
+  ])("%j is an error naming the field", (extra, want) => {
+    const problems = problemsOf(() => parseConfigText(MINIMAL + extra, "t.yml", {}));
+    expect(problems.join("\n")).toMatch(want);
+  });
+
+  test("trust_system_roots without auth on and ca is a warning", () => {
+    const base = MINIMAL.replace(/^tls:\n( {2}.*\n)+/m, "");
+    const text = `${base}tls:\n  key: k\n  cert: c\n  trust_system_roots: true\n`;
+    const { config, warnings } = parseConfigText(text, "t.yml", {});
+    expect(config.tls.trustSystemRoots).toBe(true);
+    expect(warnings.join("\n")).toMatch(
+      /tls\.trust_system_roots: has no effect without tls\.auth: on and tls\.ca/,
+    );
+  });
+});
