@@ -3,6 +3,7 @@
 // connections against `server.idle_timeout`, client-initiated renegotiation refused, and the
 // per-server and per-client connection caps.
 
+import { connect as netConnect } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeTestPki, type TestClient, type TestPki } from "../helpers/pki.js";
@@ -101,6 +102,17 @@ describe("slow and idle clients", () => {
     expect(text).toMatch(/^HTTP\/1\.1 200 /);
     expect(text).not.toMatch(/connection: close/i);
     expect(ms).toBeLessThan(15_000);
+  }, 60_000);
+});
+
+describe("slow TLS handshakes", () => {
+  it("a client that opens TCP and never says hello is closed after the handshake timeout", async () => {
+    const s = await start();
+    const raw = netConnect(s.port, "127.0.0.1");
+    raw.on("error", () => {});
+    const started = Date.now();
+    await new Promise((resolve) => raw.once("close", resolve));
+    expect(Date.now() - started).toBeLessThan(20_000);
   }, 60_000);
 });
 
