@@ -59,9 +59,10 @@ export class StartupError extends Error {
 
 async function readCaPems(path: string): Promise<string[]> {
   const info = await stat(path);
-  if (!info.isDirectory()) return [await readFile(path, "utf8")];
-  const files = (await readdir(path)).filter((f) => !f.startsWith("."));
-  const pems = await Promise.all(files.map((f) => readFile(join(path, f), "utf8")));
+  const files = info.isDirectory()
+    ? (await readdir(path)).filter((f) => !f.startsWith(".")).map((f) => join(path, f))
+    : [path];
+  const pems = await Promise.all(files.map((f) => readFile(f, "utf8")));
   return pems.filter((p) => p.includes("-----BEGIN CERTIFICATE-----"));
 }
 
@@ -111,6 +112,10 @@ export async function loadTls(tls: Config["tls"]): Promise<SecureContextOptions>
         throw new StartupError(`tls.ca: cannot read '${tls.ca}': ${err.message}`);
       })
     : [];
+  if (tls.auth === "on" && tls.ca !== undefined && ca.length === 0) {
+    // It would trust no client at all: say so rather than refuse every request.
+    throw new StartupError(`tls.ca: '${tls.ca}' holds no PEM certificate`);
+  }
   return {
     cert: certPem,
     key: key.export({ type: "pkcs8", format: "pem" }) as string,

@@ -86,3 +86,25 @@ describe("tls.auth: on with tls.ca", () => {
     expect((await s.request(pki.clients.ed25519, "GET", "/v1/status")).status).toBe(200);
   });
 });
+
+describe("tls.auth: on with a tls.ca that holds no certificate", () => {
+  it("refuses to start instead of trusting no client", async () => {
+    const run = startServer({
+      caPem: pki.ca.certPem,
+      files: { "ca.pem": "not a certificate\n" },
+      yaml: `
+admin:
+  identity: disabled
+tls:
+  key: ${pki.server.keyFile}
+  cert: ${pki.server.certFile}
+  auth: on
+  ca: \${DIR}/ca.pem
+keystore:
+  fs:
+    path: \${DIR}/keys
+`,
+    });
+    await expect(run).rejects.toThrow(/tls\.ca: '.*ca\.pem' holds no PEM certificate/);
+  });
+});
