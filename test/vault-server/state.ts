@@ -122,6 +122,8 @@ export interface FaultState {
   failCount: number;
   failStatus: number;
   dropCount: number;
+  /** K/V writes still to be answered as successful without being stored (a lost write). */
+  loseWrites: number;
 }
 
 export interface ServerState {
