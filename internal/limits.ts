@@ -96,3 +96,7 @@ export const VAULT_RENEW_MIN_DELAY_MS = 250;
 export const CACHE_OFFLINE_REPROBE_MS = 1_000;
 /** Timeout of such an on-demand status probe. */
 export const CACHE_STATUS_PROBE_TIMEOUT_MS = 5_000;
+/** Redirects (307/308, to a configured Vault endpoint only) followed per attempt to Vault. */
+export const VAULT_MAX_REDIRECTS = 2;
+/** Vault warnings kept per response when describing or logging it (count). */
+export const VAULT_MAX_WARNINGS = 8;
