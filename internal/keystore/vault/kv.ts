@@ -81,7 +81,7 @@ export function createBody(l: KvLayout, name: string, stored: string): unknown {
 }
 
 export type ReadOutcome =
-  | { kind: "value"; stored: string }
+  | { kind: "value"; stored: string /** K/V v2: the version read. */; version?: number }
   | { kind: "missing" }
   | { kind: "invalid"; reason: string };
 
@@ -100,6 +100,10 @@ export function readValue(l: KvLayout, name: string, body: unknown): ReadOutcome
     if (data.data === null) return { kind: "missing" };
     fields = data.data;
     if (!isObject(fields)) return { kind: "invalid", reason: "K/V v2 response has no data.data" };
+    // A v2-style read of a v1 mount returns the literal object, without metadata (§4.3).
+    if (!isObject(data.metadata)) {
+      return { kind: "invalid", reason: "K/V v2 response has no metadata (is the mount K/V v1?)" };
+    }
   }
   const value = (fields as Record<string, unknown>)[name];
   if (value === undefined) {
@@ -108,7 +112,21 @@ export function readValue(l: KvLayout, name: string, body: unknown): ReadOutcome
   if (typeof value !== "string") {
     return { kind: "invalid", reason: `field '${name}' is not a string` };
   }
-  return { kind: "value", stored: value };
+  const version = l.version === "v2" ? versionOf((data as { metadata?: unknown }).metadata) : -1;
+  return version >= 0
+    ? { kind: "value", stored: value, version }
+    : { kind: "value", stored: value };
+}
+
+function versionOf(meta: unknown): number {
+  const v = isObject(meta) ? meta.version : undefined;
+  return typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? v : -1;
+}
+
+/** The version a K/V v2 write answer reports (`data.version`, §3.1); undefined when absent. */
+export function writtenVersion(body: unknown): number | undefined {
+  const v = versionOf(isObject(body) ? body.data : undefined);
+  return v > 0 ? v : undefined;
 }
 
 /** The names of a 200 list response: sub-folders (trailing `/`) are not keys and are dropped. */

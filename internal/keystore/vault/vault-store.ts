@@ -3,8 +3,12 @@
 // this process), optional Transit wrapping. connectVault returns at once even when Vault is down
 // (the session logs in and polls health in the background): operations then fail with
 // KeystoreUnreachableError naming Vault's state ("Vault is sealed", "Vault is unreachable: …").
-// It must never overwrite a key, never log or put into an error a token, secret ID or key value.
+// The mount's real K/V version is checked before the first operation and on every ping
+// (mount.ts); while it does not match the configuration no operation runs. Every create is read
+// back and compared before it answers success. It must never overwrite a key, never log or put
+// into an error a token, secret ID or key value.
 
+import { timingSafeEqual } from "node:crypto";
 import type { VaultConfig } from "../../config/config.js";
 import { KeyExistsError, KeyNotFoundError } from "../../errors.js";
 import { VAULT_LIST_BODY_BYTES } from "../../limits.js";
@@ -13,8 +17,10 @@ import type { KeyStore, KeystoreStatus, ListPage } from "../keystore.js";
 import { pageNames } from "../keystore.js";
 import { describeResponse, type VaultResponse } from "./http.js";
 import * as kv from "./kv.js";
+import { MountWatch, VaultMountMismatchError } from "./mount.js";
 import { type Call, VaultSession } from "./session.js";
 
+export { VaultMountMismatchError } from "./mount.js";
 export { VaultUnreachableError } from "./session.js";
 
 export interface VaultStoreOptions {
@@ -45,6 +51,8 @@ class VaultStore implements KeyStore {
   readonly #layout: kv.KvLayout;
   readonly #session: VaultSession;
   readonly #log: Logger;
+  readonly #mount: MountWatch;
+  readonly #timer: ReturnType<typeof setInterval>;
   /** KV v1 creates in flight per name: check-then-write is serialised within this process. */
   readonly #creating = new Map<string, Promise<void>>();
 
@@ -53,10 +61,17 @@ class VaultStore implements KeyStore {
     this.#layout = layout;
     this.#session = session;
     this.#log = log;
+    this.#mount = new MountWatch(layout, config.namespace, (req, s) => session.call(req, s), log);
+    // At start and with every status ping: a remount while running is noticed (vault-api.md §4.2).
+    const check = () => void this.#mount.check().catch(() => {});
+    check();
+    this.#timer = setInterval(check, config.statusPingMs);
+    this.#timer.unref();
   }
 
   async create(name: string, value: string, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
+    await this.#mount.ensure(signal);
     if (this.#layout.version === "v2") return this.#createV2(name, value, signal);
     const previous = this.#creating.get(name);
     const mine = (async () => {
@@ -74,12 +89,26 @@ class VaultStore implements KeyStore {
 
   /** KV v2: one write with cas 0; a lost race is read back and reported as "exists". */
   async #createV2(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    const body = kv.createBody(this.#layout, name, await this.#wrap(value, signal));
+    const stored = await this.#wrap(value, signal);
+    const body = kv.createBody(this.#layout, name, stored);
     const res = await this.#call(
       { method: "POST", path: kv.dataPath(this.#layout, name), body },
       signal,
     );
-    if (res.status === 200 || res.status === 204) return;
+    if (res.status === 200 || res.status === 204) {
+      // A v2 write answers 200 with the new version; cas 0 makes it version 1 (§3.1, §3.2). A 204
+      // is a K/V v1 mount storing the body literally (§4.3).
+      const version = kv.writtenVersion(res.body);
+      if (version !== 1) {
+        throw this.#lost(
+          name,
+          version === undefined
+            ? `Vault answered HTTP ${res.status} without version metadata (is the mount K/V v1?)`
+            : `Vault reports version ${version} for a create with cas 0`,
+        );
+      }
+      return this.#verify(name, stored, version, signal);
+    }
     if (res.status === 400 && res.errors.some((e) => e.includes("check-and-set"))) {
       // Someone else's key — or our own first attempt, answered by a dropped connection and
       // retried (vault-api.md §3.2). Either way the name is taken: read back to be sure.
@@ -128,18 +157,64 @@ class VaultStore implements KeyStore {
       );
     }
     if (check.status !== 404 || isMissingMount(check)) throw this.#failure("create", name, check);
-    const body = kv.createBody(this.#layout, name, await this.#wrap(value, signal));
+    const stored = await this.#wrap(value, signal);
+    const body = kv.createBody(this.#layout, name, stored);
     const res = await this.#call({ method: "POST", path, body }, signal);
     if (res.status !== 200 && res.status !== 204)
       throw await this.#deniedOrExists(name, res, signal);
+    return this.#verify(name, stored, undefined, signal);
+  }
+
+  /**
+   * Reads a key just created back and compares it in constant time with what was written (KES
+   * before v0.17 lost keys whose write Vault acknowledged but did not keep); with K/V v2 the
+   * version read must be the one the write reported. Any difference fails the create loudly.
+   */
+  async #verify(
+    name: string,
+    written: string,
+    version: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    let found: kv.ReadOutcome & { kind: "value" };
+    try {
+      found = await this.#readStored(name, signal);
+    } catch (err) {
+      if (err instanceof KeyNotFoundError) throw this.#lost(name, "it is not there");
+      throw err;
+    }
+    const a = Buffer.from(found.stored, "utf8");
+    const b = Buffer.from(written, "utf8");
+    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+      throw this.#lost(name, "Vault holds a different value");
+    }
+    if (version !== undefined && found.version !== version) {
+      throw this.#lost(name, `it reads as version ${found.version ?? "none"}, not ${version}`);
+    }
+  }
+
+  #lost(name: string, why: string): Error {
+    const message = `vault: create of '${name}' was acknowledged, but reading it back failed: ${why}; the key is not usable`;
+    this.#log.error({ name }, message);
+    return new Error(message);
   }
 
   async get(name: string, signal?: AbortSignal): Promise<string> {
     signal?.throwIfAborted();
+    await this.#mount.ensure(signal);
     return this.#read(name, signal);
   }
 
   async #read(name: string, signal?: AbortSignal): Promise<string> {
+    const found = await this.#readStored(name, signal);
+    return this.#unwrap(name, found.stored, signal);
+  }
+
+  /** The stored (possibly transit-wrapped) value and, with K/V v2, its version. */
+  async #readStored(
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<kv.ReadOutcome & { kind: "value" }> {
     // KES compat, kes-api.md §8.3 "Get": K/V v2 reads always ask for version 1.
     const query = this.#layout.version === "v2" ? { version: "1" } : undefined;
     const res = await this.#call(
@@ -151,11 +226,12 @@ class VaultStore implements KeyStore {
     const found = kv.readValue(this.#layout, name, res.body);
     if (found.kind === "missing") throw new KeyNotFoundError(name);
     if (found.kind === "invalid") throw new Error(`vault: cannot read '${name}': ${found.reason}`);
-    return this.#unwrap(name, found.stored, signal);
+    return found;
   }
 
   async delete(name: string, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
+    await this.#mount.ensure(signal);
     const res = await this.#call(
       { method: "DELETE", path: kv.deletePath(this.#layout, name) },
       signal,
@@ -173,6 +249,7 @@ class VaultStore implements KeyStore {
     signal?: AbortSignal,
   ): Promise<ListPage> {
     signal?.throwIfAborted();
+    await this.#mount.ensure(signal);
     const res = await this.#call(
       {
         method: "GET",
@@ -188,12 +265,20 @@ class VaultStore implements KeyStore {
     return pageNames(names, prefix, startAt, limit);
   }
 
-  /** Vault's health now; sealed, uninitialised, unreachable or not logged in are errors. */
-  status(signal?: AbortSignal): Promise<KeystoreStatus> {
-    return this.#session.status(signal);
+  /**
+   * Vault's health now; sealed, uninitialised, unreachable or not logged in are errors, and so is
+   * a mount whose K/V version or type is not the configured one (checked anew on every call).
+   */
+  async status(signal?: AbortSignal): Promise<KeystoreStatus> {
+    const status = await this.#session.status(signal);
+    const verdict = await this.#mount.check(signal);
+    if (verdict.kind === "mismatch") throw new VaultMountMismatchError(verdict.message);
+    return status;
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#mount.close();
     this.#session.close();
   }
 
