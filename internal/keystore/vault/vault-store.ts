@@ -156,7 +156,7 @@ class VaultStore implements KeyStore {
         `vault: cannot create '${name}': entry exists but is not a K/V v1 key (${found.kind === "invalid" ? found.reason : "empty"})`,
       );
     }
-    if (check.status !== 404 || isMissingMount(check)) throw this.#failure("create", name, check);
+    if (check.status !== 404 || notAnEntry(check)) throw this.#failure("create", name, check);
     const stored = await this.#wrap(value, signal);
     const body = kv.createBody(this.#layout, name, stored);
     const res = await this.#call({ method: "POST", path, body }, signal);
@@ -180,21 +180,28 @@ class VaultStore implements KeyStore {
     try {
       found = await this.#readStored(name, signal);
     } catch (err) {
-      if (err instanceof KeyNotFoundError) throw this.#lost(name, "it is not there");
+      if (err instanceof KeyNotFoundError)
+        throw this.#lost(
+          name,
+          "Vault acknowledged the write, but the key is not there when read back",
+        );
       throw err;
     }
     const a = Buffer.from(found.stored, "utf8");
     const b = Buffer.from(written, "utf8");
     if (a.length !== b.length || !timingSafeEqual(a, b)) {
-      throw this.#lost(name, "Vault holds a different value");
+      throw this.#lost(
+        name,
+        "Vault acknowledged the write, but holds another value when read back",
+      );
     }
     if (version !== undefined && found.version !== version) {
-      throw this.#lost(name, `it reads as version ${found.version ?? "none"}, not ${version}`);
+      throw this.#lost(name, `it reads back as version ${found.version ?? "none"}, not ${version}`);
     }
   }
 
   #lost(name: string, why: string): Error {
-    const message = `vault: create of '${name}' was acknowledged, but reading it back failed: ${why}; the key is not usable`;
+    const message = `vault: create of '${name}' is not confirmed: ${why}`;
     this.#log.error({ name }, message);
     return new Error(message);
   }
@@ -221,7 +228,7 @@ class VaultStore implements KeyStore {
       { method: "GET", path: kv.dataPath(this.#layout, name), ...(query ? { query } : {}) },
       signal,
     );
-    if (res.status === 404 && !isMissingMount(res)) throw new KeyNotFoundError(name);
+    if (res.status === 404 && !notAnEntry(res)) throw new KeyNotFoundError(name);
     if (res.status !== 200) throw this.#failure("read", name, res);
     const found = kv.readValue(this.#layout, name, res.body);
     if (found.kind === "missing") throw new KeyNotFoundError(name);
@@ -237,7 +244,7 @@ class VaultStore implements KeyStore {
       signal,
     );
     // Vault answers success for a missing key, so delete cannot report one (§8.3 "Delete").
-    if (res.status === 200 || res.status === 204 || (res.status === 404 && !isMissingMount(res)))
+    if (res.status === 200 || res.status === 204 || (res.status === 404 && !notAnEntry(res)))
       return;
     throw this.#failure("delete", name, res);
   }
@@ -259,7 +266,7 @@ class VaultStore implements KeyStore {
       },
       signal,
     );
-    if (res.status === 404 && !isMissingMount(res)) return { names: [], continueAt: "" };
+    if (res.status === 404 && !notAnEntry(res)) return { names: [], continueAt: "" };
     const names = res.status === 200 ? kv.readNames(res.body) : undefined;
     if (names === undefined) throw this.#failure("list", prefix, res);
     return pageNames(names, prefix, startAt, limit);
@@ -287,6 +294,8 @@ class VaultStore implements KeyStore {
   }
 
   #failure(op: string, name: string, res: VaultResponse): Error {
+    // A mount gone or of the other layout since the last check: ask again now.
+    if (notAnEntry(res)) void this.#mount.check().catch(() => {});
     return new Error(`vault: failed to ${op} '${name}': ${describeResponse(res)}`);
   }
 
@@ -317,7 +326,13 @@ class VaultStore implements KeyStore {
   }
 }
 
-/** A 404 that names no KV entry but a missing mount (vault-api.md §1.4 "no handler for route"). */
-function isMissingMount(res: VaultResponse): boolean {
-  return res.status === 404 && res.errors.some((e) => e.includes("no handler for route"));
+/**
+ * A 404 that says nothing about a K/V entry: a missing mount (vault-api.md §1.4 "no handler for
+ * route"), or a path of the wrong K/V layout, answered with warnings (§3.8).
+ */
+function notAnEntry(res: VaultResponse): boolean {
+  return (
+    res.status === 404 &&
+    (res.warnings.length > 0 || res.errors.some((e) => e.includes("no handler for route")))
+  );
 }
