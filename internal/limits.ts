@@ -100,3 +100,5 @@ export const CACHE_STATUS_PROBE_TIMEOUT_MS = 5_000;
 export const VAULT_MAX_REDIRECTS = 2;
 /** Vault warnings kept per response when describing or logging it (count). */
 export const VAULT_MAX_WARNINGS = 8;
+/** While the Vault K/V mount does not match the config, key operations re-check it at most this often (ms). */
+export const VAULT_MOUNT_RECHECK_MS = 1_000;

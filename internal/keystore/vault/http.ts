@@ -7,19 +7,19 @@
 // to an origin that is not a configured endpoint, and never log or put into an error the
 // X-Vault-Token header, a request body or a response body.
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import {
   VAULT_BODY_BYTES,
   VAULT_MAX_REDIRECTS,
   VAULT_MAX_RETRIES,
   VAULT_MAX_SOCKETS,
-  VAULT_MAX_WARNINGS,
   VAULT_RETRY_BASE_MS,
   VAULT_RETRY_BUDGET_MS,
   VAULT_RETRY_MAX_DELAY_MS,
 } from "../../limits.js";
 import { sleep } from "../../sleep.js";
+import { BodyTooLargeError, errorsOf, parseJson, readCapped, warningsOf } from "./http-body.js";
 
 export interface VaultTlsMaterial {
   ca: string[] | undefined;
@@ -65,9 +65,6 @@ export class VaultTransportError extends Error {
     this.name = "VaultTransportError";
   }
 }
-
-/** A response larger than the cap: never retried, never parsed. */
-class BodyTooLargeError extends Error {}
 
 const RETRY_STATUS = (s: number) => s === 412 || s === 429 || (s >= 500 && s !== 501);
 
@@ -236,51 +233,6 @@ function isCertificateError(err: unknown): boolean {
 
 function timeoutError(ms: number): VaultTransportError {
   return new VaultTransportError(`request timed out after ${ms} ms`);
-}
-
-function readCapped(res: IncomingMessage, cap: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(res.headers["content-length"] ?? "0");
-    if (declared > cap) {
-      reject(new BodyTooLargeError(`vault: response body exceeds ${cap} bytes`));
-      res.destroy();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > cap) {
-        reject(new BodyTooLargeError(`vault: response body exceeds ${cap} bytes`));
-        res.destroy();
-      } else chunks.push(c);
-    });
-    res.on("end", () => resolve(Buffer.concat(chunks)));
-    res.on("error", reject);
-    res.on("aborted", () => reject(new Error("response aborted")));
-  });
-}
-
-function parseJson(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  try {
-    return JSON.parse(raw.toString("utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
-function errorsOf(body: unknown): string[] {
-  if (typeof body !== "object" || body === null) return [];
-  const errors = (body as { errors?: unknown }).errors;
-  return Array.isArray(errors) ? errors.filter((e): e is string => typeof e === "string") : [];
-}
-
-function warningsOf(body: unknown): string[] {
-  if (typeof body !== "object" || body === null) return [];
-  const warnings = (body as { warnings?: unknown }).warnings;
-  if (!Array.isArray(warnings)) return [];
-  return warnings.filter((w): w is string => typeof w === "string").slice(0, VAULT_MAX_WARNINGS);
 }
 
 /** Exponential backoff with jitter: a random delay in [½, 1] × min(max, base·2^attempt). */

@@ -5,6 +5,7 @@
 // operation is refused with that error — nothing is written, deleted or listed under the wrong
 // layout. It must never turn an unknown answer into "ok", and never log a token.
 
+import { VAULT_MOUNT_RECHECK_MS } from "../../limits.js";
 import type { Logger } from "../../log/logger.js";
 import { describeResponse, type VaultResponse } from "./http.js";
 import { joinPath, type KvLayout, type KvVersion } from "./kv.js";
@@ -93,6 +94,7 @@ export class MountWatch {
   readonly #call: (req: Call, signal?: AbortSignal) => Promise<VaultResponse>;
   readonly #log: Logger;
   #verdict: MountVerdict | undefined;
+  #checkedAt = Number.NEGATIVE_INFINITY;
   #inflight: Promise<MountVerdict> | undefined;
   #closed = false;
 
@@ -113,11 +115,16 @@ export class MountWatch {
   }
 
   /**
-   * Throws VaultMountMismatchError while the mount does not match; when no verdict is known yet
-   * (or the last one was a mismatch, which a remount may have fixed) checks first.
+   * Throws VaultMountMismatchError while the mount does not match. Checks first when no verdict
+   * is known yet, or when the last one was a mismatch (a remount may have fixed it) older than
+   * VAULT_MOUNT_RECHECK_MS — so a flood of refused requests costs Vault one call a second.
    */
   async ensure(signal?: AbortSignal): Promise<void> {
-    const verdict = this.#verdict?.kind === "ok" ? this.#verdict : await this.check(signal);
+    let verdict = this.#verdict;
+    const stale = performance.now() - this.#checkedAt >= VAULT_MOUNT_RECHECK_MS;
+    if (verdict === undefined || (verdict.kind === "mismatch" && stale)) {
+      verdict = await this.check(signal);
+    }
     if (verdict.kind === "mismatch") throw new VaultMountMismatchError(verdict.message);
   }
 
@@ -143,6 +150,7 @@ export class MountWatch {
     if (verdict === undefined) {
       throw new Error(`vault: cannot check the K/V mount '${engine}/': ${describeResponse(res)}`);
     }
+    this.#checkedAt = performance.now();
     if (!this.#closed) this.#set(verdict);
     return verdict;
   }

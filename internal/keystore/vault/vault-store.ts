@@ -8,7 +8,6 @@
 // back and compared before it answers success. It must never overwrite a key, never log or put
 // into an error a token, secret ID or key value.
 
-import { timingSafeEqual } from "node:crypto";
 import type { VaultConfig } from "../../config/config.js";
 import { KeyExistsError, KeyNotFoundError } from "../../errors.js";
 import { VAULT_LIST_BODY_BYTES } from "../../limits.js";
@@ -19,6 +18,7 @@ import { describeResponse, type VaultResponse } from "./http.js";
 import * as kv from "./kv.js";
 import { MountWatch, VaultMountMismatchError } from "./mount.js";
 import { type Call, VaultSession } from "./session.js";
+import { unwrapValue, wrapValue } from "./transit-wrap.js";
 
 export { VaultMountMismatchError } from "./mount.js";
 export { VaultUnreachableError } from "./session.js";
@@ -89,7 +89,7 @@ class VaultStore implements KeyStore {
 
   /** KV v2: one write with cas 0; a lost race is read back and reported as "exists". */
   async #createV2(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    const stored = await this.#wrap(value, signal);
+    const stored = await wrapValue(this.#transitCall, this.#config.transit, value, signal);
     const body = kv.createBody(this.#layout, name, stored);
     const res = await this.#call(
       { method: "POST", path: kv.dataPath(this.#layout, name), body },
@@ -114,7 +114,7 @@ class VaultStore implements KeyStore {
       // retried (vault-api.md §3.2). Either way the name is taken: read back to be sure.
       const stored = await this.#read(name, signal).catch((err: unknown) => err);
       if (typeof stored === "string") {
-        if (stored === value)
+        if (kv.sameValue(stored, value))
           this.#log.warn({ name }, "vault: create was retried after its first attempt landed");
         throw new KeyExistsError(name);
       }
@@ -157,7 +157,7 @@ class VaultStore implements KeyStore {
       );
     }
     if (check.status !== 404 || notAnEntry(check)) throw this.#failure("create", name, check);
-    const stored = await this.#wrap(value, signal);
+    const stored = await wrapValue(this.#transitCall, this.#config.transit, value, signal);
     const body = kv.createBody(this.#layout, name, stored);
     const res = await this.#call({ method: "POST", path, body }, signal);
     if (res.status !== 200 && res.status !== 204)
@@ -176,28 +176,12 @@ class VaultStore implements KeyStore {
     version: number | undefined,
     signal?: AbortSignal,
   ): Promise<void> {
-    let found: kv.ReadOutcome & { kind: "value" };
-    try {
-      found = await this.#readStored(name, signal);
-    } catch (err) {
-      if (err instanceof KeyNotFoundError)
-        throw this.#lost(
-          name,
-          "Vault acknowledged the write, but the key is not there when read back",
-        );
+    const found = await this.#readStored(name, signal).catch((err: unknown) => {
+      if (err instanceof KeyNotFoundError) return undefined;
       throw err;
-    }
-    const a = Buffer.from(found.stored, "utf8");
-    const b = Buffer.from(written, "utf8");
-    if (a.length !== b.length || !timingSafeEqual(a, b)) {
-      throw this.#lost(
-        name,
-        "Vault acknowledged the write, but holds another value when read back",
-      );
-    }
-    if (version !== undefined && found.version !== version) {
-      throw this.#lost(name, `it reads back as version ${found.version ?? "none"}, not ${version}`);
-    }
+    });
+    const problem = kv.readBackProblem(written, version, found);
+    if (problem !== undefined) throw this.#lost(name, problem);
   }
 
   #lost(name: string, why: string): Error {
@@ -214,7 +198,7 @@ class VaultStore implements KeyStore {
 
   async #read(name: string, signal?: AbortSignal): Promise<string> {
     const found = await this.#readStored(name, signal);
-    return this.#unwrap(name, found.stored, signal);
+    return unwrapValue(this.#transitCall, this.#config.transit, name, found.stored, signal);
   }
 
   /** The stored (possibly transit-wrapped) value and, with K/V v2, its version. */
@@ -293,36 +277,12 @@ class VaultStore implements KeyStore {
     return this.#session.call(req, signal);
   }
 
+  readonly #transitCall = (req: Call, signal?: AbortSignal) => this.#session.call(req, signal);
+
   #failure(op: string, name: string, res: VaultResponse): Error {
     // A mount gone or of the other layout since the last check: ask again now.
     if (notAnEntry(res)) void this.#mount.check().catch(() => {});
     return new Error(`vault: failed to ${op} '${name}': ${describeResponse(res)}`);
-  }
-
-  async #wrap(value: string, signal?: AbortSignal): Promise<string> {
-    const transit = this.#config.transit;
-    if (!transit) return value;
-    const { path, body } = kv.transitEncrypt(transit, value);
-    const res = await this.#call({ method: "POST", path, body }, signal);
-    const ciphertext = res.status === 200 ? kv.readCiphertext(res.body) : undefined;
-    if (ciphertext === undefined)
-      throw new Error(`vault: transit encrypt failed: ${describeResponse(res)}`);
-    return ciphertext;
-  }
-
-  async #unwrap(name: string, stored: string, signal?: AbortSignal): Promise<string> {
-    if (!kv.TRANSIT_PREFIX.test(stored)) return stored;
-    const transit = this.#config.transit;
-    if (!transit)
-      throw new Error(
-        `vault: key '${name}' is encrypted with a Vault transit key, but no transit is configured`,
-      );
-    const { path, body } = kv.transitDecrypt(transit, stored);
-    const res = await this.#call({ method: "POST", path, body }, signal);
-    const plain = res.status === 200 ? kv.readPlaintext(res.body) : undefined;
-    if (plain === undefined)
-      throw new Error(`vault: transit decrypt of '${name}' failed: ${describeResponse(res)}`);
-    return plain;
   }
 }
 
