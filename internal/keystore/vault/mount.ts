@@ -128,24 +128,30 @@ export class MountWatch {
     if (verdict.kind === "mismatch") throw new VaultMountMismatchError(verdict.message);
   }
 
-  /** Asks Vault now; throws when Vault gives no verdict (unreachable, sealed, 5xx). */
+  /**
+   * Asks Vault now (concurrent callers share one request, which a caller's abort does not cancel
+   * for the others); throws when Vault gives no verdict (unreachable, sealed, 5xx).
+   */
   check(signal?: AbortSignal): Promise<MountVerdict> {
+    signal?.throwIfAborted();
     if (!this.#inflight) {
-      this.#inflight = this.#ask(signal).finally(() => {
+      this.#inflight = this.#ask().finally(() => {
         this.#inflight = undefined;
       });
+      // Handled here too: every caller may have gone before it settles.
+      this.#inflight.catch(() => {});
     }
-    return this.#inflight;
+    return raceAbort(this.#inflight, signal);
   }
 
   close(): void {
     this.#closed = true;
   }
 
-  async #ask(signal?: AbortSignal): Promise<MountVerdict> {
+  async #ask(): Promise<MountVerdict> {
     const engine = joinPath(this.#layout.engine);
     const path = `sys/internal/ui/mounts/${engine.split("/").map(encodeURIComponent).join("/")}`;
-    const res = await this.#call({ method: "GET", path, retries: 1 }, signal);
+    const res = await this.#call({ method: "GET", path, retries: 1 });
     const verdict = judgeMount(this.#layout, this.#namespace, res);
     if (verdict === undefined) {
       throw new Error(`vault: cannot check the K/V mount '${engine}/': ${describeResponse(res)}`);
@@ -168,4 +174,14 @@ export class MountWatch {
       );
     }
   }
+}
+
+function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
