@@ -102,3 +102,7 @@ export const VAULT_MAX_REDIRECTS = 2;
 export const VAULT_MAX_WARNINGS = 8;
 /** While the Vault K/V mount does not match the config, key operations re-check it at most this often (ms). */
 export const VAULT_MOUNT_RECHECK_MS = 1_000;
+/** Reads of a just-created Vault key before it counts as lost (a standby may lag the write). */
+export const VAULT_READBACK_ATTEMPTS = 3;
+/** Wait before the second read-back of a new Vault key (ms); doubles for each further one. */
+export const VAULT_READBACK_DELAY_MS = 100;

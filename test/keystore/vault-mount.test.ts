@@ -13,6 +13,7 @@ import {
   connectVault,
   VaultMountMismatchError,
 } from "../../internal/keystore/vault/vault-store.js";
+import { VAULT_READBACK_ATTEMPTS } from "../../internal/limits.js";
 import { startVaultTestServer } from "../vault-server/server.js";
 import {
   captureLog,
@@ -230,6 +231,7 @@ describe("vault test server only", () => {
       const { store, log } = await open(a, { engine, version });
       await store.status();
       server?.faults.loseNextWrites(1);
+      server?.resetRequestCount();
       const err = await store.create("lost", "value-1").catch((e: unknown) => e);
       expect(err).not.toBeInstanceOf(KeystoreUnreachableError);
       expect((err as Error).message).toBe(
@@ -237,9 +239,26 @@ describe("vault test server only", () => {
       );
       expect(log.text()).toContain("not there when read back");
       expect(log.text()).not.toContain("value-1");
+      // The write (v1: check and write), then every read-back attempt.
+      const path = version === "v2" ? `${engine}/data/lost` : `${engine}/lost`;
+      expect(server?.requestCount(path)).toBe((version === "v1" ? 2 : 1) + VAULT_READBACK_ATTEMPTS);
       // Nothing half-made is left behind, and the name can be created for real.
       await store.create("lost", "value-2");
       expect(await store.get("lost")).toBe("value-2");
+    },
+  );
+
+  it.each(["v1", "v2"] as const)(
+    "K/V %s: a read-back that lags the write is read again, and the create succeeds",
+    async (version) => {
+      const a = admin();
+      const engine = await mount(a, version);
+      const { store } = await open(a, { engine, version });
+      await store.status();
+      expect(VAULT_READBACK_ATTEMPTS).toBeGreaterThan(1);
+      server?.faults.hideNextReads(VAULT_READBACK_ATTEMPTS - 1);
+      await store.create("lagging", "value-1");
+      expect(await store.get("lagging")).toBe("value-1");
     },
   );
 

@@ -309,4 +309,19 @@ describe("default mounts and lost writes", () => {
     expect((await v("POST", "/v1/kv/lost", { body: { a: 1 } })).status).toBe(204);
     expect((await v("GET", "/v1/kv/lost")).json.data).toEqual({ a: 1 });
   });
+
+  it("hide_reads answers reads of existing K/V v1 and v2 keys 404 {errors:[]} N times", async () => {
+    await v("POST", "/v1/secret/data/lagging", { body: { data: { a: 1 } } });
+    await v("POST", "/v1/kv/lagging", { body: { a: 1 } });
+    expect((await v("POST", "/__test/faults", { body: { hide_reads: 2 } })).json.hide_reads).toBe(
+      2,
+    );
+    expect(await v("GET", "/v1/secret/data/lagging")).toMatchObject({
+      status: 404,
+      json: { errors: [] },
+    });
+    expect(await v("GET", "/v1/kv/lagging")).toMatchObject({ status: 404, json: { errors: [] } });
+    expect((await v("GET", "/v1/secret/data/lagging")).json.data.data).toEqual({ a: 1 });
+    expect((await v("GET", "/v1/kv/lagging")).json.data).toEqual({ a: 1 });
+  });
 });

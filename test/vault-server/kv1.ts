@@ -3,7 +3,7 @@
 // `lease_duration` of reads (vault-api.md §2, quirks 3, 9, 15). In memory only; it must never
 // version or transform the stored object.
 
-import { loseThisWrite } from "./faults.js";
+import { hideThisRead, loseThisWrite } from "./faults.js";
 import { type Backend, type Ctx, fail, none, ok, type Reply, SYSTEM_DEFAULT_TTL } from "./state.js";
 import { listChildren, multiError, parseDurationSeconds } from "./util.js";
 
@@ -29,6 +29,7 @@ export function createKv1Backend(): Backend & { store: Map<string, Record<string
       const key = ctx.path;
       switch (ctx.op) {
         case "read": {
+          if (store.has(key) && hideThisRead(ctx.state)) return none(); // injected lag
           const value = store.get(key);
           return value === undefined ? none() : ok(value, { leaseDuration: leaseOf(value) });
         }

@@ -3,7 +3,7 @@
 // (`{"errors":[]}`, success envelope for deleted versions, warning envelope for v1-style paths)
 // (vault-api.md §3, quirks 2, 10, 11, 17). It must never answer a v1-style call with a write.
 
-import { loseThisWrite } from "./faults.js";
+import { hideThisRead, loseThisWrite } from "./faults.js";
 import {
   changeVersions,
   checkCas,
@@ -51,7 +51,7 @@ function invalidPath(op: Op): Reply {
 
 function readData(store: Kv2Store, key: string, ctx: Ctx): Reply {
   const meta = store.keys.get(key);
-  if (meta === undefined) return none();
+  if (meta === undefined || hideThisRead(ctx.state)) return none(); // hidden: injected lag
   const n = Number(ctx.data?.version ?? 0) || meta.current;
   const v = meta.versions.get(n);
   if (v === undefined) return none();

@@ -6,6 +6,7 @@
 
 import { timingSafeEqual } from "node:crypto";
 import { posix } from "node:path";
+import type { VaultResponse } from "./http.js";
 
 export type KvVersion = "v1" | "v2";
 
@@ -191,4 +192,15 @@ export function readPlaintext(body: unknown): string | undefined {
   const p = isObject(data) ? data.plaintext : undefined;
   if (typeof p !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(p)) return undefined;
   return Buffer.from(p, "base64").toString("utf8");
+}
+
+/**
+ * A 404 that says nothing about a K/V entry: a missing mount (vault-api.md §1.4 "no handler for
+ * route"), or a path of the wrong K/V layout, answered with warnings (§3.8).
+ */
+export function notAnEntry(res: VaultResponse): boolean {
+  return (
+    res.status === 404 &&
+    (res.warnings.length > 0 || res.errors.some((e) => e.includes("no handler for route")))
+  );
 }

@@ -10,8 +10,13 @@
 
 import type { VaultConfig } from "../../config/config.js";
 import { KeyExistsError, KeyNotFoundError } from "../../errors.js";
-import { VAULT_LIST_BODY_BYTES } from "../../limits.js";
+import {
+  VAULT_LIST_BODY_BYTES,
+  VAULT_READBACK_ATTEMPTS,
+  VAULT_READBACK_DELAY_MS,
+} from "../../limits.js";
 import type { Logger } from "../../log/logger.js";
+import { sleep } from "../../sleep.js";
 import type { KeyStore, KeystoreStatus, ListPage } from "../keystore.js";
 import { pageNames } from "../keystore.js";
 import { describeResponse, type VaultResponse } from "./http.js";
@@ -156,7 +161,7 @@ class VaultStore implements KeyStore {
         `vault: cannot create '${name}': entry exists but is not a K/V v1 key (${found.kind === "invalid" ? found.reason : "empty"})`,
       );
     }
-    if (check.status !== 404 || notAnEntry(check)) throw this.#failure("create", name, check);
+    if (check.status !== 404 || kv.notAnEntry(check)) throw this.#failure("create", name, check);
     const stored = await wrapValue(this.#transitCall, this.#config.transit, value, signal);
     const body = kv.createBody(this.#layout, name, stored);
     const res = await this.#call({ method: "POST", path, body }, signal);
@@ -176,10 +181,16 @@ class VaultStore implements KeyStore {
     version: number | undefined,
     signal?: AbortSignal,
   ): Promise<void> {
-    const found = await this.#readStored(name, signal).catch((err: unknown) => {
-      if (err instanceof KeyNotFoundError) return undefined;
-      throw err;
-    });
+    let found: { stored: string; version?: number } | undefined;
+    for (let attempt = 0; found === undefined && attempt < VAULT_READBACK_ATTEMPTS; attempt++) {
+      // A performance standby may serve the read before it has seen the write (vault-api.md
+      // §10.1): a missing key is read again, after a short wait, before it counts as lost.
+      if (attempt > 0) await sleep(VAULT_READBACK_DELAY_MS * 2 ** (attempt - 1), signal);
+      found = await this.#readStored(name, signal).catch((err: unknown) => {
+        if (err instanceof KeyNotFoundError) return undefined;
+        throw err;
+      });
+    }
     const problem = kv.readBackProblem(written, version, found);
     if (problem !== undefined) throw this.#lost(name, problem);
   }
@@ -212,7 +223,7 @@ class VaultStore implements KeyStore {
       { method: "GET", path: kv.dataPath(this.#layout, name), ...(query ? { query } : {}) },
       signal,
     );
-    if (res.status === 404 && !notAnEntry(res)) throw new KeyNotFoundError(name);
+    if (res.status === 404 && !kv.notAnEntry(res)) throw new KeyNotFoundError(name);
     if (res.status !== 200) throw this.#failure("read", name, res);
     const found = kv.readValue(this.#layout, name, res.body);
     if (found.kind === "missing") throw new KeyNotFoundError(name);
@@ -228,7 +239,7 @@ class VaultStore implements KeyStore {
       signal,
     );
     // Vault answers success for a missing key, so delete cannot report one (§8.3 "Delete").
-    if (res.status === 200 || res.status === 204 || (res.status === 404 && !notAnEntry(res)))
+    if (res.status === 200 || res.status === 204 || (res.status === 404 && !kv.notAnEntry(res)))
       return;
     throw this.#failure("delete", name, res);
   }
@@ -250,7 +261,7 @@ class VaultStore implements KeyStore {
       },
       signal,
     );
-    if (res.status === 404 && !notAnEntry(res)) return { names: [], continueAt: "" };
+    if (res.status === 404 && !kv.notAnEntry(res)) return { names: [], continueAt: "" };
     const names = res.status === 200 ? kv.readNames(res.body) : undefined;
     if (names === undefined) throw this.#failure("list", prefix, res);
     return pageNames(names, prefix, startAt, limit);
@@ -281,18 +292,7 @@ class VaultStore implements KeyStore {
 
   #failure(op: string, name: string, res: VaultResponse): Error {
     // A mount gone or of the other layout since the last check: ask again now.
-    if (notAnEntry(res)) void this.#mount.check().catch(() => {});
+    if (kv.notAnEntry(res)) void this.#mount.check().catch(() => {});
     return new Error(`vault: failed to ${op} '${name}': ${describeResponse(res)}`);
   }
-}
-
-/**
- * A 404 that says nothing about a K/V entry: a missing mount (vault-api.md §1.4 "no handler for
- * route"), or a path of the wrong K/V layout, answered with warnings (§3.8).
- */
-function notAnEntry(res: VaultResponse): boolean {
-  return (
-    res.status === 404 &&
-    (res.warnings.length > 0 || res.errors.some((e) => e.includes("no handler for route")))
-  );
 }
