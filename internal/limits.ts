@@ -96,3 +96,13 @@ export const VAULT_RENEW_MIN_DELAY_MS = 250;
 export const CACHE_OFFLINE_REPROBE_MS = 1_000;
 /** Timeout of such an on-demand status probe. */
 export const CACHE_STATUS_PROBE_TIMEOUT_MS = 5_000;
+/** Redirects (307/308, to a configured Vault endpoint only) followed per attempt to Vault. */
+export const VAULT_MAX_REDIRECTS = 2;
+/** Vault warnings kept per response when describing or logging it (count). */
+export const VAULT_MAX_WARNINGS = 8;
+/** While the Vault K/V mount does not match the config, key operations re-check it at most this often (ms). */
+export const VAULT_MOUNT_RECHECK_MS = 1_000;
+/** Reads of a just-created Vault key before it counts as lost (a standby may lag the write). */
+export const VAULT_READBACK_ATTEMPTS = 3;
+/** Wait before the second read-back of a new Vault key (ms); doubles for each further one. */
+export const VAULT_READBACK_DELAY_MS = 100;
