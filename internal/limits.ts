@@ -96,3 +96,9 @@ export const VAULT_RENEW_MIN_DELAY_MS = 250;
 export const CACHE_OFFLINE_REPROBE_MS = 1_000;
 /** Timeout of such an on-demand status probe. */
 export const CACHE_STATUS_PROBE_TIMEOUT_MS = 5_000;
+/** Request body cap of /v1/key/generate: a context and a version only (KES: MAX_BODY_BYTES). */
+export const MAX_GENERATE_BODY_BYTES = 65_536;
+/** Request body cap of /v1/key/import: a 32-byte key in base64 and a cipher name (KES: 1 MB). */
+export const MAX_IMPORT_BODY_BYTES = 4_096;
+/** Smallest `?limit` of a paged key listing (keyfront extension; the largest is LIST_PAGE_SIZE). */
+export const MIN_LIST_LIMIT = 1;
