@@ -76,7 +76,7 @@ export async function describeKey(ctx: RequestContext): Promise<Reply> {
 /** `?limit`: absent → the default page size; otherwise a decimal integer in 1..1024, or 400. */
 function pageLimit(text: string | null): number {
   if (text === null) return LIST_PAGE_SIZE;
-  const n = /^[0-9]{1,4}$/.test(text) ? Number(text) : 0;
+  const n = /^[0-9]{1,10}$/.test(text) ? Number(text) : 0;
   if (n < MIN_LIST_LIMIT || n > LIST_PAGE_SIZE) throw errListLimit();
   return n;
 }
