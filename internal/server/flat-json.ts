@@ -17,6 +17,8 @@ export type FlatScalar = string | number | boolean | null;
 /** The object's members in document order; `null` for a top-level JSON `null`. */
 export type FlatObject = ReadonlyArray<readonly [string, FlatScalar]> | null;
 
+/** A run of string characters that need no attention: no quote, backslash or control char. */
+const PLAIN = /[^"\\\x00-\x1f]*/y;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const ESCAPES: Readonly<Record<string, string>> = {
   '"': '"',
@@ -65,6 +67,9 @@ class Reader {
     let out = "";
     let start = this.i;
     for (;;) {
+      PLAIN.lastIndex = this.i;
+      PLAIN.test(s); // always matches (possibly empty): skips the run of ordinary characters
+      this.i = PLAIN.lastIndex;
       const c = s.charCodeAt(this.i);
       if (c === 0x22) {
         out += s.slice(start, this.i++);
@@ -72,10 +77,6 @@ class Reader {
       }
       if (Number.isNaN(c)) this.fail("unterminated string");
       if (c < 0x20) this.fail("control character in a string");
-      if (c !== 0x5c) {
-        this.i++;
-        continue;
-      }
       out += s.slice(start, this.i);
       const e = s[this.i + 1] ?? "";
       if (e === "u") {

@@ -117,7 +117,8 @@ describe("server.workers: 2", () => {
     expect(alive).toHaveLength(2);
     const before = workerPids(s).length;
     for (const pid of alive) process.kill(pid, "SIGKILL");
-    await waitFor(() => workerPids(s).length === before + 2, "both replacements", 800);
+    // slot 2 restarts at once; slot 1, after its sixth death in a row, only in 8 s
+    await waitFor(() => workerPids(s).length === before + 1, "a replacement");
     expect(count(s, /keyfront: worker \d exited/g)).toBe(8);
     expect(s.stderr()).toContain("no worker is running until then");
     await answers(s);
