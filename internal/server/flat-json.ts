@@ -18,6 +18,7 @@ export type FlatScalar = string | number | boolean | null;
 export type FlatObject = ReadonlyArray<readonly [string, FlatScalar]> | null;
 
 /** A run of string characters that need no attention: no quote, backslash or control char. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids them raw in a string
 const PLAIN = /[^"\\\x00-\x1f]*/y;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const ESCAPES: Readonly<Record<string, string>> = {
