@@ -91,6 +91,10 @@ function forkSlot(slot: Slot): Worker {
   slot.startedAt = Date.now();
   const w = cluster.fork({ [SLOT_ENV]: String(slot.id), [PORT_ENV]: String(workerPortValue) });
   slotOfWorker.set(w.id, slot);
+  // e.g. a failed spawn (EAGAIN): logged; its exit, if it never started, is restarted as any other
+  w.on("error", (err) => {
+    process.stderr.write(`keyfront: worker ${slot.id}: ${err.message}\n`);
+  });
   return w;
 }
 

@@ -172,8 +172,16 @@ describe("fuzzing every route", () => {
       fc.asyncProperty(
         target,
         fc.constantFrom("GET", "PUT", "POST", "DELETE", "PATCH"),
-        async (t, m) => {
-          const status = await rawStatus(admin(), m, Buffer.from(t, "latin1"));
+        fc.constantFrom<keyof Fixture["clients"] | "none">(
+          "admin",
+          "ecdsa",
+          "stranger",
+          "ca",
+          "none",
+        ),
+        async (t, m, who) => {
+          const client = who === "none" ? {} : f.clients[who];
+          const status = await rawStatus(client, m, Buffer.from(t, "latin1"));
           expect(status).toBeGreaterThanOrEqual(200);
           expect(status).toBeLessThan(500);
         },
