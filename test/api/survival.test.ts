@@ -38,6 +38,17 @@ async function answers(s: RunningServer): Promise<void> {
   expect(r.status).toBe(200);
 }
 
+/** Waits until the address is served again (the injector speaks before its worker listens). */
+async function servedAgain(s: RunningServer): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const r = await s.request({}, "GET", "/version").catch((e: NodeJS.ErrnoException) => e);
+    if (!(r instanceof Error)) return void expect(r.status).toBe(200);
+    expect(r.code).toBe("ECONNREFUSED");
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  throw new Error("the address was not served again");
+}
+
 describe("single process: the last-resort handlers", () => {
   it("logs an unhandled rejection and keeps serving; drains and exits 1 on an uncaught exception", async () => {
     const f = makeFixture();
@@ -121,7 +132,7 @@ describe("server.workers: 2", () => {
     await waitFor(() => workerPids(s).length === before + 1, "a replacement");
     expect(count(s, /keyfront: worker \d exited/g)).toBe(8);
     expect(s.stderr()).toContain("no worker is running until then");
-    await answers(s);
+    await servedAgain(s);
     expect(s.proc.exitCode).toBeNull();
     expect(s.stderr()).not.toContain("too many restarts");
   });
