@@ -106,3 +106,17 @@ export const VAULT_MOUNT_RECHECK_MS = 1_000;
 export const VAULT_READBACK_ATTEMPTS = 3;
 /** Wait before the second read-back of a new Vault key (ms); doubles for each further one. */
 export const VAULT_READBACK_DELAY_MS = 100;
+/** Request body cap of /v1/key/generate: a context and a version only (KES: MAX_BODY_BYTES). */
+export const MAX_GENERATE_BODY_BYTES = 65_536;
+/** Request body cap of /v1/key/import: a 32-byte key in base64 and a cipher name (KES: 1 MB). */
+export const MAX_IMPORT_BODY_BYTES = 4_096;
+/** Smallest `?limit` of a paged key listing (keyfront extension; the largest is LIST_PAGE_SIZE). */
+export const MIN_LIST_LIMIT = 1;
+/** After an uncaught exception, a server process that has not drained and exited by then is ended. */
+export const FATAL_EXIT_TIMEOUT_MS = 10_000;
+/** First delay between two restarts of a worker that keeps dying (the first restart is at once). */
+export const WORKER_RESTART_BASE_MS = 250;
+/** Longest delay between two restarts of a worker that keeps dying. */
+export const WORKER_RESTART_MAX_MS = 30_000;
+/** A worker that stayed up this long is healthy again: its restart backoff starts over. */
+export const WORKER_STABLE_MS = 30_000;

@@ -14,14 +14,17 @@ import { selfSignedServer } from "../../internal/pki/self-signed.js";
 import { KeyfrontServer } from "../../internal/server/app.js";
 import { buildState, StartupError } from "../../internal/server/state.js";
 import { embeddedDefault } from "./dev-setup.js";
+import { installLastResort } from "./last-resort.js";
 import { CommandError, UsageError } from "./output.js";
 import { createRuntime, packageVersion } from "./runtime.js";
 import {
   announceListening,
   forkWorkers,
   isWorker,
+  resolvePort,
   resolveWorkers,
   superviseWorkers,
+  workerPort,
 } from "./workers.js";
 
 const DEFAULT_EMBEDDED_ADDRESS = "127.0.0.1:7373";
@@ -109,12 +112,13 @@ export async function runServer(argv: string[]): Promise<number> {
     if (setup.created)
       banner.push("           (certificates were created on this first run and are reused)");
   }
-  const { host, port } = parseAddress(values.addr ?? config.address);
+  const { host, port: configuredPort } = parseAddress(values.addr ?? config.address);
+  const port = workerPort(configuredPort);
   const workerCount = values.dev ? 1 : resolveWorkers(config.server.workers);
   if (workerCount > 1 && !isWorker()) {
     let first: Awaited<ReturnType<typeof forkWorkers>>;
     try {
-      first = await forkWorkers(workerCount);
+      first = await forkWorkers(workerCount, await resolvePort(host, port));
     } catch (err) {
       throw new CommandError(`cannot start the workers: ${(err as Error).message}`);
     }
@@ -127,7 +131,7 @@ export async function runServer(argv: string[]): Promise<number> {
       banner,
       values.config ? undefined : curlLine(endpoint),
     );
-    return superviseWorkers();
+    return superviseWorkers(createRuntime(config.log).log);
   }
   const rt = createRuntime(config.log);
   let state: Awaited<ReturnType<typeof buildState>>;
@@ -219,15 +223,21 @@ function serveUntilSignal(
       }
     };
     const hup = () => void onHup();
-    const stop = () => void onStop();
-    const onStop = async () => {
+    const stop = () => void onStop(0);
+    let stopping = false;
+    const onStop = async (code: number) => {
+      if (stopping) return;
+      stopping = true;
       // A second SIGTERM/SIGINT during the drain kills the process (default action restored).
       process.off("SIGTERM", stop).off("SIGINT", stop).off("SIGHUP", hup);
       process.stderr.write("=> Stopping server... Goodbye.\n");
       await server.shutdown();
       if (cleanupDir) await rm(cleanupDir, { recursive: true, force: true });
-      resolve(0);
+      uninstall();
+      resolve(code);
     };
+    // An uncaught exception drains and exits 1 (last-resort.ts); the hard exit bounds the drain.
+    const uninstall = installLastResort(rt.log, () => void onStop(1));
     process.on("SIGHUP", hup);
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);

@@ -1,7 +1,9 @@
 // The HTTPS server and its request loop: normalise the path, route, check the method, authorise,
 // read the bounded body, run the handler under its timeout, write the answer, then count and
 // audit. Every failure becomes a catalogue error; an unexpected one is logged with its cause and
-// answered 500 without detail. Reload swaps the state reference; shutdown drains.
+// answered 500 without detail. The loop cannot throw or reject: a failure while answering is
+// logged and destroys that one socket, nothing more. Reload swaps the state reference; shutdown
+// drains.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
@@ -17,6 +19,7 @@ import {
 } from "../limits.js";
 import { authorize } from "./auth.js";
 import { BodyTooLargeError, readBody } from "./body.js";
+import { asciiHeaderValue } from "./header-value.js";
 import { normalizeRequestPath } from "./path.js";
 import { type Reply, type RequestContext, STREAMED } from "./route.js";
 import type { ResolvedRoute } from "./router.js";
@@ -34,6 +37,13 @@ function sendReply(res: ServerResponse, reply: Reply): void {
   res.end(reply.body);
 }
 
+/** The catalogue's extra headers, reduced to printable ASCII (they may quote client text). */
+function errorHeaders(err: ApiError): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(err.headers)) out[name] = asciiHeaderValue(value);
+  return out;
+}
+
 /** The KES error body: `{"message":…\n}` (kes-api.md §2.1). */
 export function sendError(res: ServerResponse, err: ApiError): void {
   if (res.headersSent) {
@@ -44,7 +54,7 @@ export function sendError(res: ServerResponse, err: ApiError): void {
   // A request body we did not read is not drained: the connection closes after this answer.
   if (res.req?.complete === false) res.setHeader("Connection", "close");
   res.writeHead(err.status, {
-    ...err.headers,
+    ...errorHeaders(err),
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(body),
   });
@@ -112,7 +122,26 @@ export class KeyfrontServer {
     this.rt.audit.flush();
   }
 
+  /** The request listener: whatever goes wrong, only this request's socket is affected. */
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.serve(req, res);
+    } catch (err) {
+      this.abandon(res, err);
+    }
+  }
+
+  /** Last resort for a failure while answering: log it (no request data) and drop the socket. */
+  private abandon(res: ServerResponse, err: unknown): void {
+    try {
+      this.rt.log.error({ err }, "failed to answer a request; closing its connection");
+    } catch {
+      // logging must not be the thing that escapes
+    }
+    res.destroy();
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();
     const state = this.current;
     const rt = this.rt;
@@ -122,15 +151,19 @@ export class KeyfrontServer {
       // Read now: once the client has gone, the socket no longer knows its peer's address.
       const ip = req.socket.remoteAddress ?? "";
       res.once("finish", () => {
-        rt.audit.record({
-          time: new Date(),
-          method: req.method ?? "",
-          path,
-          ip,
-          identity,
-          code: res.statusCode,
-          durationNs: process.hrtime.bigint() - started,
-        });
+        try {
+          rt.audit.record({
+            time: new Date(),
+            method: req.method ?? "",
+            path,
+            ip,
+            identity,
+            code: res.statusCode,
+            durationNs: process.hrtime.bigint() - started,
+          });
+        } catch (err) {
+          rt.log.error({ err }, "failed to record an audit event");
+        }
       });
     }
     if (this.draining) res.setHeader("Connection", "close");
@@ -165,7 +198,9 @@ export class KeyfrontServer {
       this.fail(res, err);
       return;
     }
-    void this.run(req, res, state, route, path, resource, identity, started);
+    this.run(req, res, state, route, path, resource, identity, started).catch((err) =>
+      this.abandon(res, err),
+    );
   }
 
   private redirect(res: ServerResponse, location: string): void {
@@ -173,13 +208,18 @@ export class KeyfrontServer {
     res.end();
   }
 
+  /** Answers `err` (an unexpected one as a logged 500); a throw while answering drops the socket. */
   private fail(res: ServerResponse, err: unknown): void {
-    if (err instanceof ApiError) {
-      sendError(res, err);
-      return;
+    try {
+      if (err instanceof ApiError) {
+        sendError(res, err);
+        return;
+      }
+      this.rt.log.error({ err }, "internal error while serving a request");
+      sendError(res, errInternal());
+    } catch (failure) {
+      this.abandon(res, failure);
     }
-    this.rt.log.error({ err }, "internal error while serving a request");
-    sendError(res, errInternal());
   }
 
   private async run(
@@ -203,7 +243,7 @@ export class KeyfrontServer {
       timer = setTimeout(() => {
         timedOut = true;
         abort?.abort(errTimeout());
-        if (!res.headersSent) sendError(res, errTimeout());
+        if (!res.headersSent) this.fail(res, errTimeout());
       }, route.timeoutMs);
     }
     res.once("close", () => {
