@@ -96,3 +96,9 @@ export const VAULT_RENEW_MIN_DELAY_MS = 250;
 export const CACHE_OFFLINE_REPROBE_MS = 1_000;
 /** Timeout of such an on-demand status probe. */
 export const CACHE_STATUS_PROBE_TIMEOUT_MS = 5_000;
+/** Default most keys the key cache holds (`cache.max_keys`); the least recently used go first. */
+export const CACHE_MAX_KEYS = 100_000;
+/** Live subscribers per log stream (/v1/log/error, /v1/log/audit each); beyond it 503. */
+export const LOG_STREAM_MAX_SUBSCRIBERS = 32;
+/** After a reload, the old state's keystore closes when its requests end, or after this long. */
+export const RELOAD_DRAIN_MAX_MS = 60_000;
