@@ -56,11 +56,14 @@ describe("KeyService.list", () => {
   });
 });
 
-/** A store whose calls wait until their signal aborts, then reject with its reason. */
-function hangingStore(): KeyStore {
+/**
+ * A store whose calls wait until their signal aborts, then reject with its reason (or, with
+ * `fail`, with a failure of their own).
+ */
+function hangingStore(fail?: Error): KeyStore {
   const wait = (signal?: AbortSignal) =>
     new Promise<never>((_, reject) => {
-      signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+      signal?.addEventListener("abort", () => reject(fail ?? signal.reason), { once: true });
     });
   return {
     kind: "hanging",
@@ -97,5 +100,16 @@ describe("KeyService failures", () => {
     route.abort(errTimeout());
     for (const p of pending) await expect(p).rejects.toBeInstanceOf(ApiError);
     expect(failures.sort()).toEqual(["create", "delete", "list", "read"]);
+  });
+
+  it("reports a real failure even when the client has hung up meanwhile", async () => {
+    const { keys, failures } = serviceOver(hangingStore(new Error("disk broke")));
+    const client = new AbortController();
+    const pending = calls(keys, client.signal);
+    client.abort(new Error("client went away"));
+    for (const p of pending) await expect(p).rejects.toBeInstanceOf(ApiError);
+    // A read stops waiting on the shared cache load the moment its client leaves (the load's
+    // own outcome reaches the next reader); the direct store calls report their failure.
+    expect(failures.sort()).toEqual(["create", "delete", "list"]);
   });
 });

@@ -106,7 +106,7 @@ export class KeyService {
       await this.store.create(name, value, signal);
     } catch (err) {
       if (err instanceof KeyExistsError) throw errKeyExists();
-      if (!cancelled(signal)) this.onFailure("create", name, err);
+      if (!cancelled(signal, err)) this.onFailure("create", name, err);
       throw withDetail(errCreateKey(), err);
     }
   }
@@ -120,7 +120,7 @@ export class KeyService {
       return await this.cache.get(name, sig);
     } catch (err) {
       if (err instanceof KeyNotFoundError) throw errKeyNotFound();
-      if (!cancelled(sig)) this.onFailure("read", name, err);
+      if (!cancelled(sig, err)) this.onFailure("read", name, err);
       throw withDetail(errReadKey(), err);
     }
   }
@@ -140,7 +140,7 @@ export class KeyService {
       await this.store.delete(name, signal);
     } catch (err) {
       if (err instanceof KeyNotFoundError) throw errKeyNotFound();
-      if (!cancelled(signal)) this.onFailure("delete", name, err);
+      if (!cancelled(signal, err)) this.onFailure("delete", name, err);
       throw withDetail(errDeleteKey(), err);
     } finally {
       this.cache.delete(name);
@@ -162,7 +162,7 @@ export class KeyService {
     try {
       return await this.store.list(prefix, startAt, limit > 0 ? limit : MAX_LIST_NAMES, signal);
     } catch (err) {
-      if (!cancelled(signal)) this.onFailure("list", prefix, err);
+      if (!cancelled(signal, err)) this.onFailure("list", prefix, err);
       throw withDetail(errListKeys(), err);
     }
   }
@@ -207,13 +207,18 @@ export class KeyService {
 }
 
 /**
- * True when the request's signal fired because its client hung up (or the server is stopping it):
- * whatever the store call then reports is that cancellation, not a keystore failure, so it is not
- * logged at ERROR (the app logs nothing for an answer nobody receives). A route timeout (the
- * signal's reason is the catalogue's 503) still is a failure: the store was too slow.
+ * True when `err` is the cancellation of the request's signal, fired because its client hung up
+ * (or the server is stopping it): the store call rejected with that abort, which is not a
+ * keystore failure, so it is not logged at ERROR (the app logs nothing for an answer nobody
+ * receives). A real failure that happens to follow a hang-up still is one; so is a route timeout
+ * (the signal's reason is then the catalogue's 503): the store was too slow.
  */
-function cancelled(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true && !(signal.reason instanceof ApiError);
+function cancelled(signal: AbortSignal | undefined, err: unknown): boolean {
+  if (signal?.aborted !== true || signal.reason instanceof ApiError) return false;
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e === signal.reason || e.name === "AbortError") return true;
+  }
+  return err === signal.reason;
 }
 
 /**
