@@ -87,3 +87,6 @@ export const errInternal = () => new ApiError(500, "internal server error");
 /** keyfront extension: `?limit` of a paged key listing outside 1..1024 or not a number. */
 export const errListLimit = () =>
   new ApiError(400, "invalid listing limit: must be an integer from 1 to 1024");
+/** keyfront extension: every log-stream slot of this process is taken. */
+export const errLogStreams = (max: number) =>
+  new ApiError(503, `too many log streams: at most ${max} per log and server process`);

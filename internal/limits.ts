@@ -120,3 +120,9 @@ export const WORKER_RESTART_BASE_MS = 250;
 export const WORKER_RESTART_MAX_MS = 30_000;
 /** A worker that stayed up this long is healthy again: its restart backoff starts over. */
 export const WORKER_STABLE_MS = 30_000;
+/** Default most keys the key cache holds (`cache.max_keys`); the least recently used go first. */
+export const CACHE_MAX_KEYS = 100_000;
+/** Live subscribers per log stream (/v1/log/error, /v1/log/audit each); beyond it 503. */
+export const LOG_STREAM_MAX_SUBSCRIBERS = 32;
+/** After a reload, the old state's keystore closes when its requests end, or after this long. */
+export const RELOAD_DRAIN_MAX_MS = 60_000;

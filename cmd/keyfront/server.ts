@@ -12,11 +12,12 @@ import { generateApiKey, identityOfApiKey } from "../../internal/identity/api-ke
 import { connectMem } from "../../internal/keystore/mem/mem-store.js";
 import { selfSignedServer } from "../../internal/pki/self-signed.js";
 import { KeyfrontServer } from "../../internal/server/app.js";
-import { buildState, StartupError } from "../../internal/server/state.js";
+import { buildState, closeState, StartupError } from "../../internal/server/state.js";
 import { embeddedDefault } from "./dev-setup.js";
 import { installLastResort } from "./last-resort.js";
 import { CommandError, UsageError } from "./output.js";
 import { createRuntime, packageVersion } from "./runtime.js";
+import { coalesced } from "./signals.js";
 import {
   announceListening,
   forkWorkers,
@@ -201,12 +202,17 @@ function serveUntilSignal(
   cleanupDir: string | undefined,
 ): Promise<number> {
   return new Promise((resolve) => {
-    let reloading = false;
-    const onHup = async () => {
-      if (!configFile || reloading) return;
-      reloading = true;
+    let stopping = false;
+    const reloadOnce = async () => {
+      if (!configFile || stopping) return;
       try {
-        const next = await buildState(loadConfig(configFile), rt);
+        const config = loadConfig(configFile);
+        process.stderr.write("keyfront: reloading the configuration\n");
+        const next = await buildState(config, rt);
+        if (stopping) {
+          await closeState(next);
+          return;
+        }
         server.reload(next);
         rt.log.info("configuration reloaded");
         process.stderr.write("keyfront: configuration reloaded\n");
@@ -218,13 +224,12 @@ function serveUntilSignal(
         process.stderr.write(
           `keyfront: reload failed, keeping the old configuration: ${(err as Error).message}\n`,
         );
-      } finally {
-        reloading = false;
       }
     };
-    const hup = () => void onHup();
+    // A SIGHUP during a reload is queued (several coalesce into one), never dropped.
+    const reloads = coalesced(reloadOnce);
+    const hup = () => reloads.trigger();
     const stop = () => void onStop(0);
-    let stopping = false;
     const onStop = async (code: number) => {
       if (stopping) return;
       stopping = true;
@@ -232,6 +237,7 @@ function serveUntilSignal(
       process.off("SIGTERM", stop).off("SIGINT", stop).off("SIGHUP", hup);
       process.stderr.write("=> Stopping server... Goodbye.\n");
       await server.shutdown();
+      await reloads.idle();
       if (cleanupDir) await rm(cleanupDir, { recursive: true, force: true });
       uninstall();
       resolve(code);

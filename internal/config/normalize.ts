@@ -2,7 +2,7 @@
 // checked (kes-api.md §5.2, §6.1, §9, §10), every problem reported into Problems. Pure. It must
 // never stop at the first problem: the result is only used when Problems has no errors.
 
-import { CACHE_EXPIRY_ANY_MS, CACHE_EXPIRY_UNUSED_MS } from "../limits.js";
+import { CACHE_EXPIRY_ANY_MS, CACHE_EXPIRY_UNUSED_MS, CACHE_MAX_KEYS } from "../limits.js";
 import type { Config, KeystoreConfig, PolicyConfig } from "./config.js";
 import type { Env } from "./env.js";
 import {
@@ -134,6 +134,7 @@ function normalizeCache(raw: RawConfig, p: Problems): Config["cache"] {
     anyMs: positiveOr(readDuration(p, at("any"), expiry?.any), CACHE_EXPIRY_ANY_MS),
     unusedMs: positiveOr(readDuration(p, at("unused"), expiry?.unused), CACHE_EXPIRY_UNUSED_MS),
     offlineMs: readDuration(p, at("offline"), expiry?.offline) ?? 0,
+    maxKeys: raw.cache?.max_keys ?? CACHE_MAX_KEYS,
   };
 }
 

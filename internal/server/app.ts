@@ -13,6 +13,7 @@ import { ApiError, errInternal, errMethod, errShuttingDown, errTimeout } from ".
 import {
   HEADER_READ_TIMEOUT_MS,
   IDLE_TIMEOUT_MS,
+  RELOAD_DRAIN_MAX_MS,
   REQUEST_READ_TIMEOUT_MS,
   SHUTDOWN_GRACE_MS,
   TLS_HANDSHAKE_TIMEOUT_MS,
@@ -66,6 +67,8 @@ export class KeyfrontServer {
   private readonly rt: Runtime;
   readonly https: Server;
   private draining = false;
+  /** Old states waiting for their requests to end before their keystore closes. */
+  private readonly retiring = new Set<Promise<void>>();
 
   constructor(rt: Runtime, state: ServerState) {
     this.rt = rt;
@@ -101,13 +104,32 @@ export class KeyfrontServer {
     });
   }
 
-  /** Installs a fully built state; the old one is closed once in-flight requests had time. */
+  /**
+   * Installs a fully built state. The old one is closed once its in-flight requests have ended
+   * (at most RELOAD_DRAIN_MAX_MS later, so a stuck request cannot hold it open for ever).
+   */
   reload(next: ServerState): void {
     const old = this.current;
     this.https.setSecureContext({ ...next.secure });
     this.current = next;
-    const sameStore = old.store === next.store;
-    setTimeout(() => void closeState(old, !sameStore).catch(() => {}), SHUTDOWN_GRACE_MS).unref();
+    this.retire(old, old.store !== next.store);
+  }
+
+  private retire(old: ServerState, closeStore: boolean): void {
+    const done: Promise<void> = old.inFlight
+      .drained(RELOAD_DRAIN_MAX_MS)
+      .then((drained) => {
+        if (!drained) {
+          this.rt.log.warn(
+            { requests: old.inFlight.count },
+            "reload: closing the old keystore with requests still in flight",
+          );
+        }
+        return closeState(old, closeStore);
+      })
+      .catch((err: unknown) => this.rt.log.warn({ err }, "reload: closing the old state failed"))
+      .finally(() => this.retiring.delete(done));
+    this.retiring.add(done);
   }
 
   /** Stops accepting, lets in-flight requests finish (bounded), then closes everything. */
@@ -118,6 +140,7 @@ export class KeyfrontServer {
     const timer = setTimeout(() => this.https.closeAllConnections(), SHUTDOWN_GRACE_MS);
     await closed;
     clearTimeout(timer);
+    await Promise.all([...this.retiring]);
     await closeState(this.current);
     this.rt.audit.flush();
   }
@@ -198,6 +221,8 @@ export class KeyfrontServer {
       this.fail(res, err);
       return;
     }
+    // Log streams do not hold a reload's old keystore open; every other request does.
+    if (route.spec.timeoutMs !== 0) res.once("close", state.inFlight.enter());
     this.run(req, res, state, route, path, resource, identity, started).catch((err) =>
       this.abandon(res, err),
     );
