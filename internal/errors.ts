@@ -84,3 +84,9 @@ export const errTimeout = () => new ApiError(503, "request timeout exceeded");
 /** keyfront extension: the server is shutting down and takes no new work. */
 export const errShuttingDown = () => new ApiError(503, "server is shutting down");
 export const errInternal = () => new ApiError(500, "internal server error");
+/** keyfront extension: `?limit` of a paged key listing outside 1..1024 or not a number. */
+export const errListLimit = () =>
+  new ApiError(400, "invalid listing limit: must be an integer from 1 to 1024");
+/** keyfront extension: every log-stream slot of this process is taken. */
+export const errLogStreams = (max: number) =>
+  new ApiError(503, `too many log streams: at most ${max} per log and server process`);

@@ -94,6 +94,36 @@ export const VAULT_RENEW_MIN_DELAY_MS = 250;
 export const CACHE_OFFLINE_REPROBE_MS = 1_000;
 /** Timeout of such an on-demand status probe. */
 export const CACHE_STATUS_PROBE_TIMEOUT_MS = 5_000;
+/** Redirects (307/308, to a configured Vault endpoint only) followed per attempt to Vault. */
+export const VAULT_MAX_REDIRECTS = 2;
+/** Vault warnings kept per response when describing or logging it (count). */
+export const VAULT_MAX_WARNINGS = 8;
+/** While the Vault K/V mount does not match the config, key operations re-check it at most this often (ms). */
+export const VAULT_MOUNT_RECHECK_MS = 1_000;
+/** Reads of a just-created Vault key before it counts as lost (a standby may lag the write). */
+export const VAULT_READBACK_ATTEMPTS = 3;
+/** Wait before the second read-back of a new Vault key (ms); doubles for each further one. */
+export const VAULT_READBACK_DELAY_MS = 100;
+/** Request body cap of /v1/key/generate: a context and a version only (KES: MAX_BODY_BYTES). */
+export const MAX_GENERATE_BODY_BYTES = 65_536;
+/** Request body cap of /v1/key/import: a 32-byte key in base64 and a cipher name (KES: 1 MB). */
+export const MAX_IMPORT_BODY_BYTES = 4_096;
+/** Smallest `?limit` of a paged key listing (keyfront extension; the largest is LIST_PAGE_SIZE). */
+export const MIN_LIST_LIMIT = 1;
+/** After an uncaught exception, a server process that has not drained and exited by then is ended. */
+export const FATAL_EXIT_TIMEOUT_MS = 10_000;
+/** First delay between two restarts of a worker that keeps dying (the first restart is at once). */
+export const WORKER_RESTART_BASE_MS = 250;
+/** Longest delay between two restarts of a worker that keeps dying. */
+export const WORKER_RESTART_MAX_MS = 30_000;
+/** A worker that stayed up this long is healthy again: its restart backoff starts over. */
+export const WORKER_STABLE_MS = 30_000;
+/** Default most keys the key cache holds (`cache.max_keys`); the least recently used go first. */
+export const CACHE_MAX_KEYS = 100_000;
+/** Live subscribers per log stream (/v1/log/error, /v1/log/audit each); beyond it 503. */
+export const LOG_STREAM_MAX_SUBSCRIBERS = 32;
+/** After a reload, the old state's keystore closes when its requests end, or after this long. */
+export const RELOAD_DRAIN_MAX_MS = 60_000;
 /**
  * How often the HTTP server checks every connection against HEADER_READ_TIMEOUT_MS and
  * REQUEST_READ_TIMEOUT_MS (Node's `connectionsCheckingInterval`; its 30 s default made the 5 s

@@ -12,16 +12,20 @@ import { generateApiKey, identityOfApiKey } from "../../internal/identity/api-ke
 import { connectMem } from "../../internal/keystore/mem/mem-store.js";
 import { selfSignedServer } from "../../internal/pki/self-signed.js";
 import { KeyfrontServer } from "../../internal/server/app.js";
-import { buildState, StartupError } from "../../internal/server/state.js";
+import { buildState, closeState, StartupError } from "../../internal/server/state.js";
 import { embeddedDefault } from "./dev-setup.js";
+import { installLastResort } from "./last-resort.js";
 import { CommandError, UsageError } from "./output.js";
 import { createRuntime, packageVersion } from "./runtime.js";
+import { coalesced } from "./signals.js";
 import {
   announceListening,
   forkWorkers,
   isWorker,
+  resolvePort,
   resolveWorkers,
   superviseWorkers,
+  workerPort,
 } from "./workers.js";
 
 const DEFAULT_EMBEDDED_ADDRESS = "127.0.0.1:7373";
@@ -109,12 +113,13 @@ export async function runServer(argv: string[]): Promise<number> {
     if (setup.created)
       banner.push("           (certificates were created on this first run and are reused)");
   }
-  const { host, port } = parseAddress(values.addr ?? config.address);
+  const { host, port: configuredPort } = parseAddress(values.addr ?? config.address);
+  const port = workerPort(configuredPort);
   const workerCount = values.dev ? 1 : resolveWorkers(config.server.workers);
   if (workerCount > 1 && !isWorker()) {
     let first: Awaited<ReturnType<typeof forkWorkers>>;
     try {
-      first = await forkWorkers(workerCount);
+      first = await forkWorkers(workerCount, await resolvePort(host, port));
     } catch (err) {
       throw new CommandError(`cannot start the workers: ${(err as Error).message}`);
     }
@@ -127,7 +132,7 @@ export async function runServer(argv: string[]): Promise<number> {
       banner,
       values.config ? undefined : curlLine(endpoint),
     );
-    return superviseWorkers();
+    return superviseWorkers(createRuntime(config.log).log);
   }
   const rt = createRuntime(config.log);
   let state: Awaited<ReturnType<typeof buildState>>;
@@ -197,12 +202,17 @@ function serveUntilSignal(
   cleanupDir: string | undefined,
 ): Promise<number> {
   return new Promise((resolve) => {
-    let reloading = false;
-    const onHup = async () => {
-      if (!configFile || reloading) return;
-      reloading = true;
+    let stopping = false;
+    const reloadOnce = async () => {
+      if (!configFile || stopping) return;
       try {
-        const next = await buildState(loadConfig(configFile), rt);
+        const config = loadConfig(configFile);
+        process.stderr.write("keyfront: reloading the configuration\n");
+        const next = await buildState(config, rt);
+        if (stopping) {
+          await closeState(next);
+          return;
+        }
         server.reload(next);
         rt.log.info("configuration reloaded");
         process.stderr.write("keyfront: configuration reloaded\n");
@@ -214,20 +224,26 @@ function serveUntilSignal(
         process.stderr.write(
           `keyfront: reload failed, keeping the old configuration: ${(err as Error).message}\n`,
         );
-      } finally {
-        reloading = false;
       }
     };
-    const hup = () => void onHup();
-    const stop = () => void onStop();
-    const onStop = async () => {
+    // A SIGHUP during a reload is queued (several coalesce into one), never dropped.
+    const reloads = coalesced(reloadOnce);
+    const hup = () => reloads.trigger();
+    const stop = () => void onStop(0);
+    const onStop = async (code: number) => {
+      if (stopping) return;
+      stopping = true;
       // A second SIGTERM/SIGINT during the drain kills the process (default action restored).
       process.off("SIGTERM", stop).off("SIGINT", stop).off("SIGHUP", hup);
       process.stderr.write("=> Stopping server... Goodbye.\n");
       await server.shutdown();
+      await reloads.idle();
       if (cleanupDir) await rm(cleanupDir, { recursive: true, force: true });
-      resolve(0);
+      uninstall();
+      resolve(code);
     };
+    // An uncaught exception drains and exits 1 (last-resort.ts); the hard exit bounds the drain.
+    const uninstall = installLastResort(rt.log, () => void onStop(1));
     process.on("SIGHUP", hup);
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);

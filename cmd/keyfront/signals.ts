@@ -14,3 +14,34 @@ export async function untilInterrupted<T>(fn: (signal: AbortSignal) => Promise<T
     process.removeListener("SIGTERM", stop);
   }
 }
+
+/**
+ * Wraps `run` so that calls never overlap: a call while a run is in progress queues one more run
+ * (several such calls coalesce into that one), which starts when the current run ends. Used for
+ * SIGHUP: a second reload signal during a reload is applied afterwards, never dropped. `idle()`
+ * resolves once nothing runs or is queued.
+ */
+export function coalesced(run: () => Promise<void>): {
+  trigger: () => void;
+  idle: () => Promise<void>;
+} {
+  let running: Promise<void> | undefined;
+  let queued = false;
+  const loop = async () => {
+    do {
+      queued = false;
+      await run().catch(() => undefined);
+    } while (queued);
+    running = undefined;
+  };
+  return {
+    trigger: () => {
+      if (running) {
+        queued = true;
+        return;
+      }
+      running = loop();
+    },
+    idle: () => running ?? Promise.resolve(),
+  };
+}

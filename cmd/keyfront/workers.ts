@@ -1,15 +1,29 @@
 // `server.workers: N` (0 = one per core): the primary forks N workers with the same arguments;
 // each worker builds its own state and serves the same port (node:cluster shares the listening
 // socket). The primary prints the banner once all are listening, forwards SIGHUP and
-// SIGTERM/SIGINT, and restarts a worker that dies — at most MAX_RESTARTS within RESTART_WINDOW_MS,
-// after which it stops everything and exits 1 rather than crash-loop.
+// SIGTERM/SIGINT, and restarts a worker that dies, for as long as it runs: a crash loop must not
+// end the service, and must not spin the CPU either, so each worker slot backs off exponentially
+// (first restart at once, then WORKER_RESTART_BASE_MS doubling up to WORKER_RESTART_MAX_MS) until
+// its worker stays up for WORKER_STABLE_MS. When every worker is dead, node:cluster closes the
+// shared socket; the workers bind a fixed port (port 0 is resolved once, here), so the service
+// comes back on the same address as soon as one worker has restarted.
 
 import cluster, { type Worker } from "node:cluster";
+import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
-import { MAX_WORKERS } from "../../internal/limits.js";
+import {
+  MAX_WORKERS,
+  WORKER_RESTART_BASE_MS,
+  WORKER_RESTART_MAX_MS,
+  WORKER_STABLE_MS,
+} from "../../internal/limits.js";
+import type { Logger } from "../../internal/log/logger.js";
+import { installLastResort } from "./last-resort.js";
 
-const MAX_RESTARTS = 5;
-const RESTART_WINDOW_MS = 60_000;
+/** The environment variable that gives a worker its slot number (1..N). */
+const SLOT_ENV = "KEYFRONT_WORKER_ID";
+/** The environment variable that gives a worker the port to bind (the primary resolved 0). */
+export const PORT_ENV = "KEYFRONT_WORKER_PORT";
 
 export interface ListeningMessage {
   type: "keyfront:listening";
@@ -24,6 +38,29 @@ export function resolveWorkers(configured: number): number {
 }
 
 export const isWorker = (): boolean => cluster.isWorker;
+
+/** The port a worker binds: the primary's resolved one, else the configured one. */
+export function workerPort(configured: number): number {
+  const given = Number(process.env[PORT_ENV]);
+  return isWorker() && Number.isInteger(given) && given > 0 ? given : configured;
+}
+
+/**
+ * Port 0 would let node:cluster pick a new port each time it reopens the shared socket (after
+ * every worker died): pick one now. Another process could take it in between; then the workers
+ * fail to listen and the start fails visibly.
+ */
+export function resolvePort(host: string, port: number): Promise<number> {
+  if (port !== 0) return Promise.resolve(port);
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, host, () => {
+      const got = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(got));
+    });
+  });
+}
 
 /** Called by a worker once it listens, so the primary can print one banner. */
 export function announceListening(address: {
@@ -41,13 +78,34 @@ function isListening(m: unknown): m is ListeningMessage {
   );
 }
 
-/** Forks `count` workers and resolves with the address the first one listens on. */
-export function forkWorkers(count: number): Promise<ListeningMessage> {
+interface Slot {
+  readonly id: number;
+  startedAt: number;
+  failures: number;
+}
+
+const slotOfWorker = new Map<number, Slot>();
+let workerPortValue = 0;
+
+function forkSlot(slot: Slot): Worker {
+  slot.startedAt = Date.now();
+  const w = cluster.fork({ [SLOT_ENV]: String(slot.id), [PORT_ENV]: String(workerPortValue) });
+  slotOfWorker.set(w.id, slot);
+  // e.g. a failed spawn (EAGAIN): logged; its exit, if it never started, is restarted as any other
+  w.on("error", (err) => {
+    process.stderr.write(`keyfront: worker ${slot.id}: ${err.message}\n`);
+  });
+  return w;
+}
+
+/** Forks `count` workers on `port` and resolves with the address the first one listens on. */
+export function forkWorkers(count: number, port: number): Promise<ListeningMessage> {
+  workerPortValue = port;
   return new Promise((resolve, reject) => {
     let ready = 0;
     let first: ListeningMessage | undefined;
     for (let i = 0; i < count; i++) {
-      const w = cluster.fork({ KEYFRONT_WORKER_ID: String(i + 1) });
+      const w = forkSlot({ id: i + 1, startedAt: 0, failures: 0 });
       const onMessage = (m: unknown) => {
         if (!isListening(m)) return;
         first ??= m;
@@ -63,16 +121,29 @@ export function forkWorkers(count: number): Promise<ListeningMessage> {
   });
 }
 
+/** The wait before restarting a slot's worker that just died; updates the slot's failure count. */
+export function restartDelay(slot: Slot, now: number): number {
+  if (now - slot.startedAt >= WORKER_STABLE_MS) slot.failures = 0;
+  slot.failures++;
+  if (slot.failures === 1) return 0;
+  return Math.min(WORKER_RESTART_MAX_MS, WORKER_RESTART_BASE_MS * 2 ** (slot.failures - 2));
+}
+
 /** Supervises the workers until SIGTERM/SIGINT; resolves with the exit code. */
-export function superviseWorkers(): Promise<number> {
+export function superviseWorkers(log: Logger): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
-    const restarts: number[] = [];
+    const pending = new Set<NodeJS.Timeout>();
     const workers = () =>
-      Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+      Object.values(cluster.workers ?? {}).filter(
+        (w): w is Worker => w !== undefined && !w.isDead(),
+      );
     const stopAll = (code: number) => {
+      if (stopping) return;
       stopping = true;
+      for (const t of pending) clearTimeout(t);
       process.off("SIGTERM", onStop).off("SIGINT", onStop).off("SIGHUP", onHup);
+      uninstall();
       const alive = workers();
       if (alive.length === 0) return resolve(code);
       let left = alive.length;
@@ -91,20 +162,22 @@ export function superviseWorkers(): Promise<number> {
       for (const w of workers()) w.process.kill("SIGHUP");
     };
     cluster.on("exit", (w, code, signal) => {
-      if (stopping) return;
-      const now = Date.now();
-      restarts.push(now);
-      while (restarts.length > 0 && (restarts[0] as number) < now - RESTART_WINDOW_MS)
-        restarts.shift();
-      process.stderr.write(`keyfront: worker ${w.id} exited (${signal ?? code}); `);
-      if (restarts.length > MAX_RESTARTS) {
-        process.stderr.write("too many restarts, stopping\n");
-        stopAll(1);
-        return;
-      }
-      process.stderr.write("restarting it\n");
-      cluster.fork({ KEYFRONT_WORKER_ID: String(w.id) });
+      const slot = slotOfWorker.get(w.id);
+      slotOfWorker.delete(w.id);
+      if (stopping || slot === undefined) return;
+      const delay = restartDelay(slot, Date.now());
+      const none = workers().length === 0 ? "; no worker is running until then" : "";
+      process.stderr.write(
+        `keyfront: worker ${slot.id} exited (${signal ?? code}); restarting it in ${delay} ms${none}\n`,
+      );
+      const timer = setTimeout(() => {
+        pending.delete(timer);
+        if (!stopping) forkSlot(slot);
+      }, delay);
+      pending.add(timer);
     });
+    // The primary only supervises: an uncaught exception here stops the workers and exits 1.
+    const uninstall = installLastResort(log, () => stopAll(1));
     process.on("SIGTERM", onStop);
     process.on("SIGINT", onStop);
     process.on("SIGHUP", onHup);

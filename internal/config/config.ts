@@ -74,7 +74,8 @@ export interface Config {
   /** In file order. */
   policies: PolicyConfig[];
   /** Defaults 5 min / 30 s / 0 — without KES's `unused` bug (kes-api.md §9). */
-  cache: { anyMs: number; unusedMs: number; offlineMs: number };
+  /** keyfront: maxKeys bounds the entries (LRU eviction); default CACHE_MAX_KEYS. */
+  cache: { anyMs: number; unusedMs: number; offlineMs: number; maxKeys: number };
   /** Keyed by route path exactly as written (kes-api.md §10.4). timeoutMs undefined = default. */
   api: Record<string, { skipAuth: boolean; timeoutMs: number | undefined }>;
   log: { error: LogLevel; audit: LogLevel };

@@ -44,6 +44,7 @@ describe("invalid fixtures: every problem, exactly", () => {
       ],
     ],
     ["negative-cache", ["8 cache.expiry.offline: must not be negative, got '-1m'"]],
+    ["bad-cache-max-keys", ["7 cache.max_keys: must be >= 1"]],
     [
       "keystore-aws",
       ["7 keystore.aws: the 'aws' keystore is not supported by keyfront (supported: fs, vault)"],
@@ -108,7 +109,7 @@ describe("invalid fixtures: every problem, exactly", () => {
 const DEFAULTS = {
   address: "0.0.0.0:7373",
   policies: [],
-  cache: { anyMs: 300_000, unusedMs: 30_000, offlineMs: 0 },
+  cache: { anyMs: 300_000, unusedMs: 30_000, offlineMs: 0, maxKeys: 100_000 },
   api: {},
   log: { error: 0, audit: 0 },
   keys: [],
@@ -155,7 +156,7 @@ describe("valid fixtures load to the exact normalised Config", () => {
           identities: ["f6a8cb3d1c0e2e5e0c1d3b9a8e7f6d5c4b3a29181716151413121110090807ff"],
         },
       ],
-      cache: { anyMs: 300_000, unusedMs: 20_000, offlineMs: 0 },
+      cache: { anyMs: 300_000, unusedMs: 20_000, offlineMs: 0, maxKeys: 5_000 },
       api: {
         "/v1/ready": { skipAuth: true, timeoutMs: 15_000 },
         "/v1/status": { skipAuth: false, timeoutMs: undefined },

@@ -5,6 +5,7 @@
 import {
   CACHE_EXPIRY_ANY_MS,
   CACHE_EXPIRY_UNUSED_MS,
+  CACHE_MAX_KEYS,
   IDLE_TIMEOUT_MS,
   MAX_CONNECTIONS,
   MAX_CONNECTIONS_PER_CLIENT,
@@ -159,6 +160,7 @@ function normalizeCache(raw: RawConfig, p: Problems): Config["cache"] {
     anyMs: positiveOr(readDuration(p, at("any"), expiry?.any), CACHE_EXPIRY_ANY_MS),
     unusedMs: positiveOr(readDuration(p, at("unused"), expiry?.unused), CACHE_EXPIRY_UNUSED_MS),
     offlineMs: readDuration(p, at("offline"), expiry?.offline) ?? 0,
+    maxKeys: raw.cache?.max_keys ?? CACHE_MAX_KEYS,
   };
 }
 

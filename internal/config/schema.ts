@@ -98,6 +98,8 @@ export const RawConfigSchema = Type.Object({
       expiry: Opt(
         Type.Object({ any: Opt(Duration), unused: Opt(Duration), offline: Opt(Duration) }),
       ),
+      /** keyfront: most keys cached; the least recently used are evicted beyond it. */
+      max_keys: Opt(Type.Integer({ minimum: 1 })),
     }),
   ),
   api: Opt(

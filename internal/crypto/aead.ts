@@ -6,8 +6,10 @@
 
 import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
 import { DecryptError } from "../errors.js";
+import type { Algorithm } from "./algorithm.js";
 import {
   IV_BYTES,
+  NONCE_BYTES,
   parseCiphertext,
   RAW_OVERHEAD_BYTES,
   RAW_TRAILER_BYTES,
@@ -22,18 +24,76 @@ function deriveSubkey(kv: KeyVersion, iv: Uint8Array): Buffer {
   return hchacha20(kv.key, iv);
 }
 
-function createSealer(kv: KeyVersion, subkey: Buffer, nonce: Buffer) {
-  if (kv.algorithm === "AES256") {
+const SUBKEY_BYTES = 32;
+
+function createSealer(algorithm: Algorithm, subkey: Uint8Array, nonce: Uint8Array) {
+  if (algorithm === "AES256") {
     return createCipheriv("aes-256-gcm", subkey, nonce, { authTagLength: TAG_BYTES });
   }
   return createCipheriv("chacha20-poly1305", subkey, nonce, { authTagLength: TAG_BYTES });
 }
 
-function createOpener(kv: KeyVersion, subkey: Buffer, nonce: Buffer) {
-  if (kv.algorithm === "AES256") {
+function createOpener(algorithm: Algorithm, subkey: Uint8Array, nonce: Uint8Array) {
+  if (algorithm === "AES256") {
     return createDecipheriv("aes-256-gcm", subkey, nonce, { authTagLength: TAG_BYTES });
   }
   return createDecipheriv("chacha20-poly1305", subkey, nonce, { authTagLength: TAG_BYTES });
+}
+
+/**
+ * The AEAD step alone: AES-256-GCM or ChaCha20-Poly1305 under a 32-byte (sub)key and a 12-byte
+ * nonce, writing `ciphertext ‖ tag` into `out[0, plaintext.length + 16)`. Exported so that the
+ * Wycheproof vectors run against exactly the code encrypt() uses.
+ */
+export function sealAead(
+  algorithm: Algorithm,
+  subkey: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  out: Buffer = Buffer.allocUnsafe(plaintext.length + TAG_BYTES),
+): Buffer {
+  if (subkey.length !== SUBKEY_BYTES || nonce.length !== NONCE_BYTES) {
+    throw new RangeError("sealAead: key must be 32 bytes and nonce 12 bytes");
+  }
+  const cipher = createSealer(algorithm, subkey, nonce);
+  // An empty context adds no AAD bytes: the same tag as Go's Seal with nil additional data.
+  if (aad.length > 0) cipher.setAAD(aad);
+  const head = cipher.update(plaintext);
+  const tail = cipher.final();
+  head.copy(out, 0);
+  tail.copy(out, head.length);
+  cipher.getAuthTag().copy(out, plaintext.length);
+  return out;
+}
+
+/**
+ * Opens `sealed` (= ciphertext ‖ 16-byte tag) under a 32-byte (sub)key and a 12-byte nonce.
+ * Every failure, wrong sizes included, is one DecryptError; unauthenticated output is wiped.
+ */
+export function openAead(
+  algorithm: Algorithm,
+  subkey: Uint8Array,
+  nonce: Uint8Array,
+  sealed: Uint8Array,
+  aad: Uint8Array,
+): Buffer {
+  if (subkey.length !== SUBKEY_BYTES || nonce.length !== NONCE_BYTES || sealed.length < TAG_BYTES) {
+    throw new DecryptError();
+  }
+  const end = sealed.length - TAG_BYTES;
+  let head: Buffer | undefined;
+  try {
+    const decipher = createOpener(algorithm, subkey, nonce);
+    decipher.setAuthTag(sealed.subarray(end));
+    if (aad.length > 0) decipher.setAAD(aad);
+    head = decipher.update(sealed.subarray(0, end));
+    const tail = decipher.final();
+    return tail.length === 0 ? head : Buffer.concat([head, tail]);
+  } catch {
+    head?.fill(0);
+    throw new DecryptError();
+  }
 }
 
 // Seals into `out`, whose last 28 bytes already hold IV ‖ nonce.
@@ -43,15 +103,7 @@ function sealInto(kv: KeyVersion, plaintext: Uint8Array, context: Uint8Array, ou
   const nonce = out.subarray(n + TAG_BYTES + IV_BYTES);
   const subkey = deriveSubkey(kv, iv);
   try {
-    const cipher = createSealer(kv, subkey, nonce);
-    // An empty context adds no AAD bytes: the same tag as Go's Seal with nil additional data.
-    if (context.length > 0) cipher.setAAD(context);
-    const head = cipher.update(plaintext);
-    const tail = cipher.final();
-    head.copy(out, 0);
-    tail.copy(out, head.length);
-    cipher.getAuthTag().copy(out, n);
-    return out;
+    return sealAead(kv.algorithm, subkey, nonce, plaintext, context, out);
   } finally {
     subkey.fill(0);
   }
@@ -87,20 +139,11 @@ export function sealWith(
 export function decrypt(kv: KeyVersion, ciphertext: Uint8Array, context: Uint8Array): Buffer {
   const parts = parseCiphertext(ciphertext);
   if (parts === undefined) throw new DecryptError();
-  const { sealed, iv, nonce } = parts;
-  const end = sealed.length - TAG_BYTES;
   let subkey: Buffer | undefined;
-  let head: Buffer | undefined;
   try {
-    subkey = deriveSubkey(kv, iv);
-    const decipher = createOpener(kv, subkey, nonce);
-    decipher.setAuthTag(sealed.subarray(end));
-    if (context.length > 0) decipher.setAAD(context);
-    head = decipher.update(sealed.subarray(0, end));
-    const tail = decipher.final();
-    return tail.length === 0 ? head : Buffer.concat([head, tail]);
+    subkey = deriveSubkey(kv, parts.iv);
+    return openAead(kv.algorithm, subkey, parts.nonce, parts.sealed, context);
   } catch {
-    head?.fill(0);
     throw new DecryptError();
   } finally {
     subkey?.fill(0);

@@ -8,11 +8,13 @@
 //   sweep that drops everything every `any` (so a key loaded just before a sweep lives longer).
 // * The caller passes the effective numbers; keyfront applies `unused` = 30 s as documented
 //   instead of KES's HEAD bug that sets `any` to 30 s (§9 "Defaults").
-// Expiry is checked on every read (exact) and by one sweep timer (to free memory).
+// Expiry is checked on every read (exact) and by one sweep timer (to free memory). The number of
+// entries is bounded too (`maxKeys`): beyond it the least recently used entry is evicted.
 
 import { KeystoreUnreachableError } from "../errors.js";
 import type { KeyStore, KeystoreStatus } from "../keystore/keystore.js";
 import {
+  CACHE_MAX_KEYS,
   CACHE_OFFLINE_PROBE_MS,
   CACHE_OFFLINE_REPROBE_MS,
   CACHE_STATUS_PROBE_TIMEOUT_MS,
@@ -25,6 +27,8 @@ export interface CacheOptions {
   unusedMs: number;
   /** While offline, entries are kept (any/unused suspended) for this long; ≤ 0 disables. */
   offlineMs: number;
+  /** Most entries held; beyond it the least recently used is evicted. Default CACHE_MAX_KEYS. */
+  maxKeys?: number;
   /** Status probe interval; ≤ 0 disables probing. Default CACHE_OFFLINE_PROBE_MS. */
   probeMs?: number;
   /** Milliseconds clock; default performance.now (monotonic). */
@@ -56,6 +60,8 @@ export class KeyCache<V> {
   readonly #unusedMs: number;
   readonly #offlineMs: number;
   readonly #now: () => number;
+  readonly #maxKeys: number;
+  /** In least-recently-used-first order: a hit moves its entry to the end. */
   readonly #entries = new Map<string, Entry<V>>();
   readonly #loads = new Map<string, Load<V>>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
@@ -72,6 +78,7 @@ export class KeyCache<V> {
     this.#unusedMs = opts.unusedMs;
     this.#offlineMs = opts.offlineMs;
     this.#now = opts.now ?? (() => performance.now());
+    this.#maxKeys = Math.max(1, opts.maxKeys ?? CACHE_MAX_KEYS);
     const sweeps = [this.#anyMs, this.#unusedMs / 2, this.#offlineMs].filter((ms) => ms > 0);
     if (sweeps.length > 0) this.#every(Math.min(...sweeps), () => this.#sweep());
     const probeMs = opts.probeMs ?? CACHE_OFFLINE_PROBE_MS;
@@ -144,6 +151,11 @@ export class KeyCache<V> {
     return { size: this.#entries.size, loads: this.#loadCount };
   }
 
+  /** Aborted by close(): the lifetime every probe is bound to. */
+  get lifetime(): AbortSignal {
+    return this.#closed.signal;
+  }
+
   /** Stops every timer and any probe in flight. The cache still answers `get`. */
   close(): void {
     for (const t of this.#timers) clearInterval(t);
@@ -160,6 +172,9 @@ export class KeyCache<V> {
       return undefined;
     }
     entry.usedAt = now;
+    // Most recently used last: Map iteration order is insertion order.
+    this.#entries.delete(name);
+    this.#entries.set(name, entry);
     return entry;
   }
 
@@ -176,10 +191,20 @@ export class KeyCache<V> {
     try {
       const value = this.#decode(name, await this.#store.get(name, load.signal));
       const now = this.#now();
-      if (load.valid) this.#entries.set(name, { value, loadedAt: now, usedAt: now });
+      if (load.valid) this.#insert(name, { value, loadedAt: now, usedAt: now });
       return value;
     } finally {
       if (this.#loads.get(name) === load) this.#loads.delete(name);
+    }
+  }
+
+  /** Adds an entry as the most recently used, evicting the least recently used beyond maxKeys. */
+  #insert(name: string, entry: Entry<V>): void {
+    this.#entries.delete(name);
+    this.#entries.set(name, entry);
+    for (const oldest of this.#entries.keys()) {
+      if (this.#entries.size <= this.#maxKeys) break;
+      this.#entries.delete(oldest);
     }
   }
 
@@ -203,13 +228,26 @@ export class KeyCache<V> {
     }
   }
 
+  /**
+   * One status probe under its own AbortController, aborted when the cache closes or the probe
+   * times out, and always at its end: nothing it hooked onto the long-lived close signal (one
+   * listener, removed in `finally`) or the store hooked onto its signal outlives it. (One
+   * `AbortSignal.any` per probe kept a dependant of the close signal alive per probe.)
+   */
   async #probe(timeoutMs: number): Promise<void> {
     if (this.#probing) return;
     this.#probing = true;
     this.#lastProbe = this.#now();
+    const probe = new AbortController();
+    const onClose = () => probe.abort(this.#closed.signal.reason);
+    this.#closed.signal.addEventListener("abort", onClose, { once: true });
+    const timer = setTimeout(
+      () => probe.abort(new KeystoreUnreachableError("keystore status probe timed out")),
+      timeoutMs,
+    );
+    timer.unref?.();
     try {
-      const signal = AbortSignal.any([this.#closed.signal, AbortSignal.timeout(timeoutMs)]);
-      await raceAbort(this.#store.status(signal), signal);
+      await raceAbort(this.#store.status(probe.signal), probe.signal);
       this.#offlineSince = undefined;
     } catch {
       // Cancellation (close) is not an outage; anything else, a timeout included, is.
@@ -217,6 +255,9 @@ export class KeyCache<V> {
         this.#offlineSince = this.#now();
       }
     } finally {
+      clearTimeout(timer);
+      this.#closed.signal.removeEventListener("abort", onClose);
+      probe.abort(new Error("status probe ended"));
       this.#probing = false;
     }
   }

@@ -106,7 +106,7 @@ export class KeyService {
       await this.store.create(name, value, signal);
     } catch (err) {
       if (err instanceof KeyExistsError) throw errKeyExists();
-      this.onFailure("create", name, err);
+      if (!cancelled(signal, err)) this.onFailure("create", name, err);
       throw withDetail(errCreateKey(), err);
     }
   }
@@ -115,11 +115,12 @@ export class KeyService {
   async load(name: string, signal?: SignalArg): Promise<KeyVersion> {
     const hit = this.cache.peek(name);
     if (hit !== undefined) return hit;
+    const sig = signalOf(signal);
     try {
-      return await this.cache.get(name, signalOf(signal));
+      return await this.cache.get(name, sig);
     } catch (err) {
       if (err instanceof KeyNotFoundError) throw errKeyNotFound();
-      this.onFailure("read", name, err);
+      if (!cancelled(sig, err)) this.onFailure("read", name, err);
       throw withDetail(errReadKey(), err);
     }
   }
@@ -139,7 +140,7 @@ export class KeyService {
       await this.store.delete(name, signal);
     } catch (err) {
       if (err instanceof KeyNotFoundError) throw errKeyNotFound();
-      this.onFailure("delete", name, err);
+      if (!cancelled(signal, err)) this.onFailure("delete", name, err);
       throw withDetail(errDeleteKey(), err);
     } finally {
       this.cache.delete(name);
@@ -150,6 +151,7 @@ export class KeyService {
    * Names with `prefix` from `startAt` on. With `limit` > 0 one page of at most `limit` names and
    * the name to continue at; otherwise every name (up to MAX_LIST_NAMES), so that KES SDK clients,
    * which misuse `continue_at` as a prefix (kes-api.md §3.6, §15), always get complete listings.
+   * A complete listing is one store listing and one sort, never one per LIST_PAGE_SIZE names.
    */
   async list(
     prefix: string,
@@ -158,19 +160,9 @@ export class KeyService {
     signal?: AbortSignal,
   ): Promise<{ names: string[]; continueAt: string }> {
     try {
-      if (limit > 0) return await this.store.list(prefix, startAt, limit, signal);
-      const names: string[] = [];
-      let next = startAt;
-      for (;;) {
-        const page = await this.store.list(prefix, next, 0, signal);
-        names.push(...page.names);
-        if (page.continueAt === "" || names.length >= MAX_LIST_NAMES) {
-          return { names, continueAt: page.continueAt };
-        }
-        next = page.continueAt;
-      }
+      return await this.store.list(prefix, startAt, limit > 0 ? limit : MAX_LIST_NAMES, signal);
     } catch (err) {
-      this.onFailure("list", prefix, err);
+      if (!cancelled(signal, err)) this.onFailure("list", prefix, err);
       throw withDetail(errListKeys(), err);
     }
   }
@@ -212,6 +204,21 @@ export class KeyService {
     if (kv.hmacKey === undefined) throw errNoHmac();
     return hmacOf(kv, message);
   }
+}
+
+/**
+ * True when `err` is the cancellation of the request's signal, fired because its client hung up
+ * (or the server is stopping it): the store call rejected with that abort, which is not a
+ * keystore failure, so it is not logged at ERROR (the app logs nothing for an answer nobody
+ * receives). A real failure that happens to follow a hang-up still is one; so is a route timeout
+ * (the signal's reason is then the catalogue's 503): the store was too slow.
+ */
+function cancelled(signal: AbortSignal | undefined, err: unknown): boolean {
+  if (signal?.aborted !== true || signal.reason instanceof ApiError) return false;
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e === signal.reason || e.name === "AbortError") return true;
+  }
+  return err === signal.reason;
 }
 
 /**

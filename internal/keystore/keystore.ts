@@ -39,7 +39,9 @@ export interface KeyStore {
 
 /**
  * Pages a full, unsorted name list: names with `prefix`, sorted, from `startAt` on, at most
- * `limit` (<= 0 → LIST_PAGE_SIZE); `continueAt` is the first name left out.
+ * `limit` (<= 0 → LIST_PAGE_SIZE); `continueAt` is the first name left out. One pass over the
+ * names; a page smaller than the matches selects its names with a bounded heap instead of
+ * sorting every match, so walking a large store page by page does not sort it once per page.
  */
 export function pageNames(
   all: Iterable<string>,
@@ -48,9 +50,42 @@ export function pageNames(
   limit: number,
 ): ListPage {
   const size = limit > 0 ? limit : LIST_PAGE_SIZE;
-  const names = [...all].filter((n) => n.startsWith(prefix) && n >= startAt).sort(compareNames);
+  const matches: string[] = [];
+  for (const n of all) if (n.startsWith(prefix) && n >= startAt) matches.push(n);
+  const names = smallestSorted(matches, size + 1);
   if (names.length <= size) return { names, continueAt: "" };
   return { names: names.slice(0, size), continueAt: names[size] ?? "" };
+}
+
+/** The `k` smallest of `names` in order (compareNames); may reorder `names`. */
+export function smallestSorted(names: string[], k: number): string[] {
+  if (names.length <= k) return names.sort(compareNames);
+  // A max-heap of the k smallest seen so far: its root is the largest of them.
+  const heap = names.slice(0, k);
+  for (let i = (k >> 1) - 1; i >= 0; i--) siftDown(heap, i);
+  for (let i = k; i < names.length; i++) {
+    const n = names[i] as string;
+    if (n < (heap[0] as string)) {
+      heap[0] = n;
+      siftDown(heap, 0);
+    }
+  }
+  return heap.sort(compareNames);
+}
+
+function siftDown(heap: string[], at: number): void {
+  const len = heap.length;
+  let i = at;
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let top = i;
+    if (l < len && (heap[l] as string) > (heap[top] as string)) top = l;
+    if (r < len && (heap[r] as string) > (heap[top] as string)) top = r;
+    if (top === i) return;
+    [heap[i], heap[top]] = [heap[top] as string, heap[i] as string];
+    i = top;
+  }
 }
 
 /** Byte-wise (code unit) ordering, as Go's sort.Strings on ASCII names. */

@@ -1,6 +1,9 @@
 // Fan-out of log lines to the live subscribers of /v1/log/error and /v1/log/audit (kes-api.md
 // §3.9; keyfront really delivers them). Publishing with no subscriber costs one size check.
-// A subscriber that cannot keep up is dropped rather than allowed to buffer without bound.
+// A subscriber that cannot keep up is dropped rather than allowed to buffer without bound, and
+// the number of subscribers is bounded (`maxSubscribers`): beyond it `subscribe` refuses.
+
+import { LOG_STREAM_MAX_SUBSCRIBERS } from "../limits.js";
 
 export interface Subscriber {
   /** Writes one line; returns false when the subscriber's buffer is over its bound. */
@@ -12,6 +15,11 @@ export interface Subscriber {
 export class LogHub {
   private readonly subscribers = new Set<Subscriber>();
   private delivered = 0;
+  readonly maxSubscribers: number;
+
+  constructor(maxSubscribers = LOG_STREAM_MAX_SUBSCRIBERS) {
+    this.maxSubscribers = maxSubscribers;
+  }
 
   get size(): number {
     return this.subscribers.size;
@@ -22,7 +30,9 @@ export class LogHub {
     return this.delivered;
   }
 
-  subscribe(sub: Subscriber): () => void {
+  /** Adds a subscriber and returns its unsubscribe; undefined when the hub is full. */
+  subscribe(sub: Subscriber): (() => void) | undefined {
+    if (this.subscribers.size >= this.maxSubscribers) return undefined;
     this.subscribers.add(sub);
     return () => {
       this.subscribers.delete(sub);

@@ -1,7 +1,9 @@
 // The HTTPS server and its request loop: normalise the path, route, check the method, authorise,
 // read the bounded body, run the handler under its timeout, write the answer, then count and
 // audit. Every failure becomes a catalogue error; an unexpected one is logged with its cause and
-// answered 500 without detail. Reload swaps the state reference; shutdown drains.
+// answered 500 without detail. The loop cannot throw or reject: a failure while answering is
+// logged and destroys that one socket, nothing more. Reload swaps the state reference; shutdown
+// drains.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
@@ -11,6 +13,7 @@ import { ApiError, errInternal, errMethod, errShuttingDown, errTimeout } from ".
 import {
   CONNECTIONS_CHECK_INTERVAL_MS,
   HEADER_READ_TIMEOUT_MS,
+  RELOAD_DRAIN_MAX_MS,
   REQUEST_READ_TIMEOUT_MS,
   SHUTDOWN_GRACE_MS,
   TLS_HANDSHAKE_TIMEOUT_MS,
@@ -18,6 +21,7 @@ import {
 import { authorize } from "./auth.js";
 import { BodyTooLargeError, readBody } from "./body.js";
 import { ConnectionLimiter } from "./connections.js";
+import { asciiHeaderValue } from "./header-value.js";
 import { normalizeRequestPath } from "./path.js";
 import { type Reply, type RequestContext, STREAMED } from "./route.js";
 import type { ResolvedRoute } from "./router.js";
@@ -35,6 +39,13 @@ function sendReply(res: ServerResponse, reply: Reply): void {
   res.end(reply.body);
 }
 
+/** The catalogue's extra headers, reduced to printable ASCII (they may quote client text). */
+function errorHeaders(err: ApiError): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(err.headers)) out[name] = asciiHeaderValue(value);
+  return out;
+}
+
 /** The KES error body: `{"message":…\n}` (kes-api.md §2.1). */
 export function sendError(res: ServerResponse, err: ApiError): void {
   if (res.headersSent) {
@@ -45,7 +56,7 @@ export function sendError(res: ServerResponse, err: ApiError): void {
   // A request body we did not read is not drained: the connection closes after this answer.
   if (res.req?.complete === false) res.setHeader("Connection", "close");
   res.writeHead(err.status, {
-    ...err.headers,
+    ...errorHeaders(err),
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(body),
   });
@@ -58,6 +69,8 @@ export class KeyfrontServer {
   readonly https: Server;
   private draining = false;
   private readonly connections: ConnectionLimiter;
+  /** Old states waiting for their requests to end before their keystore closes. */
+  private readonly retiring = new Set<Promise<void>>();
 
   constructor(rt: Runtime, state: ServerState) {
     this.rt = rt;
@@ -96,15 +109,34 @@ export class KeyfrontServer {
     });
   }
 
-  /** Installs a fully built state; the old one is closed once in-flight requests had time. */
+  /**
+   * Installs a fully built state. The old one is closed once its in-flight requests have ended
+   * (at most RELOAD_DRAIN_MAX_MS later, so a stuck request cannot hold it open for ever).
+   */
   reload(next: ServerState): void {
     const old = this.current;
     this.https.setSecureContext({ ...next.secure });
     this.https.keepAliveTimeout = next.config.server.idleTimeoutMs;
     this.connections.configure(next.config.server);
     this.current = next;
-    const sameStore = old.store === next.store;
-    setTimeout(() => void closeState(old, !sameStore).catch(() => {}), SHUTDOWN_GRACE_MS).unref();
+    this.retire(old, old.store !== next.store);
+  }
+
+  private retire(old: ServerState, closeStore: boolean): void {
+    const done: Promise<void> = old.inFlight
+      .drained(RELOAD_DRAIN_MAX_MS)
+      .then((drained) => {
+        if (!drained) {
+          this.rt.log.warn(
+            { requests: old.inFlight.count },
+            "reload: closing the old keystore with requests still in flight",
+          );
+        }
+        return closeState(old, closeStore);
+      })
+      .catch((err: unknown) => this.rt.log.warn({ err }, "reload: closing the old state failed"))
+      .finally(() => this.retiring.delete(done));
+    this.retiring.add(done);
   }
 
   /** Stops accepting, lets in-flight requests finish (bounded), then closes everything. */
@@ -115,11 +147,31 @@ export class KeyfrontServer {
     const timer = setTimeout(() => this.https.closeAllConnections(), SHUTDOWN_GRACE_MS);
     await closed;
     clearTimeout(timer);
+    await Promise.all([...this.retiring]);
     await closeState(this.current);
     this.rt.audit.flush();
   }
 
+  /** The request listener: whatever goes wrong, only this request's socket is affected. */
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.serve(req, res);
+    } catch (err) {
+      this.abandon(res, err);
+    }
+  }
+
+  /** Last resort for a failure while answering: log it (no request data) and drop the socket. */
+  private abandon(res: ServerResponse, err: unknown): void {
+    try {
+      this.rt.log.error({ err }, "failed to answer a request; closing its connection");
+    } catch {
+      // logging must not be the thing that escapes
+    }
+    res.destroy();
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();
     const state = this.current;
     const rt = this.rt;
@@ -129,15 +181,19 @@ export class KeyfrontServer {
       // Read now: once the client has gone, the socket no longer knows its peer's address.
       const ip = req.socket.remoteAddress ?? "";
       res.once("finish", () => {
-        rt.audit.record({
-          time: new Date(),
-          method: req.method ?? "",
-          path,
-          ip,
-          identity,
-          code: res.statusCode,
-          durationNs: process.hrtime.bigint() - started,
-        });
+        try {
+          rt.audit.record({
+            time: new Date(),
+            method: req.method ?? "",
+            path,
+            ip,
+            identity,
+            code: res.statusCode,
+            durationNs: process.hrtime.bigint() - started,
+          });
+        } catch (err) {
+          rt.log.error({ err }, "failed to record an audit event");
+        }
       });
     }
     if (this.draining) res.setHeader("Connection", "close");
@@ -172,7 +228,11 @@ export class KeyfrontServer {
       this.fail(res, err);
       return;
     }
-    void this.run(req, res, state, route, path, resource, identity, started);
+    // Log streams do not hold a reload's old keystore open; every other request does.
+    if (route.spec.timeoutMs !== 0) res.once("close", state.inFlight.enter());
+    this.run(req, res, state, route, path, resource, identity, started).catch((err) =>
+      this.abandon(res, err),
+    );
   }
 
   private redirect(res: ServerResponse, location: string): void {
@@ -180,13 +240,18 @@ export class KeyfrontServer {
     res.end();
   }
 
+  /** Answers `err` (an unexpected one as a logged 500); a throw while answering drops the socket. */
   private fail(res: ServerResponse, err: unknown): void {
-    if (err instanceof ApiError) {
-      sendError(res, err);
-      return;
+    try {
+      if (err instanceof ApiError) {
+        sendError(res, err);
+        return;
+      }
+      this.rt.log.error({ err }, "internal error while serving a request");
+      sendError(res, errInternal());
+    } catch (failure) {
+      this.abandon(res, failure);
     }
-    this.rt.log.error({ err }, "internal error while serving a request");
-    sendError(res, errInternal());
   }
 
   private async run(
@@ -210,7 +275,7 @@ export class KeyfrontServer {
       timer = setTimeout(() => {
         timedOut = true;
         abort?.abort(errTimeout());
-        if (!res.headersSent) sendError(res, errTimeout());
+        if (!res.headersSent) this.fail(res, errTimeout());
       }, route.timeoutMs);
     }
     res.once("close", () => {

@@ -5,6 +5,7 @@
 // Decoding errors carry a detail that names the field, never its value.
 
 import type { IncomingMessage } from "node:http";
+import { FlatJsonError, type FlatObject, parseFlatJson, shortName } from "./flat-json.js";
 
 export class BodyTooLargeError extends Error {
   constructor(limit: number) {
@@ -95,28 +96,34 @@ function decodeField(kind: FieldKind, name: string, v: unknown): Buffer | string
   return bytes;
 }
 
-/** Decodes a JSON object body against `schema` (field → kind). Empty body → BodyDecodeError. */
+/**
+ * Decodes a JSON object body against `schema` (field → kind). The body must be one flat object
+ * (flat-json.ts): nesting, arrays and duplicate fields are refused before any value is decoded.
+ * Two names that match the same schema field case-insensitively (`context`, `Context`) are
+ * duplicates too: Go would silently keep the last one. Empty body → BodyDecodeError.
+ */
 export function decodeJsonBody<S extends Record<string, FieldKind>>(
   body: Buffer,
   schema: S,
 ): Decoded<S> {
-  let doc: unknown;
+  let doc: FlatObject;
   try {
-    doc = JSON.parse(body.toString("utf8"));
-  } catch {
-    throw new BodyDecodeError(body.length === 0 ? "request body is empty" : "malformed JSON");
+    doc = parseFlatJson(body.toString("utf8"));
+  } catch (err) {
+    if (err instanceof FlatJsonError) throw new BodyDecodeError(err.message);
+    throw err;
   }
   const out: Record<string, Buffer | string | undefined> = Object.create(null);
   if (doc === null) return out as Decoded<S>;
-  if (typeof doc !== "object" || Array.isArray(doc)) {
-    throw new BodyDecodeError("request body must be a JSON object");
-  }
   const fields = Object.keys(schema);
-  for (const [key, value] of Object.entries(doc)) {
+  const set = new Set<string>();
+  for (const [key, value] of doc) {
     const field = Object.hasOwn(schema, key)
       ? key
       : fields.find((f) => f.toLowerCase() === key.toLowerCase());
-    if (field === undefined) throw new BodyDecodeError(`unknown field '${key.slice(0, 64)}'`);
+    if (field === undefined) throw new BodyDecodeError(`unknown field '${shortName(key)}'`);
+    if (set.has(field)) throw new BodyDecodeError(`duplicate field '${field}'`);
+    set.add(field);
     out[field] = decodeField(schema[field] as FieldKind, field, value);
   }
   return out as Decoded<S>;

@@ -2,7 +2,13 @@
 // One loop registers it (router.ts) and /v1/api is generated from it, so they cannot drift.
 
 import { errBody, errImportBody } from "../errors.js";
-import { MAX_BODY_BYTES, ROUTE_TIMEOUT_MS, SHORT_ROUTE_TIMEOUT_MS } from "../limits.js";
+import {
+  MAX_BODY_BYTES,
+  MAX_GENERATE_BODY_BYTES,
+  MAX_IMPORT_BODY_BYTES,
+  ROUTE_TIMEOUT_MS,
+  SHORT_ROUTE_TIMEOUT_MS,
+} from "../limits.js";
 import * as access from "./handlers/access.js";
 import * as keys from "./handlers/keys.js";
 import * as system from "./handlers/system.js";
@@ -26,6 +32,8 @@ function route(
   };
 }
 
+// Each body route reads what its request needs: KES clients send plaintexts, ciphertexts and HMAC
+// messages up to KES's 1,000,000 bytes; generate takes only a context, import a 32-byte key.
 const crypto = { maxBody: MAX_BODY_BYTES, bodyError: errBody } as const;
 const system_ = { counted: false } as const;
 
@@ -41,13 +49,16 @@ export const ROUTES: readonly RouteSpec[] = Object.freeze([
   route("GET", "/v1/api", system.api, { timeoutMs: SHORT_ROUTE_TIMEOUT_MS, ...system_ }),
   route("PUT", "/v1/key/create/", keys.createKey),
   route("PUT", "/v1/key/import/", keys.importKey, {
-    maxBody: MAX_BODY_BYTES,
+    maxBody: MAX_IMPORT_BODY_BYTES,
     bodyError: errImportBody,
   }),
   route("GET", "/v1/key/describe/", keys.describeKey),
   route("GET", "/v1/key/list/", keys.listKeys),
   route("DELETE", "/v1/key/delete/", keys.deleteKey),
-  route("PUT", "/v1/key/generate/", keys.generateKey, crypto),
+  route("PUT", "/v1/key/generate/", keys.generateKey, {
+    maxBody: MAX_GENERATE_BODY_BYTES,
+    bodyError: errBody,
+  }),
   route("PUT", "/v1/key/encrypt/", keys.encryptKey, crypto),
   route("PUT", "/v1/key/decrypt/", keys.decryptKey, crypto),
   route("PUT", "/v1/key/hmac/", keys.hmacKey, crypto),

@@ -36,8 +36,50 @@ export interface Runtime {
   readonly commit: string;
 }
 
+/**
+ * Requests in flight on one state: a reload closes the old state's keystore only once they
+ * have ended (or after a bound), so no request loses its keystore halfway.
+ */
+export class InFlight {
+  #count = 0;
+  #idle: (() => void)[] = [];
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Counts one request; the returned function (idempotent) ends it. */
+  enter(): () => void {
+    this.#count++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.#count === 0) for (const wake of this.#idle.splice(0)) wake();
+    };
+  }
+
+  /** Resolves true once no request is in flight, or false after `maxMs`. */
+  drained(maxMs: number): Promise<boolean> {
+    if (this.#count === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#idle = this.#idle.filter((w) => w !== wake);
+        resolve(false);
+      }, maxMs);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#idle.push(wake);
+    });
+  }
+}
+
 export interface ServerState {
   readonly config: Config;
+  /** The requests being served on this state (all but the log streams). */
+  readonly inFlight: InFlight;
   readonly policies: PolicySet;
   readonly store: KeyStore;
   readonly cache: KeyCache<KeyVersion>;
@@ -185,6 +227,7 @@ export async function buildState(
     await createPredefinedKeys(config, keys);
     return {
       config,
+      inFlight: new InFlight(),
       policies: new PolicySet(config.admin.identity, config.policies),
       store,
       cache,

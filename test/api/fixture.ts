@@ -78,8 +78,13 @@ ${extra}`;
 }
 
 /** Starts the real server with this fixture's config (plus `extra` YAML). */
-export function startFixtureServer(f: Fixture, extra = ""): Promise<RunningServer> {
+export function startFixtureServer(
+  f: Fixture,
+  extra = "",
+  nodeArgs: string[] = [],
+): Promise<RunningServer> {
   return startServer({
+    nodeArgs,
     yaml: configYaml(f, { cert: "${DIR}/server.crt", key: "${DIR}/server.key" }, extra),
     caPem: f.serverCertPem,
     files: { "server.crt": f.serverCertPem, "server.key": f.serverKeyPem },

@@ -261,7 +261,7 @@ describe("system endpoints", () => {
     expect(api).toContainEqual({
       method: "PUT",
       path: "/v1/key/generate/",
-      max_body: 1_000_000,
+      max_body: 65_536, // a context only (hardening issue #8 item 4); KES: 1,000,000
       timeout: 15,
     });
     expect(api).toContainEqual({ method: "GET", path: "/v1/key/list/", max_body: 0, timeout: 30 });

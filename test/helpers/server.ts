@@ -105,6 +105,8 @@ export interface StartOptions {
   args?: string[];
   /** Files written into the server's temp dir before it starts (name → content). */
   files?: Record<string, string>;
+  /** Options for node itself, before the CLI script (e.g. `--import` of a test module). */
+  nodeArgs?: string[];
 }
 
 /** Starts the CLI server and resolves once it printed its endpoint. */
@@ -118,7 +120,16 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   await writeFile(configFile, opts.yaml.replaceAll("${DIR}", dir));
   const proc = spawn(
     process.execPath,
-    [CLI, "server", "--config", configFile, "--addr", "127.0.0.1:0", ...(opts.args ?? [])],
+    [
+      ...(opts.nodeArgs ?? []),
+      CLI,
+      "server",
+      "--config",
+      configFile,
+      "--addr",
+      "127.0.0.1:0",
+      ...(opts.args ?? []),
+    ],
     {
       cwd: dir,
       env: { ...process.env, ...opts.env },

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KeyNotFoundError, KeystoreUnreachableError } from "../../internal/errors.js";
+import { makeTempName } from "../../internal/keystore/fs/fs-io.js";
 import { connectFs } from "../../internal/keystore/fs/fs-store.js";
 import { MAX_KEY_VALUE_BYTES } from "../../internal/limits.js";
 import { describeKeyStoreConformance } from "./conformance.js";
@@ -97,6 +98,29 @@ describe("fs keystore specifics", () => {
     } finally {
       live.kill();
     }
+  });
+
+  it("keeps this process's own temp files when the directory is reopened (a reload)", async () => {
+    const dir = join(root, "keys");
+    await connectFs({ path: dir });
+    const ours = makeTempName();
+    await writeFile(join(dir, ours), "in flight in this process");
+    // Same pid, not this process's tag: left by an earlier process that had our pid.
+    await writeFile(join(dir, `.tmp-${process.pid}-aa`), "abandoned");
+    await connectFs({ path: dir });
+    expect(await readdir(dir)).toEqual([ours]);
+  });
+
+  it("completes creates in flight while the directory is reopened again and again", async () => {
+    const dir = join(root, "keys");
+    const store = await connectFs({ path: dir });
+    const names = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    const creates = names.map((n) => store.create(n, "value"));
+    const reopens = Array.from({ length: 50 }, () => connectFs({ path: dir }));
+    const results = await Promise.allSettled([...creates, ...reopens]);
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    expect((await store.list("", "", 1000)).names).toHaveLength(200);
+    expect((await readdir(dir)).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
   });
 
   it("keeps an existing directory's mode", async () => {

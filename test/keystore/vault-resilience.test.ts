@@ -196,7 +196,8 @@ it("logs in again when Vault says the token is dead, and retries the request onc
 
 it("does not loop on a policy denial: one request, one failure, no login storm", async () => {
   const policy = unique("p");
-  await admin.putPolicy(policy, `path "other/*" { capabilities = ["read"] }`);
+  // Access under the mount (so its K/V version can be checked) but not to the key read.
+  await admin.putPolicy(policy, `path "${engine}/data/elsewhere/*" { capabilities = ["read"] }`);
   const token = await admin.createToken({ policies: [policy], ttl: "60s" });
   const store = await connectVault(
     vaultConfig(server.addr, tokenAuth(token), { engine, statusPingMs: 60_000 }),

@@ -1,5 +1,5 @@
 // Fault injection of the Vault test server: latency, N failing answers, N dropped connections,
-// seal/unseal, standby, uninitialised, token revocation — through the programmatic `VaultFaults`
+// N K/V writes acknowledged but not stored (lost), N K/V reads answered 404 (lagging), seal/unseal, standby, uninitialised, token revocation — through the programmatic `VaultFaults`
 // and the root-token-protected `/__test/` admin endpoints, so tests in another process can script
 // outages. Admin endpoints are never subject to faults and must never be reachable without the
 // root token.
@@ -15,6 +15,10 @@ export interface VaultFaults {
   setLatency(ms: number): void;
   failNext(count: number, status?: number): void;
   dropNext(count: number): void;
+  /** The next `count` K/V writes answer success (v1 204, v2 200 + metadata) but store nothing. */
+  loseNextWrites(count: number): void;
+  /** The next `count` K/V reads of a key answer 404 as if it were not written yet. */
+  hideNextReads(count: number): void;
   seal(): void;
   unseal(): void;
   setStandby(standby: boolean): void;
@@ -51,6 +55,12 @@ export function createFaults(state: ServerState): VaultFaults {
     dropNext(count) {
       state.faults.dropCount = Math.max(0, count);
     },
+    loseNextWrites(count) {
+      state.faults.loseWrites = Math.max(0, count);
+    },
+    hideNextReads(count) {
+      state.faults.hideReads = Math.max(0, count);
+    },
     seal() {
       sealVault(state);
     },
@@ -72,6 +82,8 @@ export function createFaults(state: ServerState): VaultFaults {
       state.faults.failCount = 0;
       state.faults.failStatus = 500;
       state.faults.dropCount = 0;
+      state.faults.loseWrites = 0;
+      state.faults.hideReads = 0;
       state.health.standby = false;
       state.health.perfStandby = false;
       state.health.drSecondary = false;
@@ -79,6 +91,20 @@ export function createFaults(state: ServerState): VaultFaults {
       unsealVault(state);
     },
   };
+}
+
+/** True (and counted down) when this K/V write is to be acknowledged but not stored. */
+export function loseThisWrite(state: ServerState): boolean {
+  if (state.faults.loseWrites <= 0) return false;
+  state.faults.loseWrites--;
+  return true;
+}
+
+/** True (and counted down) when this K/V read is to be answered as if the key were not there. */
+export function hideThisRead(state: ServerState): boolean {
+  if (state.faults.hideReads <= 0) return false;
+  state.faults.hideReads--;
+  return true;
 }
 
 /** Sum of request counts whose path starts with `prefix`. */
@@ -95,6 +121,8 @@ function applyFaultBody(faults: VaultFaults, state: ServerState, b: Record<strin
     faults.failNext(b.fail_next, typeof b.status === "number" ? b.status : 500);
   }
   if (typeof b.drop_next === "number") faults.dropNext(b.drop_next);
+  if (typeof b.lose_writes === "number") faults.loseNextWrites(b.lose_writes);
+  if (typeof b.hide_reads === "number") faults.hideNextReads(b.hide_reads);
   if (b.sealed === true) faults.seal();
   if (b.sealed === false) faults.unseal();
   if (typeof b.standby === "boolean") faults.setStandby(b.standby);
@@ -109,6 +137,8 @@ function faultSnapshot(state: ServerState): Record<string, unknown> {
     fail_next: state.faults.failCount,
     status: state.faults.failStatus,
     drop_next: state.faults.dropCount,
+    lose_writes: state.faults.loseWrites,
+    hide_reads: state.faults.hideReads,
     sealed: state.seal.sealed,
     initialized: state.seal.initialized,
     standby: state.health.standby,

@@ -12,6 +12,8 @@ let v: ReturnType<typeof clientFor>;
 beforeAll(async () => {
   server = await startVaultTestServer();
   v = clientFor(server.addr, server.rootToken);
+  // Not pre-mounted (as in `vault server -dev`): mounted as an operator would.
+  expect((await v("POST", "/v1/sys/mounts/kv", { body: { type: "kv" } })).status).toBe(204);
 });
 afterAll(() => server.close());
 
@@ -258,5 +260,68 @@ describe("KV v2 (secret/)", () => {
     expect(root.json.warnings).toEqual([
       "Non-listing operations on the root of a K/V v2 mount are not supported.",
     ]);
+  });
+
+  it("v1-style write, delete and list on a v2 mount are 404 + warnings and change nothing", async () => {
+    const put = await v("POST", "/v1/secret/wrong-layout", { body: { "wrong-layout": "x" } });
+    expect(put.status).toBe(404);
+    expect(put.json.errors).toBeUndefined();
+    expect(put.json.warnings[0]).toContain("Invalid path for a versioned K/V secrets engine");
+    expect((await v("DELETE", "/v1/secret/wrong-layout")).status).toBe(404);
+    expect((await v("LIST", "/v1/secret/")).json.warnings[0]).toContain("'vault kv list'");
+    expect((await v("GET", "/v1/secret/metadata/wrong-layout")).status).toBe(404);
+  });
+});
+
+describe("default mounts and lost writes", () => {
+  it("mounts what `vault server -dev` mounts as K/V: only secret/, version 2", async () => {
+    const fresh = await startVaultTestServer();
+    try {
+      const mounts = await clientFor(fresh.addr, fresh.rootToken)("GET", "/v1/sys/mounts");
+      const kvMounts = Object.entries(mounts.json.data as Record<string, { type: string }>)
+        .filter(([, m]) => m.type === "kv")
+        .map(([p, m]) => [p, m]);
+      expect(kvMounts).toEqual([
+        ["secret/", expect.objectContaining({ options: { version: "2" } })],
+      ]);
+      expect(mounts.json.data["kv/"]).toBeUndefined();
+      expect((await clientFor(fresh.addr, fresh.rootToken)("GET", "/v1/kv/x")).json).toEqual({
+        errors: ['no handler for route "kv/x". route entry not found.'],
+      });
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("lose_writes acknowledges K/V v1 and v2 writes as real Vault would, but keeps nothing", async () => {
+    const set = await v("POST", "/__test/faults", { body: { lose_writes: 2 } });
+    expect(set.json.lose_writes).toBe(2);
+    const w2 = await v("POST", "/v1/secret/data/lost", {
+      body: { data: { a: 1 }, options: { cas: 0 } },
+    });
+    expect(w2.status).toBe(200);
+    expect(w2.json.data).toMatchObject({ version: 1, destroyed: false, deletion_time: "" });
+    const w1 = await v("POST", "/v1/kv/lost", { body: { a: 1 } });
+    expect(w1.status).toBe(204);
+    expect((await v("GET", "/v1/secret/data/lost")).status).toBe(404);
+    expect((await v("GET", "/v1/kv/lost")).status).toBe(404);
+    expect((await v("GET", "/__test/faults")).json.lose_writes).toBe(0);
+    expect((await v("POST", "/v1/kv/lost", { body: { a: 1 } })).status).toBe(204);
+    expect((await v("GET", "/v1/kv/lost")).json.data).toEqual({ a: 1 });
+  });
+
+  it("hide_reads answers reads of existing K/V v1 and v2 keys 404 {errors:[]} N times", async () => {
+    await v("POST", "/v1/secret/data/lagging", { body: { data: { a: 1 } } });
+    await v("POST", "/v1/kv/lagging", { body: { a: 1 } });
+    expect((await v("POST", "/__test/faults", { body: { hide_reads: 2 } })).json.hide_reads).toBe(
+      2,
+    );
+    expect(await v("GET", "/v1/secret/data/lagging")).toMatchObject({
+      status: 404,
+      json: { errors: [] },
+    });
+    expect(await v("GET", "/v1/kv/lagging")).toMatchObject({ status: 404, json: { errors: [] } });
+    expect((await v("GET", "/v1/secret/data/lagging")).json.data.data).toEqual({ a: 1 });
+    expect((await v("GET", "/v1/kv/lagging")).json.data).toEqual({ a: 1 });
   });
 });

@@ -3,6 +3,7 @@
 // `lease_duration` of reads (vault-api.md §2, quirks 3, 9, 15). In memory only; it must never
 // version or transform the stored object.
 
+import { hideThisRead, loseThisWrite } from "./faults.js";
 import { type Backend, type Ctx, fail, none, ok, type Reply, SYSTEM_DEFAULT_TTL } from "./state.js";
 import { listChildren, multiError, parseDurationSeconds } from "./util.js";
 
@@ -28,6 +29,7 @@ export function createKv1Backend(): Backend & { store: Map<string, Record<string
       const key = ctx.path;
       switch (ctx.op) {
         case "read": {
+          if (store.has(key) && hideThisRead(ctx.state)) return none(); // injected lag
           const value = store.get(key);
           return value === undefined ? none() : ok(value, { leaseDuration: leaseOf(value) });
         }
@@ -40,6 +42,7 @@ export function createKv1Backend(): Backend & { store: Map<string, Record<string
           const data = ctx.data;
           if (data === null || Object.keys(data).length === 0)
             return fail(400, "missing data fields");
+          if (loseThisWrite(ctx.state)) return none(); // injected fault: acknowledged, not kept
           store.set(key, structuredClone(data));
           return none();
         }

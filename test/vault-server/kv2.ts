@@ -3,6 +3,7 @@
 // (`{"errors":[]}`, success envelope for deleted versions, warning envelope for v1-style paths)
 // (vault-api.md §3, quirks 2, 10, 11, 17). It must never answer a v1-style call with a write.
 
+import { hideThisRead, loseThisWrite } from "./faults.js";
 import {
   changeVersions,
   checkCas,
@@ -50,7 +51,7 @@ function invalidPath(op: Op): Reply {
 
 function readData(store: Kv2Store, key: string, ctx: Ctx): Reply {
   const meta = store.keys.get(key);
-  if (meta === undefined) return none();
+  if (meta === undefined || hideThisRead(ctx.state)) return none(); // hidden: injected lag
   const n = Number(ctx.data?.version ?? 0) || meta.current;
   const v = meta.versions.get(n);
   if (v === undefined) return none();
@@ -67,7 +68,18 @@ function writeData(store: Kv2Store, key: string, ctx: Ctx): Reply {
   if (!isObject(body.data)) return fail(400, "no data provided");
   const meta = store.keys.get(key);
   const casError = checkCas(store, meta, body.options);
-  return casError ?? writeVersion(store, key, body.data);
+  if (casError !== undefined) return casError;
+  if (loseThisWrite(ctx.state)) {
+    // Injected fault: acknowledged as the next version, but nothing is kept.
+    return ok({
+      created_time: formatUtcNano(Date.now()),
+      custom_metadata: null,
+      deletion_time: "",
+      destroyed: false,
+      version: (meta?.current ?? 0) + 1,
+    });
+  }
+  return writeVersion(store, key, body.data);
 }
 
 function patchData(store: Kv2Store, key: string, ctx: Ctx): Reply {

@@ -78,7 +78,14 @@ function newState(enterprise: boolean, rootToken: string): ServerState {
     tokens: new Map(),
     seal: { initialized: true, sealed: false, threshold: 1, shares: [], progress: [], nonce: "" },
     health: { standby: false, perfStandby: false, drSecondary: false },
-    faults: { latencyMs: 0, failCount: 0, failStatus: 500, dropCount: 0 },
+    faults: {
+      latencyMs: 0,
+      failCount: 0,
+      failStatus: 500,
+      dropCount: 0,
+      loseWrites: 0,
+      hideReads: 0,
+    },
     requestCounts: new Map(),
     rootToken,
     clusterId: newUuid(),
@@ -86,12 +93,12 @@ function newState(enterprise: boolean, rootToken: string): ServerState {
   };
   const sys = createSysBackend((ns) => setupNamespace(ns, sys));
   setupNamespace(root, sys);
-  // Pre-mounted like `vault server -dev` (secret/ = KV v2) plus kv/ = KV v1.
+  // Pre-mounted as `vault server -dev` does: `secret/` is the only K/V mount, and it is v2
+  // (vault-api.md §4.1). Dev Vault's cubbyhole/ and identity/ are not simulated.
   root.mounts.set(
     "secret/",
     newMount("secret/", "kv", { version: "2" }, createKv2Backend(), "key/value secret storage"),
   );
-  root.mounts.set("kv/", newMount("kv/", "kv", null, createKv1Backend(), "KV version 1"));
   mintToken(state, {
     ns: root,
     policies: ["root"],

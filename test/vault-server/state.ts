@@ -122,6 +122,10 @@ export interface FaultState {
   failCount: number;
   failStatus: number;
   dropCount: number;
+  /** K/V writes still to be answered as successful without being stored (a lost write). */
+  loseWrites: number;
+  /** K/V reads still to be answered 404 as if the key were not there yet (a lagging standby). */
+  hideReads: number;
 }
 
 export interface ServerState {

@@ -12,6 +12,8 @@ let anon: ReturnType<typeof clientFor>;
 beforeAll(async () => {
   server = await startVaultTestServer();
   v = clientFor(server.addr, server.rootToken);
+  // Not pre-mounted (as in `vault server -dev`): mounted as an operator would.
+  expect((await v("POST", "/v1/sys/mounts/kv", { body: { type: "kv" } })).status).toBe(204);
   anon = clientFor(server.addr);
 });
 afterEach(() => server.faults.reset());

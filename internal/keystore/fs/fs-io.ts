@@ -36,18 +36,28 @@ export function isStorableName(name: string): boolean {
   return name !== "" && !/[/\\.\0]/.test(name);
 }
 
+/**
+ * Tags this process's temp files: with the pid it tells our own in-flight writes (never stale,
+ * even when a config reload reopens the directory) from those of an earlier process that had
+ * the same pid (stale).
+ */
+const PROCESS_TAG = randomBytes(6).toString("hex");
+
 /** A fresh temp-file name in the key directory; never a valid key name. */
 export function makeTempName(): string {
-  return `${TEMP_PREFIX}${process.pid}-${randomBytes(12).toString("hex")}`;
+  return `${TEMP_PREFIX}${process.pid}-${PROCESS_TAG}-${randomBytes(12).toString("hex")}`;
 }
 
 /**
- * Whether a temp file may be removed at startup: its writer (the pid in its name) is gone.
- * Several keyfront workers share one directory, so a live writer's file is never touched.
+ * Whether a temp file may be removed when the directory is opened: its writer (the pid in its
+ * name) is gone. Several keyfront workers share one directory, so a live writer's file is never
+ * touched, and neither is this process's own: a reload reopens the store while a create of the
+ * old state may still be writing its temp file.
  */
 export function isStaleTemp(name: string): boolean {
   const pid = Number(/^\.tmp-(\d+)-/.exec(name)?.[1] ?? Number.NaN);
-  if (!Number.isInteger(pid) || pid === process.pid) return true;
+  if (!Number.isInteger(pid)) return true;
+  if (pid === process.pid) return !name.startsWith(`${TEMP_PREFIX}${pid}-${PROCESS_TAG}-`);
   try {
     process.kill(pid, 0);
     return false;

@@ -1,10 +1,12 @@
 // Tests of the Vault HTTP client against a scripted node:http server on 127.0.0.1: keep-alive
 // reuse, retries on 5xx/429/412 but not on 501, 4xx or "Vault is sealed", failover to the next
-// endpoint, one 307 redirect, body caps and the per-attempt timeout.
+// endpoint, 307/308 redirects to configured endpoints only (and not too many), body caps and the
+// per-attempt timeout.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { VAULT_MAX_REDIRECTS } from "../../limits.js";
 import { VaultHttpClient, VaultTransportError } from "./http.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
@@ -132,7 +134,7 @@ describe("VaultHttpClient", () => {
     ).rejects.toBeInstanceOf(VaultTransportError);
   });
 
-  it("follows one 307 standby redirect with the same method and body", async () => {
+  it("follows a 307 standby redirect to a configured endpoint with the same method and body", async () => {
     const active = await serve((req, res, body) =>
       json(res, 200, { data: { method: req.method, body } }),
     );
@@ -140,13 +142,70 @@ describe("VaultHttpClient", () => {
       res.writeHead(307, { Location: `${active.url}${req.url}` });
       res.end();
     });
-    const r = await client([standby.url]).request({
+    const r = await client([standby.url, active.url]).request({
       method: "PUT",
       path: "kv/k",
       body: { k: "v" },
     });
     expect(r.body).toMatchObject({ data: { method: "PUT", body: '{"k":"v"}' } });
     expect(active.hits).toEqual(["PUT /v1/kv/k"]);
+  });
+
+  it.each([307, 308])(
+    "refuses a %i to an origin that is not a configured endpoint, sending it nothing",
+    async (status) => {
+      const elsewhere = await serve((req, res, body) => {
+        json(res, 200, { data: { token: req.headers["x-vault-token"], body } });
+      });
+      const standby = await serve((req, res) => {
+        res.writeHead(status, { Location: `${elsewhere.url}${req.url}` });
+        res.end();
+      });
+      const err = await client([standby.url])
+        .request({
+          method: "POST",
+          path: "auth/approle/login",
+          body: { secret_id: "s" },
+          token: "t",
+          retries: 0,
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(VaultTransportError);
+      expect((err as Error).message).toBe(
+        `vault: refusing redirect from ${standby.url} to ${elsewhere.url}: not a configured endpoint`,
+      );
+      expect(elsewhere.hits).toEqual([]);
+    },
+  );
+
+  it("refuses a redirect to the same host on another scheme or port", async () => {
+    const standby = await serve((req, res) => {
+      const port = new URL(standby.url).port;
+      res.writeHead(307, { Location: `https://127.0.0.1:${port}${req.url}` });
+      res.end();
+    });
+    await expect(
+      client([standby.url]).request({ method: "GET", path: "x", token: "t", retries: 0 }),
+    ).rejects.toThrow(/refusing redirect .* not a configured endpoint/);
+    expect(standby.hits).toHaveLength(1);
+  });
+
+  it("follows at most VAULT_MAX_REDIRECTS redirects", async () => {
+    let loops = 0;
+    const a: Scripted = await serve((req, res) => {
+      loops++;
+      res.writeHead(307, { Location: `${a.url}${req.url}` });
+      res.end();
+    });
+    await expect(
+      client([a.url]).request({ method: "GET", path: "x", token: "t", retries: 0 }),
+    ).rejects.toThrow(`more than ${VAULT_MAX_REDIRECTS} redirects`);
+    expect(loops).toBe(VAULT_MAX_REDIRECTS + 1);
+  });
+
+  it("lists the plain-http endpoints for the start-up warning", () => {
+    const c = client(["http://127.0.0.1:1", "https://127.0.0.1:2"]);
+    expect(c.plainHttpEndpoints).toEqual(["http://127.0.0.1:1"]);
   });
 
   it("caps response bodies", async () => {

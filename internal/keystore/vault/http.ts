@@ -1,14 +1,17 @@
 // The HTTP client keyfront speaks Vault's API with (vault-api.md §1, §10): a keep-alive connection
 // pool per scheme (KES opened a new connection per call, kes-api.md §8.3), a timeout per attempt,
 // bounded retries with exponential backoff and jitter on connection errors, 412, 429 and 5xx other
-// than 501 (never on "Vault is sealed"), failover across the configured endpoints, one standby
-// redirect (307) followed, and response body caps. It must never log or put into an error the
+// than 501 (never on "Vault is sealed"), failover across the configured endpoints, standby
+// redirects (307/308) followed only to a configured endpoint's origin and at most
+// VAULT_MAX_REDIRECTS times, and response body caps. It must never send the token or a login body
+// to an origin that is not a configured endpoint, and never log or put into an error the
 // X-Vault-Token header, a request body or a response body.
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import {
   VAULT_BODY_BYTES,
+  VAULT_MAX_REDIRECTS,
   VAULT_MAX_RETRIES,
   VAULT_MAX_SOCKETS,
   VAULT_RETRY_BASE_MS,
@@ -16,6 +19,7 @@ import {
   VAULT_RETRY_MAX_DELAY_MS,
 } from "../../limits.js";
 import { sleep } from "../../sleep.js";
+import { BodyTooLargeError, errorsOf, parseJson, readCapped, warningsOf } from "./http-body.js";
 
 export interface VaultTlsMaterial {
   ca: string[] | undefined;
@@ -50,6 +54,8 @@ export interface VaultResponse {
   body: unknown;
   /** Vault's `errors` array (empty when absent). */
   errors: string[];
+  /** Vault's `warnings` array (empty when absent or null; at most VAULT_MAX_WARNINGS). */
+  warnings: string[];
 }
 
 /** Vault could not be reached (after retries and failover), or an attempt timed out. */
@@ -60,9 +66,6 @@ export class VaultTransportError extends Error {
   }
 }
 
-/** A response larger than the cap: never retried, never parsed. */
-class BodyTooLargeError extends Error {}
-
 const RETRY_STATUS = (s: number) => s === 412 || s === 429 || (s >= 500 && s !== 501);
 
 /** True for Vault's seal error (vault-api.md §1.3: any error containing it → 503). */
@@ -72,6 +75,8 @@ export function isSealedResponse(res: VaultResponse): boolean {
 
 export class VaultHttpClient {
   readonly #endpoints: URL[];
+  /** Origins (scheme://host:port) a redirect may lead to: the configured endpoints only. */
+  readonly #origins: Set<string>;
   readonly #timeoutMs: number;
   readonly #http: HttpAgent;
   readonly #https: HttpsAgent;
@@ -80,6 +85,7 @@ export class VaultHttpClient {
   constructor(opts: VaultHttpOptions) {
     this.#endpoints = opts.endpoints.map((e) => new URL(e.endsWith("/") ? e : `${e}/`));
     if (this.#endpoints.length === 0) throw new Error("vault: no endpoint configured");
+    this.#origins = new Set(this.#endpoints.map((e) => e.origin));
     this.#timeoutMs = opts.timeoutMs;
     const pool = { keepAlive: true, maxSockets: VAULT_MAX_SOCKETS, maxFreeSockets: 16 };
     this.#http = new HttpAgent(pool);
@@ -89,6 +95,11 @@ export class VaultHttpClient {
       ...(opts.tls.ca ? { ca: opts.tls.ca } : {}),
       ...(opts.tls.cert && opts.tls.key ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
     });
+  }
+
+  /** The configured endpoints that speak plain HTTP (tokens and keys cross the wire in clear). */
+  get plainHttpEndpoints(): string[] {
+    return this.#endpoints.filter((e) => e.protocol === "http:").map((e) => e.origin);
   }
 
   /** The endpoint requests currently go to (the last one that answered). */
@@ -144,17 +155,34 @@ export class VaultHttpClient {
     return url;
   }
 
-  /** One attempt, following at most one 307 standby redirect (vault-api.md §10.1). */
+  /**
+   * One attempt, following standby redirects (vault-api.md §10.1) at most VAULT_MAX_REDIRECTS
+   * times and only to the origin of a configured endpoint: a Location elsewhere is refused before
+   * anything (token, login body) is sent there.
+   */
   async #attempt(url: URL, req: VaultRequest): Promise<VaultResponse> {
-    const first = await this.#send(url, req);
-    if (first.status !== 307 || first.location === undefined) return first;
-    const next = new URL(first.location, url);
-    if (next.protocol !== url.protocol && next.protocol !== "https:") {
-      throw new VaultTransportError(
-        `vault: refusing redirect from ${url.origin} to ${next.origin}`,
-      );
+    let target = url;
+    for (let hops = 0; ; hops++) {
+      const res = await this.#send(target, req);
+      if ((res.status !== 307 && res.status !== 308) || res.location === undefined) return res;
+      let next: URL;
+      try {
+        next = new URL(res.location, target);
+      } catch {
+        throw new VaultTransportError(`vault: ${target.origin} redirected to an invalid Location`);
+      }
+      if (!this.#origins.has(next.origin)) {
+        throw new VaultTransportError(
+          `vault: refusing redirect from ${target.origin} to ${next.origin}: not a configured endpoint`,
+        );
+      }
+      if (hops >= VAULT_MAX_REDIRECTS) {
+        throw new VaultTransportError(
+          `vault: more than ${VAULT_MAX_REDIRECTS} redirects (last from ${target.origin})`,
+        );
+      }
+      target = next;
     }
-    return this.#send(next, req);
   }
 
   #send(url: URL, req: VaultRequest): Promise<VaultResponse & { location?: string }> {
@@ -183,6 +211,7 @@ export class VaultHttpClient {
               status: res.statusCode ?? 0,
               body: parsed,
               errors: errorsOf(parsed),
+              warnings: warningsOf(parsed),
               ...(location !== undefined ? { location } : {}),
             });
           }, reject);
@@ -204,44 +233,6 @@ function isCertificateError(err: unknown): boolean {
 
 function timeoutError(ms: number): VaultTransportError {
   return new VaultTransportError(`request timed out after ${ms} ms`);
-}
-
-function readCapped(res: IncomingMessage, cap: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(res.headers["content-length"] ?? "0");
-    if (declared > cap) {
-      reject(new BodyTooLargeError(`vault: response body exceeds ${cap} bytes`));
-      res.destroy();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > cap) {
-        reject(new BodyTooLargeError(`vault: response body exceeds ${cap} bytes`));
-        res.destroy();
-      } else chunks.push(c);
-    });
-    res.on("end", () => resolve(Buffer.concat(chunks)));
-    res.on("error", reject);
-    res.on("aborted", () => reject(new Error("response aborted")));
-  });
-}
-
-function parseJson(raw: Buffer): unknown {
-  if (raw.length === 0) return undefined;
-  try {
-    return JSON.parse(raw.toString("utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
-function errorsOf(body: unknown): string[] {
-  if (typeof body !== "object" || body === null) return [];
-  const errors = (body as { errors?: unknown }).errors;
-  return Array.isArray(errors) ? errors.filter((e): e is string => typeof e === "string") : [];
 }
 
 /** Exponential backoff with jitter: a random delay in [½, 1] × min(max, base·2^attempt). */
@@ -271,5 +262,12 @@ export function describeResponse(res: VaultResponse): string {
     .map((line) => line.replace(/^\s*\*\s*/, "").trim())
     .filter((line) => line !== "" && !/^\d+ errors? occurred:$/.test(line))
     .join("; ");
-  return text === "" ? `HTTP ${res.status}` : `HTTP ${res.status}: ${text}`;
+  const warned = describeWarnings(res);
+  const detail = [text, warned].filter((t) => t !== "").join("; ");
+  return detail === "" ? `HTTP ${res.status}` : `HTTP ${res.status}: ${detail}`;
+}
+
+/** Vault's warnings of a response as one line ("" when none), e.g. for a v1 call on a v2 mount. */
+export function describeWarnings(res: Pick<VaultResponse, "warnings">): string {
+  return res.warnings.map((w) => `warning: ${w.replace(/\s+/g, " ").trim()}`).join("; ");
 }

@@ -118,7 +118,12 @@ describe("health, auth and response helpers", () => {
     expect(stateOfHealth(body)).toBe(want);
   });
 
-  const res = (status: number, errors: string[]) => ({ status, body: { errors }, errors });
+  const res = (status: number, errors: string[]) => ({
+    status,
+    body: { errors },
+    errors,
+    warnings: [],
+  });
   it.each([
     [res(403, ["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]), true],
     [res(403, ["permission denied"]), true],
@@ -137,12 +142,14 @@ describe("health, auth and response helpers", () => {
 
   it("reads the auth block of a login answer", () => {
     const body = { auth: { client_token: "t", lease_duration: 30, renewable: true } };
-    expect(leaseOfAuth({ status: 200, body, errors: [] })).toEqual({
+    expect(leaseOfAuth({ status: 200, body, errors: [], warnings: [] })).toEqual({
       token: "t",
       ttlMs: 30_000,
       renewable: true,
     });
-    expect(leaseOfAuth({ status: 200, body: { auth: null }, errors: [] })).toBeUndefined();
+    expect(
+      leaseOfAuth({ status: 200, body: { auth: null }, errors: [], warnings: [] }),
+    ).toBeUndefined();
   });
 
   it.each([

@@ -4,7 +4,9 @@
 // optional Transit wrapping. Pure apart from the types: no I/O. It must never build a path that
 // leaves the configured mount and prefix, and never put a value into an error message.
 
+import { timingSafeEqual } from "node:crypto";
 import { posix } from "node:path";
+import type { VaultResponse } from "./http.js";
 
 export type KvVersion = "v1" | "v2";
 
@@ -81,7 +83,7 @@ export function createBody(l: KvLayout, name: string, stored: string): unknown {
 }
 
 export type ReadOutcome =
-  | { kind: "value"; stored: string }
+  | { kind: "value"; stored: string /** K/V v2: the version read. */; version?: number }
   | { kind: "missing" }
   | { kind: "invalid"; reason: string };
 
@@ -100,6 +102,10 @@ export function readValue(l: KvLayout, name: string, body: unknown): ReadOutcome
     if (data.data === null) return { kind: "missing" };
     fields = data.data;
     if (!isObject(fields)) return { kind: "invalid", reason: "K/V v2 response has no data.data" };
+    // A v2-style read of a v1 mount returns the literal object, without metadata (§4.3).
+    if (!isObject(data.metadata)) {
+      return { kind: "invalid", reason: "K/V v2 response has no metadata (is the mount K/V v1?)" };
+    }
   }
   const value = (fields as Record<string, unknown>)[name];
   if (value === undefined) {
@@ -108,7 +114,46 @@ export function readValue(l: KvLayout, name: string, body: unknown): ReadOutcome
   if (typeof value !== "string") {
     return { kind: "invalid", reason: `field '${name}' is not a string` };
   }
-  return { kind: "value", stored: value };
+  const version = l.version === "v2" ? versionOf((data as { metadata?: unknown }).metadata) : -1;
+  return version >= 0
+    ? { kind: "value", stored: value, version }
+    : { kind: "value", stored: value };
+}
+
+function versionOf(meta: unknown): number {
+  const v = isObject(meta) ? meta.version : undefined;
+  return typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? v : -1;
+}
+
+/** The version a K/V v2 write answer reports (`data.version`, §3.1); undefined when absent. */
+export function writtenVersion(body: unknown): number | undefined {
+  const v = versionOf(isObject(body) ? body.data : undefined);
+  return v > 0 ? v : undefined;
+}
+
+/** Constant-time equality of two stored values (they are key material). */
+export function sameValue(a: string, b: string): boolean {
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * What is wrong with a key read back right after its create (undefined: nothing): missing, another
+ * value, or with K/V v2 another version than the write reported. Never names the value.
+ */
+export function readBackProblem(
+  written: string,
+  version: number | undefined,
+  found: { stored: string; version?: number } | undefined,
+): string | undefined {
+  if (found === undefined)
+    return "Vault acknowledged the write, but the key is not there when read back";
+  if (!sameValue(found.stored, written))
+    return "Vault acknowledged the write, but holds another value when read back";
+  if (version !== undefined && found.version !== version)
+    return `it reads back as version ${found.version ?? "none"}, not ${version}`;
+  return undefined;
 }
 
 /** The names of a 200 list response: sub-folders (trailing `/`) are not keys and are dropped. */
@@ -147,4 +192,15 @@ export function readPlaintext(body: unknown): string | undefined {
   const p = isObject(data) ? data.plaintext : undefined;
   if (typeof p !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(p)) return undefined;
   return Buffer.from(p, "base64").toString("utf8");
+}
+
+/**
+ * A 404 that says nothing about a K/V entry: a missing mount (vault-api.md §1.4 "no handler for
+ * route"), or a path of the wrong K/V layout, answered with warnings (§3.8).
+ */
+export function notAnEntry(res: VaultResponse): boolean {
+  return (
+    res.status === 404 &&
+    (res.warnings.length > 0 || res.errors.some((e) => e.includes("no handler for route")))
+  );
 }

@@ -14,6 +14,7 @@ import { TokenManager } from "./auth.js";
 import { VaultHealth, type VaultState } from "./health.js";
 import {
   describeError,
+  describeWarnings,
   isSealedResponse,
   VaultHttpClient,
   type VaultRequest,
@@ -57,6 +58,12 @@ export class VaultSession {
       retryMs: auth.kind === "token" ? VAULT_LOGIN_RETRY_MS : auth.retryMs,
       log,
     });
+    for (const endpoint of client.plainHttpEndpoints) {
+      log.warn(
+        { endpoint },
+        "vault: endpoint uses plain http://: the Vault token and key material cross the network unencrypted; use https://",
+      );
+    }
     const health = new VaultHealth(client, config.statusPingMs, log);
     void health.check().catch(() => {});
     tokens.start();
@@ -122,6 +129,13 @@ export class VaultSession {
     if (isSealedResponse(res)) {
       this.#health.observe("sealed");
       throw new VaultUnreachableError("sealed", "Vault is sealed");
+    }
+    if (res.warnings.length > 0) {
+      // e.g. "Invalid path for a versioned K/V secrets engine" (vault-api.md §3.8).
+      this.#log.warn(
+        { path: req.path, status: res.status },
+        `vault: Vault warns: ${describeWarnings(res)}`,
+      );
     }
     return res;
   }

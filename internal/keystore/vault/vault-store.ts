@@ -3,18 +3,29 @@
 // this process), optional Transit wrapping. connectVault returns at once even when Vault is down
 // (the session logs in and polls health in the background): operations then fail with
 // KeystoreUnreachableError naming Vault's state ("Vault is sealed", "Vault is unreachable: …").
-// It must never overwrite a key, never log or put into an error a token, secret ID or key value.
+// The mount's real K/V version is checked before the first operation and on every ping
+// (mount.ts); while it does not match the configuration no operation runs. Every create is read
+// back and compared before it answers success. It must never overwrite a key, never log or put
+// into an error a token, secret ID or key value.
 
 import type { VaultConfig } from "../../config/config.js";
 import { KeyExistsError, KeyNotFoundError } from "../../errors.js";
-import { VAULT_LIST_BODY_BYTES } from "../../limits.js";
+import {
+  VAULT_LIST_BODY_BYTES,
+  VAULT_READBACK_ATTEMPTS,
+  VAULT_READBACK_DELAY_MS,
+} from "../../limits.js";
 import type { Logger } from "../../log/logger.js";
+import { sleep } from "../../sleep.js";
 import type { KeyStore, KeystoreStatus, ListPage } from "../keystore.js";
 import { pageNames } from "../keystore.js";
 import { describeResponse, type VaultResponse } from "./http.js";
 import * as kv from "./kv.js";
+import { MountWatch, VaultMountMismatchError } from "./mount.js";
 import { type Call, VaultSession } from "./session.js";
+import { unwrapValue, wrapValue } from "./transit-wrap.js";
 
+export { VaultMountMismatchError } from "./mount.js";
 export { VaultUnreachableError } from "./session.js";
 
 export interface VaultStoreOptions {
@@ -45,6 +56,8 @@ class VaultStore implements KeyStore {
   readonly #layout: kv.KvLayout;
   readonly #session: VaultSession;
   readonly #log: Logger;
+  readonly #mount: MountWatch;
+  readonly #timer: ReturnType<typeof setInterval>;
   /** KV v1 creates in flight per name: check-then-write is serialised within this process. */
   readonly #creating = new Map<string, Promise<void>>();
 
@@ -53,10 +66,17 @@ class VaultStore implements KeyStore {
     this.#layout = layout;
     this.#session = session;
     this.#log = log;
+    this.#mount = new MountWatch(layout, config.namespace, (req, s) => session.call(req, s), log);
+    // At start and with every status ping: a remount while running is noticed (vault-api.md §4.2).
+    const check = () => void this.#mount.check().catch(() => {});
+    check();
+    this.#timer = setInterval(check, config.statusPingMs);
+    this.#timer.unref();
   }
 
   async create(name: string, value: string, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
+    await this.#mount.ensure(signal);
     if (this.#layout.version === "v2") return this.#createV2(name, value, signal);
     const previous = this.#creating.get(name);
     const mine = (async () => {
@@ -74,18 +94,32 @@ class VaultStore implements KeyStore {
 
   /** KV v2: one write with cas 0; a lost race is read back and reported as "exists". */
   async #createV2(name: string, value: string, signal?: AbortSignal): Promise<void> {
-    const body = kv.createBody(this.#layout, name, await this.#wrap(value, signal));
+    const stored = await wrapValue(this.#transitCall, this.#config.transit, value, signal);
+    const body = kv.createBody(this.#layout, name, stored);
     const res = await this.#call(
       { method: "POST", path: kv.dataPath(this.#layout, name), body },
       signal,
     );
-    if (res.status === 200 || res.status === 204) return;
+    if (res.status === 200 || res.status === 204) {
+      // A v2 write answers 200 with the new version; cas 0 makes it version 1 (§3.1, §3.2). A 204
+      // is a K/V v1 mount storing the body literally (§4.3).
+      const version = kv.writtenVersion(res.body);
+      if (version !== 1) {
+        throw this.#lost(
+          name,
+          version === undefined
+            ? `Vault answered HTTP ${res.status} without version metadata (is the mount K/V v1?)`
+            : `Vault reports version ${version} for a create with cas 0`,
+        );
+      }
+      return this.#verify(name, stored, version, signal);
+    }
     if (res.status === 400 && res.errors.some((e) => e.includes("check-and-set"))) {
       // Someone else's key — or our own first attempt, answered by a dropped connection and
       // retried (vault-api.md §3.2). Either way the name is taken: read back to be sure.
       const stored = await this.#read(name, signal).catch((err: unknown) => err);
       if (typeof stored === "string") {
-        if (stored === value)
+        if (kv.sameValue(stored, value))
           this.#log.warn({ name }, "vault: create was retried after its first attempt landed");
         throw new KeyExistsError(name);
       }
@@ -127,41 +161,85 @@ class VaultStore implements KeyStore {
         `vault: cannot create '${name}': entry exists but is not a K/V v1 key (${found.kind === "invalid" ? found.reason : "empty"})`,
       );
     }
-    if (check.status !== 404 || isMissingMount(check)) throw this.#failure("create", name, check);
-    const body = kv.createBody(this.#layout, name, await this.#wrap(value, signal));
+    if (check.status !== 404 || kv.notAnEntry(check)) throw this.#failure("create", name, check);
+    const stored = await wrapValue(this.#transitCall, this.#config.transit, value, signal);
+    const body = kv.createBody(this.#layout, name, stored);
     const res = await this.#call({ method: "POST", path, body }, signal);
     if (res.status !== 200 && res.status !== 204)
       throw await this.#deniedOrExists(name, res, signal);
+    return this.#verify(name, stored, undefined, signal);
+  }
+
+  /**
+   * Reads a key just created back and compares it in constant time with what was written (KES
+   * before v0.17 lost keys whose write Vault acknowledged but did not keep); with K/V v2 the
+   * version read must be the one the write reported. Any difference fails the create loudly.
+   */
+  async #verify(
+    name: string,
+    written: string,
+    version: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    let found: { stored: string; version?: number } | undefined;
+    for (let attempt = 0; found === undefined && attempt < VAULT_READBACK_ATTEMPTS; attempt++) {
+      // A performance standby may serve the read before it has seen the write (vault-api.md
+      // §10.1): a missing key is read again, after a short wait, before it counts as lost.
+      if (attempt > 0) await sleep(VAULT_READBACK_DELAY_MS * 2 ** (attempt - 1), signal);
+      found = await this.#readStored(name, signal).catch((err: unknown) => {
+        if (err instanceof KeyNotFoundError) return undefined;
+        throw err;
+      });
+    }
+    const problem = kv.readBackProblem(written, version, found);
+    if (problem !== undefined) throw this.#lost(name, problem);
+  }
+
+  #lost(name: string, why: string): Error {
+    const message = `vault: create of '${name}' is not confirmed: ${why}`;
+    this.#log.error({ name }, message);
+    return new Error(message);
   }
 
   async get(name: string, signal?: AbortSignal): Promise<string> {
     signal?.throwIfAborted();
+    await this.#mount.ensure(signal);
     return this.#read(name, signal);
   }
 
   async #read(name: string, signal?: AbortSignal): Promise<string> {
+    const found = await this.#readStored(name, signal);
+    return unwrapValue(this.#transitCall, this.#config.transit, name, found.stored, signal);
+  }
+
+  /** The stored (possibly transit-wrapped) value and, with K/V v2, its version. */
+  async #readStored(
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<kv.ReadOutcome & { kind: "value" }> {
     // KES compat, kes-api.md §8.3 "Get": K/V v2 reads always ask for version 1.
     const query = this.#layout.version === "v2" ? { version: "1" } : undefined;
     const res = await this.#call(
       { method: "GET", path: kv.dataPath(this.#layout, name), ...(query ? { query } : {}) },
       signal,
     );
-    if (res.status === 404 && !isMissingMount(res)) throw new KeyNotFoundError(name);
+    if (res.status === 404 && !kv.notAnEntry(res)) throw new KeyNotFoundError(name);
     if (res.status !== 200) throw this.#failure("read", name, res);
     const found = kv.readValue(this.#layout, name, res.body);
     if (found.kind === "missing") throw new KeyNotFoundError(name);
     if (found.kind === "invalid") throw new Error(`vault: cannot read '${name}': ${found.reason}`);
-    return this.#unwrap(name, found.stored, signal);
+    return found;
   }
 
   async delete(name: string, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
+    await this.#mount.ensure(signal);
     const res = await this.#call(
       { method: "DELETE", path: kv.deletePath(this.#layout, name) },
       signal,
     );
     // Vault answers success for a missing key, so delete cannot report one (§8.3 "Delete").
-    if (res.status === 200 || res.status === 204 || (res.status === 404 && !isMissingMount(res)))
+    if (res.status === 200 || res.status === 204 || (res.status === 404 && !kv.notAnEntry(res)))
       return;
     throw this.#failure("delete", name, res);
   }
@@ -173,6 +251,7 @@ class VaultStore implements KeyStore {
     signal?: AbortSignal,
   ): Promise<ListPage> {
     signal?.throwIfAborted();
+    await this.#mount.ensure(signal);
     const res = await this.#call(
       {
         method: "GET",
@@ -182,18 +261,26 @@ class VaultStore implements KeyStore {
       },
       signal,
     );
-    if (res.status === 404 && !isMissingMount(res)) return { names: [], continueAt: "" };
+    if (res.status === 404 && !kv.notAnEntry(res)) return { names: [], continueAt: "" };
     const names = res.status === 200 ? kv.readNames(res.body) : undefined;
     if (names === undefined) throw this.#failure("list", prefix, res);
     return pageNames(names, prefix, startAt, limit);
   }
 
-  /** Vault's health now; sealed, uninitialised, unreachable or not logged in are errors. */
-  status(signal?: AbortSignal): Promise<KeystoreStatus> {
-    return this.#session.status(signal);
+  /**
+   * Vault's health now; sealed, uninitialised, unreachable or not logged in are errors, and so is
+   * a mount whose K/V version or type is not the configured one (checked anew on every call).
+   */
+  async status(signal?: AbortSignal): Promise<KeystoreStatus> {
+    const status = await this.#session.status(signal);
+    const verdict = await this.#mount.check(signal);
+    if (verdict.kind === "mismatch") throw new VaultMountMismatchError(verdict.message);
+    return status;
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#mount.close();
     this.#session.close();
   }
 
@@ -201,38 +288,11 @@ class VaultStore implements KeyStore {
     return this.#session.call(req, signal);
   }
 
+  readonly #transitCall = (req: Call, signal?: AbortSignal) => this.#session.call(req, signal);
+
   #failure(op: string, name: string, res: VaultResponse): Error {
+    // A mount gone or of the other layout since the last check: ask again now.
+    if (kv.notAnEntry(res)) void this.#mount.check().catch(() => {});
     return new Error(`vault: failed to ${op} '${name}': ${describeResponse(res)}`);
   }
-
-  async #wrap(value: string, signal?: AbortSignal): Promise<string> {
-    const transit = this.#config.transit;
-    if (!transit) return value;
-    const { path, body } = kv.transitEncrypt(transit, value);
-    const res = await this.#call({ method: "POST", path, body }, signal);
-    const ciphertext = res.status === 200 ? kv.readCiphertext(res.body) : undefined;
-    if (ciphertext === undefined)
-      throw new Error(`vault: transit encrypt failed: ${describeResponse(res)}`);
-    return ciphertext;
-  }
-
-  async #unwrap(name: string, stored: string, signal?: AbortSignal): Promise<string> {
-    if (!kv.TRANSIT_PREFIX.test(stored)) return stored;
-    const transit = this.#config.transit;
-    if (!transit)
-      throw new Error(
-        `vault: key '${name}' is encrypted with a Vault transit key, but no transit is configured`,
-      );
-    const { path, body } = kv.transitDecrypt(transit, stored);
-    const res = await this.#call({ method: "POST", path, body }, signal);
-    const plain = res.status === 200 ? kv.readPlaintext(res.body) : undefined;
-    if (plain === undefined)
-      throw new Error(`vault: transit decrypt of '${name}' failed: ${describeResponse(res)}`);
-    return plain;
-  }
-}
-
-/** A 404 that names no KV entry but a missing mount (vault-api.md §1.4 "no handler for route"). */
-function isMissingMount(res: VaultResponse): boolean {
-  return res.status === 404 && res.errors.some((e) => e.includes("no handler for route"));
 }

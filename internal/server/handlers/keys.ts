@@ -2,9 +2,16 @@
 // encode the answer. Only generate and decrypt put plaintext into a response.
 
 import { parseAlgorithm } from "../../crypto/algorithm.js";
-import { ApiError, errAlgorithm, errBody, errImportBody, errKeySize } from "../../errors.js";
+import {
+  ApiError,
+  errAlgorithm,
+  errBody,
+  errImportBody,
+  errKeySize,
+  errListLimit,
+} from "../../errors.js";
 import type { Dek } from "../../keys/key-service.js";
-import { KEY_BYTES, LIST_PAGE_SIZE } from "../../limits.js";
+import { KEY_BYTES, LIST_PAGE_SIZE, MIN_LIST_LIMIT } from "../../limits.js";
 import { BodyDecodeError, type Decoded, decodeJsonBody, type FieldKind } from "../body.js";
 import { emptyReply, jsonReply, type Reply, type RequestContext } from "../route.js";
 import { keyName, listingPrefix } from "./resource.js";
@@ -66,6 +73,14 @@ export async function describeKey(ctx: RequestContext): Promise<Reply> {
   });
 }
 
+/** `?limit`: absent → the default page size; otherwise a decimal integer in 1..1024, or 400. */
+function pageLimit(text: string | null): number {
+  if (text === null) return LIST_PAGE_SIZE;
+  const n = /^[0-9]{1,10}$/.test(text) ? Number(text) : 0;
+  if (n < MIN_LIST_LIMIT || n > LIST_PAGE_SIZE) throw errListLimit();
+  return n;
+}
+
 /**
  * Complete listings by default (the KES SDK misuses continue_at as a prefix). keyfront extension:
  * `?continue_at=<name>` and/or `?limit=<n>` ask for one page and a working continue_at.
@@ -76,13 +91,11 @@ export async function listKeys(ctx: RequestContext): Promise<Reply> {
   const startAt = query.get("continue_at") ?? "";
   const limitText = query.get("limit");
   const paged = limitText !== null || query.has("continue_at");
-  const limit = paged
-    ? Math.min(Number(limitText ?? LIST_PAGE_SIZE) || LIST_PAGE_SIZE, LIST_PAGE_SIZE)
-    : 0;
+  const limit = paged ? pageLimit(limitText) : 0;
   if (startAt !== "" && !startAt.startsWith(prefix)) {
     return jsonReply({ names: [] });
   }
-  const page = await ctx.state.keys.list(prefix, startAt, Math.max(limit, 0), ctx.signal);
+  const page = await ctx.state.keys.list(prefix, startAt, limit, ctx.signal);
   return jsonReply(
     page.continueAt === ""
       ? { names: page.names }

@@ -4,6 +4,7 @@
 
 import { availableParallelism, cpus } from "node:os";
 import {
+  errLogStreams,
   errStoreUnavailable,
   errStoreUnreachable,
   KeystoreUnreachableError,
@@ -96,11 +97,12 @@ export function api(ctx: RequestContext): Reply {
   );
 }
 
-/** Streams a hub's lines as ndjson until the client goes away or falls too far behind. */
+/**
+ * Streams a hub's lines as ndjson until the client goes away or falls too far behind. A hub
+ * that is full answers 503 before any header is written (the subscriber count is bounded).
+ */
 function stream(ctx: RequestContext, hub: LogHub): typeof STREAMED {
   const { res } = ctx;
-  res.writeHead(200, { "Content-Type": "application/x-ndjson" });
-  res.flushHeaders();
   const unsubscribe = hub.subscribe({
     write: (line) => {
       res.write(line);
@@ -108,7 +110,15 @@ function stream(ctx: RequestContext, hub: LogHub): typeof STREAMED {
     },
     close: () => res.destroy(),
   });
+  if (unsubscribe === undefined) throw errLogStreams(hub.maxSubscribers);
+  // A client already gone never fires "close" again: its slot must not stay taken.
+  if (res.destroyed) {
+    unsubscribe();
+    return STREAMED;
+  }
   res.on("close", unsubscribe);
+  res.writeHead(200, { "Content-Type": "application/x-ndjson" });
+  res.flushHeaders();
   return STREAMED;
 }
 
