@@ -58,10 +58,12 @@ function problemsOf(text: string, env: Record<string, string>): readonly string[
 describe("${ENV} in a config file (kes-api.md §10.1)", () => {
   test("a present variable replaces the whole scalar, quoted or not", () => {
     const c = load('admin:\n  identity: "${ADMIN}"\naddress: ${ADDR}\n', {
-      ADMIN: "abc",
+      ADMIN: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
       ADDR: ":8080",
     });
-    expect(c.admin.identity).toBe("abc");
+    expect(c.admin.identity).toBe(
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    );
     expect(c.address).toBe("0.0.0.0:8080");
   });
 
@@ -80,7 +82,7 @@ describe("${ENV} in a config file (kes-api.md §10.1)", () => {
 
   test("partial references are literal and fail name validation as written", () => {
     expect(problemsOf("admin:\n  identity: foo-${X}\n", { X: "x" })).toEqual([
-      "c.yml:8 admin.identity: invalid identity 'foo-${X}'",
+      "c.yml:8 admin.identity: invalid identity 'foo-${X}': want 64 lowercase hex digits (see 'keyfront identity of'), or 'disabled' to have no admin",
     ]);
   });
 

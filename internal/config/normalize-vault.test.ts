@@ -26,8 +26,8 @@ function problemsOf(body: string, env: Record<string, string> = {}): readonly st
 describe("vault fixtures", () => {
   test("approle with HA endpoints, transit, mTLS and env references", () => {
     const env = {
-      KEYFRONT_ADMIN: "adm",
-      MINIO_IDENTITY: "abc",
+      KEYFRONT_ADMIN: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+      MINIO_IDENTITY: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
       CACHE_ANY: "1m",
       VAULT_ROLE_ID: "r",
       VAULT_SECRET_ID: "s",
