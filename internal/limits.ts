@@ -96,3 +96,5 @@ export const VAULT_RENEW_MIN_DELAY_MS = 250;
 export const CACHE_OFFLINE_REPROBE_MS = 1_000;
 /** Timeout of such an on-demand status probe. */
 export const CACHE_STATUS_PROBE_TIMEOUT_MS = 5_000;
+/** CLI: largest secret (API key, imported key, plaintext) read from stdin or an `@FILE`. */
+export const CLI_SECRET_MAX_BYTES = 1_000_000;
