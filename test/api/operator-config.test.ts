@@ -3,7 +3,7 @@
 // server (exit 2, `file:line path: message`); an allow rule that can never match and skip_auth on
 // a key route start it with a warning naming them (kes-api.md §5.2, §6.2, §10.4).
 
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -140,5 +140,26 @@ describe("admin.identity (kes-api.md §5.2)", () => {
     running.push(s);
     expect(s.stderr()).toMatch(/Admin\s+<disabled>/);
     expect((await s.request(f.clients.admin, "GET", "/v1/status")).status).toBe(403);
+  });
+});
+
+describe("the fs key directory", () => {
+  it("an existing directory others can read starts the server with a warning in the log", async () => {
+    const f = makeFixture();
+    const dir = await mkdtemp(join(tmpdir(), "kf-opcfg-"));
+    dirs.push(dir);
+    const keys = join(dir, "shared-keys");
+    await mkdir(keys);
+    await chmod(keys, 0o755);
+    const text = yaml(f, f.clients.admin.identity, "/v1/key/delete/*").replace(
+      "path: ${DIR}/keys",
+      `path: ${keys}`,
+    );
+    const s = await start(f, text);
+    running.push(s);
+    expect(s.stderr()).toContain(
+      `fs keystore: the key directory '${keys}' can be read or changed by other users (mode 0755): chmod 700 it`,
+    );
+    expect((await s.request(f.clients.admin, "POST", "/v1/key/create/k")).status).toBe(200);
   });
 });
