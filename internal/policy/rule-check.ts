@@ -18,7 +18,11 @@ export function whyPatternNeverMatches(pattern: string): string | undefined {
   if (pattern === "") return "an empty pattern never matches";
   if (pattern === "*") return undefined;
   if (!pattern.startsWith("/")) {
-    return `pattern '${pattern}' never matches: a request path always starts with '/'`;
+    // KES compat, kes-api.md §10.1: patterns are never expanded from the environment.
+    const why = pattern.includes("${")
+      ? " (policy patterns are not expanded from the environment)"
+      : "";
+    return `pattern '${pattern}' never matches: a request path always starts with '/'${why}`;
   }
   const star = pattern.indexOf("*");
   if (star >= 0 && star < pattern.length - 1) {
