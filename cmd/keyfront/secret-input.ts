@@ -32,7 +32,15 @@ export function warn(message: string): void {
 
 /** The bytes of `-`, `@FILE` or a literal argument, with one trailing newline removed. */
 export async function readSecretArg(arg: string, spec: SecretSpec): Promise<Buffer> {
-  if (arg === "-") return trimNewline(await readStdin(spec.what));
+  if (arg === "-") {
+    // `-` on a terminal: ask without echo rather than read an echoed line until Ctrl-D.
+    const typed = stdinTakenBy === undefined ? await promptSecret(spec) : undefined;
+    if (typed !== undefined) {
+      stdinTakenBy = spec.what;
+      return typed;
+    }
+    return trimNewline(await readStdin(spec.what));
+  }
   if (arg.startsWith("@") && arg.length > 1) return trimNewline(readSecretFile(arg.slice(1), spec));
   warn(
     `the ${spec.what} given on the command line shows in the process list and shell history: pass ${spec.instead} instead`,
@@ -53,9 +61,6 @@ async function readStdin(what: string): Promise<Buffer> {
     );
   }
   stdinTakenBy = what;
-  if (process.stdin.isTTY === true) {
-    process.stderr.write(`keyfront: reading the ${what} from the terminal; end with Ctrl-D\n`);
-  }
   const chunks: Buffer[] = [];
   let n = 0;
   try {

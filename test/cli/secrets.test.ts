@@ -295,6 +295,14 @@ describe("on a terminal a missing secret is asked for without echo", () => {
     expect(openWith(key, ct ?? "")).toBe("typed secret");
   });
 
+  it("`-a -` on a terminal asks without echo instead of reading an echoed line", async () => {
+    const out = await kfOnTerminal(["key", "create", "tty-dash", "-a", "-"], base, [apiKey]);
+    expect(out).toContain("Enter API key: ");
+    expect(out).not.toContain(apiKey.slice(7));
+    const r = await kfIn(["key", "info", "tty-dash", "--json"], { ...base, KES_API_KEY: apiKey });
+    expect(r.code).toBe(0);
+  });
+
   it("key import asks for the key", async () => {
     const key = randomBytes(32);
     const env = { ...base, KES_API_KEY: apiKey };
