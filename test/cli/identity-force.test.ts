@@ -1,7 +1,7 @@
 // `keyfront identity new --key F --cert F -f` replaces an existing key pair atomically: each file
 // is written in full to a temp file beside it and renamed into place, the certificate first and
 // the private key last, so the old private key survives until its replacement is complete
-// (cmd/keyfront/atomic-files.ts). The real CLI as a subprocess, killed at random moments.
+// (cmd/keyfront/atomic-files.ts). The real CLI as a subprocess, killed at moments spread over a run.
 
 import { spawn } from "node:child_process";
 import { createPublicKey, X509Certificate } from "node:crypto";
@@ -103,11 +103,16 @@ describe("identity new --force", () => {
     expect(await readFile(join(sub, "id.key"), "utf8")).toBe("not mine");
   });
 
-  it("killed at random moments: files are always complete and the old key is never lost first", async () => {
+  it("killed at moments spread over a run: files are always complete and the old key is never lost first", async () => {
     const sub = join(dir, "kill");
     await mkdir(sub);
     expect((await newPair(sub, false)).code).toBe(0);
     requireBuild();
+    // How long a whole run takes here; the files move at its very end, so the kills are spread
+    // from the middle of a run to past its end.
+    const t0 = Date.now();
+    expect((await newPair(sub, true)).code).toBe(0);
+    const runMs = Date.now() - t0;
     let previous = await readPair(sub);
     const outcomes = new Set<string>();
     for (let i = 0; i < 12; i++) {
@@ -126,8 +131,7 @@ describe("identity new --force", () => {
         env: { ...process.env, ...cleanEnv() },
       });
       const exited = new Promise((r) => p.once("exit", r));
-      // Startup takes most of a run; spread the kills over it and past it.
-      await new Promise((r) => setTimeout(r, 40 * i));
+      await new Promise((r) => setTimeout(r, runMs * (0.5 + i / 18)));
       p.kill("SIGKILL");
       await exited;
       const now = await readPair(sub); // throws on a partial file
