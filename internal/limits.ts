@@ -143,3 +143,5 @@ export const MAX_CONNECTIONS = 10_000;
 export const MAX_CONNECTIONS_PER_CLIENT = 1_000;
 /** A refused over-cap connection is logged at warn at most this often (per process), else debug. */
 export const CONNECTION_REFUSED_LOG_INTERVAL_MS = 10_000;
+/** CLI: largest secret (API key, imported key, plaintext) read from stdin or an `@FILE`. */
+export const CLI_SECRET_MAX_BYTES = 1_000_000;

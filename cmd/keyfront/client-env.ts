@@ -13,6 +13,7 @@ import { identityOfCertificate, identityOfSpki } from "../../internal/identity/i
 import { loadPrivateKeyPem, PASSWORD_REQUIRED_MESSAGE } from "../../internal/pki/keys.js";
 import { CommandError, UsageError } from "./output.js";
 import { canPrompt, readPassword } from "./prompt.js";
+import { promptSecret, readSecretArg, type SecretSpec } from "./secret-input.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -126,10 +127,13 @@ export async function resolveCredentials(
   flags: ClientFlags,
   env: Env,
 ): Promise<Pick<ClientOptions, "apiKey" | "certPem" | "keyPem">> {
-  const apiKey = flags["api-key"] ?? firstOf(env, ENV.apiKey);
+  const flag = flags["api-key"];
+  if (flag !== undefined) return { apiKey: await readApiKey(flag, true) };
+  const fromEnv = firstOf(env, ENV.apiKey);
+  // `@FILE` / `-` in the variable too (a service unit can point at a credentials file).
+  const apiKey = fromEnv === undefined ? undefined : await readApiKey(fromEnv, false);
   const keyPath = firstOf(env, ENV.keyFile);
   const certPath = firstOf(env, ENV.certFile);
-  if (flags["api-key"] !== undefined) return { apiKey: flags["api-key"] };
   if (apiKey !== undefined && (keyPath !== undefined || certPath !== undefined)) {
     throw new CommandError(
       "conflicting credentials: both KES_API_KEY and KES_CLIENT_CERT/KES_CLIENT_KEY are set; unset one",
@@ -137,6 +141,8 @@ export async function resolveCredentials(
   }
   if (apiKey !== undefined) return { apiKey };
   if (keyPath === undefined && certPath === undefined) {
+    const typed = await promptSecret(API_KEY_SECRET);
+    if (typed !== undefined) return { apiKey: secretText(typed, "API key") };
     throw new CommandError(
       "no API key specified: set KES_API_KEY (or -a), or KES_CLIENT_CERT and KES_CLIENT_KEY",
     );
@@ -149,6 +155,29 @@ export async function resolveCredentials(
   const keyPem = await loadClientKey(keyPath, env);
   checkPair(certPem, keyPem, certPath, keyPath);
   return { certPem, keyPem };
+}
+
+const API_KEY_SECRET: SecretSpec = {
+  what: "API key",
+  instead: "-a @FILE or -a - (stdin), or set KES_API_KEY",
+  private: true,
+};
+
+/**
+ * An API key given as `-` (stdin), `@FILE`, or literally: from -a with a warning (a command line
+ * shows in `ps`), from the environment without one (only the user and root can see it).
+ */
+async function readApiKey(arg: string, fromFlag: boolean): Promise<string> {
+  if (!fromFlag && arg !== "-" && !arg.startsWith("@")) return arg;
+  return secretText(await readSecretArg(arg, API_KEY_SECRET), "API key");
+}
+
+/** The secret as text, surrounding whitespace removed; never echoed in the error. */
+function secretText(data: Buffer, what: string): string {
+  const text = data.toString("utf8").trim();
+  data.fill(0);
+  if (text === "") throw new CommandError(`the ${what} is empty`);
+  return text;
 }
 
 /** The endpoints of --server or the environment (comma-separated), default 127.0.0.1:7373. */

@@ -3,10 +3,9 @@
 // also its PKCS#8 private key (0600, optionally RFC 1423-encrypted) and a self-signed certificate
 // (CN = subject or identity, ServerAuth + ClientAuth, DigitalSignature, CA = false, SANs from
 // --ip/--dns, valid now … now + expiry). It must never overwrite a file without -f, nor print
-// the private key or the password.
+// the private key or the password; with -f each file is replaced atomically (atomic-files.ts).
 
 import { existsSync } from "node:fs";
-import { chmod, writeFile } from "node:fs/promises";
 import { parseDuration } from "../../internal/config/duration.js";
 import {
   generateApiKey,
@@ -16,6 +15,7 @@ import {
 import { createCertificate } from "../../internal/pki/certificate.js";
 import { keyPairOf } from "../../internal/pki/keys.js";
 import { encryptPrivateKeyPem } from "../../internal/pki/pem-encrypt.js";
+import { AtomicWriteError, writeFilesAtomically } from "./atomic-files.js";
 import { ENV, parseCommand } from "./client-env.js";
 import { bold, dim, isTerminal, printJson, useColor } from "./format.js";
 import { CommandError, result, UsageError } from "./output.js";
@@ -23,6 +23,9 @@ import { canPrompt, readNewPassword } from "./prompt.js";
 
 const USAGE =
   "keyfront identity new [subject] [--key FILE --cert FILE] [--ip IP]... [--dns NAME]... [--expiry 720h] [--encrypt] [-f]";
+
+const KEY_FILE_MODE = 0o600;
+const CERT_FILE_MODE = 0o644;
 
 const OPTIONS = {
   key: { type: "string" },
@@ -101,14 +104,22 @@ async function writeFiles(apiKey: string, subject: string, files: Files, values:
     values.encrypt === true
       ? encryptPrivateKeyPem(keyPair.privateKeyPem, await passwordForEncrypt())
       : keyPair.privateKeyPem;
-  const flag = force ? "w" : "wx";
   try {
-    await writeFile(files.key, keyPem, { mode: 0o600, flag });
-    await chmod(files.key, 0o600);
-    await writeFile(files.cert, cert.certPem, { mode: 0o644, flag });
+    // The certificate moves into place first and the private key last, so that an interrupted
+    // --force never loses the old key while its replacement is incomplete (atomic-files.ts).
+    await writeFilesAtomically(
+      [
+        { path: files.cert, data: cert.certPem, mode: CERT_FILE_MODE },
+        { path: files.key, data: keyPem, mode: KEY_FILE_MODE },
+      ],
+      force,
+    );
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new CommandError(`cannot write '${e.path ?? files.key}': ${e.code ?? e.message}`);
+    if (!(err instanceof AtomicWriteError)) throw err;
+    if (err.code === "EEXIST") {
+      throw new CommandError(`'${err.path}' already exists: use -f/--force to overwrite it`);
+    }
+    throw new CommandError(err.message);
   }
 }
 

@@ -16,14 +16,31 @@ import {
 } from "./format.js";
 import { listAll } from "./ls.js";
 import { result, UsageError } from "./output.js";
+import { promptSecret, readSecretArg, type SecretSpec } from "./secret-input.js";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-function decodeBase64(text: string, what: string): Buffer {
+/** Decodes base64; a secret (`echo` false) is never quoted in the error, not even in part. */
+function decodeBase64(text: string, what: string, echo = true): Buffer {
   const compact = text.replace(/[\r\n]/g, "");
-  if (!BASE64.test(compact))
-    throw new UsageError(`the ${what} is not valid base64: '${text.slice(0, 16)}…'`);
+  if (!BASE64.test(compact)) {
+    const shown = echo ? `: '${text.slice(0, 16)}…'` : "";
+    throw new UsageError(`the ${what} is not valid base64${shown}`);
+  }
   return Buffer.from(compact, "base64");
+}
+
+const KEY_SECRET: SecretSpec = { what: "key", instead: "@FILE or - (stdin)", private: true };
+const PLAINTEXT_SECRET: SecretSpec = { what: "plaintext", instead: "@FILE or - (stdin)" };
+
+/** A secret positional: `-`, `@FILE` or literal; asked for on a terminal when absent. */
+async function secretArg(arg: string | undefined, spec: SecretSpec, usage: string) {
+  if (arg !== undefined) return readSecretArg(arg, spec);
+  const typed = await promptSecret(spec);
+  if (typed === undefined) {
+    throw new UsageError(`missing the ${spec.what}: give it, @FILE or - (stdin)\nusage: ${usage}`);
+  }
+  return typed;
 }
 
 /** Parses args with the client options; checks the positional count. */
@@ -61,10 +78,13 @@ async function create(args: string[]) {
 }
 
 async function importKey(args: string[]) {
-  const usage = "keyfront key import <name> <base64-key> [--cipher AES256|ChaCha20]";
-  const { values, positionals } = parse(args, usage, 2, 2, { cipher: { type: "string" } });
-  const [name, keyText] = positionals as [string, string];
-  const key = decodeBase64(keyText, "key");
+  const usage = "keyfront key import <name> [<base64-key> | @FILE | -] [--cipher AES256|ChaCha20]";
+  const { values, positionals } = parse(args, usage, 1, 2, { cipher: { type: "string" } });
+  const [name, keyArg] = positionals as [string, string | undefined];
+  const keyData = await secretArg(keyArg, KEY_SECRET, usage);
+  const keyText = keyData.toString("latin1");
+  keyData.fill(0);
+  const key = decodeBase64(keyText.trim(), "key", false);
   if (key.length !== 32) throw new UsageError(`the key must be 32 bytes, not ${key.length}`);
   try {
     await withClient(values, (client) =>
@@ -111,12 +131,17 @@ async function rm(args: string[]) {
 }
 
 async function encrypt(args: string[]) {
-  const usage = "keyfront key encrypt <name> <message> [<base64-context>]";
-  const { values, positionals } = parse(args, usage, 2, 3);
-  const [name, message, ctx] = positionals as [string, string, string | undefined];
+  const usage = "keyfront key encrypt <name> [<message> | @FILE | -] [<base64-context>]";
+  const { values, positionals } = parse(args, usage, 1, 3);
+  const [name, messageArg, ctx] = positionals as [string, string | undefined, string | undefined];
   const context = ctx === undefined ? undefined : decodeBase64(ctx, "context");
-  const ciphertext = await withClient(values, (c) => c.encrypt(name, message, context));
-  printCrypto(values, { ciphertext: ciphertext.toString("base64") });
+  const message = await secretArg(messageArg, PLAINTEXT_SECRET, usage);
+  try {
+    const ciphertext = await withClient(values, (c) => c.encrypt(name, message, context));
+    printCrypto(values, { ciphertext: ciphertext.toString("base64") });
+  } finally {
+    message.fill(0);
+  }
   return 0;
 }
 
@@ -155,11 +180,11 @@ async function hmac(args: string[]) {
 
 const KEY_COMMANDS: SubCommandTable = {
   create: { run: create, help: "create keys" },
-  import: { run: importKey, help: "import a 32-byte key (base64)" },
+  import: { run: importKey, help: "import a 32-byte key (base64; @FILE or - reads it)" },
   info: { run: info, help: "describe a key" },
   ls: { run: ls, help: "list keys" },
   rm: { run: rm, help: "delete keys" },
-  encrypt: { run: encrypt, help: "encrypt a message" },
+  encrypt: { run: encrypt, help: "encrypt a message (@FILE or - reads it)" },
   decrypt: { run: decrypt, help: "decrypt a ciphertext" },
   dek: { run: dek, help: "generate a data encryption key" },
   hmac: { run: hmac, help: "compute an HMAC-SHA256 of a message" },

@@ -12,10 +12,11 @@ export function canPrompt(): boolean {
 /** Reads one line from the terminal without echo. Ctrl-C aborts (exit 1). */
 export function readPassword(prompt: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let text = "";
+    // Echo off before the prompt shows: what is typed after seeing it must never be echoed.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.resume();
     stdin.setEncoding("utf8");
     const finish = (err?: Error) => {

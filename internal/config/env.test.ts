@@ -58,10 +58,12 @@ function problemsOf(text: string, env: Record<string, string>): readonly string[
 describe("${ENV} in a config file (kes-api.md §10.1)", () => {
   test("a present variable replaces the whole scalar, quoted or not", () => {
     const c = load('admin:\n  identity: "${ADMIN}"\naddress: ${ADDR}\n', {
-      ADMIN: "abc",
+      ADMIN: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
       ADDR: ":8080",
     });
-    expect(c.admin.identity).toBe("abc");
+    expect(c.admin.identity).toBe(
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    );
     expect(c.address).toBe("0.0.0.0:8080");
   });
 
@@ -80,17 +82,30 @@ describe("${ENV} in a config file (kes-api.md §10.1)", () => {
 
   test("partial references are literal and fail name validation as written", () => {
     expect(problemsOf("admin:\n  identity: foo-${X}\n", { X: "x" })).toEqual([
-      "c.yml:8 admin.identity: invalid identity 'foo-${X}'",
+      "c.yml:8 admin.identity: invalid identity 'foo-${X}': want 64 lowercase hex digits (see 'keyfront identity of'), or 'disabled' to have no admin",
     ]);
   });
 
   test("policy allow/deny patterns are not expanded, identities are", () => {
-    const c = load(
-      "admin:\n  identity: disabled\npolicy:\n  p:\n    allow:\n      - ${A}\n    deny: ['${D}']\n    identities: ['${ID}']\n",
-      { A: "/v1/key/*", D: "/v1/key/delete/*", ID: "abc" },
-    );
-    expect(c.policies).toEqual([
-      { name: "p", allow: ["${A}"], deny: ["${D}"], identities: ["abc"] },
+    const text =
+      "admin:\n  identity: disabled\npolicy:\n  p:\n    allow:\n      - ${A}\n    identities: ['${ID}']\n";
+    const { config, warnings } = parseConfigText(BASE + text, "c.yml", {
+      A: "/v1/key/*",
+      ID: "c".repeat(64),
+    });
+    expect(config.policies).toEqual([
+      { name: "p", allow: ["${A}"], deny: [], identities: ["c".repeat(64)] },
+    ]);
+    // An unexpanded pattern can never match: a warning in allow, an error in deny.
+    expect(warnings).toEqual([
+      "c.yml:12 policy.p.allow[0]: pattern '${A}' never matches: a request path always starts with '/' (policy patterns are not expanded from the environment); it allows nothing",
+    ]);
+    expect(
+      problemsOf("admin:\n  identity: disabled\npolicy:\n  p:\n    deny: ['${D}']\n", {
+        D: "/v1/key/delete/*",
+      }),
+    ).toEqual([
+      "c.yml:11 policy.p.deny[0]: pattern '${D}' never matches: a request path always starts with '/' (policy patterns are not expanded from the environment); a deny rule that never matches denies nothing, so it is refused",
     ]);
   });
 

@@ -208,9 +208,12 @@ describe("reading files", () => {
   test("the default env is process.env", () => {
     const path = join(dir, "env.yml");
     writeFileSync(path, MINIMAL.replace("disabled", "$${KEYFRONT_CONFIG_TEST_ADMIN}"));
-    process.env.KEYFRONT_CONFIG_TEST_ADMIN = "from-env";
+    process.env.KEYFRONT_CONFIG_TEST_ADMIN =
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     try {
-      expect(loadConfigFile(path).config.admin.identity).toBe("from-env");
+      expect(loadConfigFile(path).config.admin.identity).toBe(
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+      );
     } finally {
       delete process.env.KEYFRONT_CONFIG_TEST_ADMIN;
     }

@@ -7,3 +7,13 @@ const NAME = /^(?!_$)(?!-)[0-9A-Za-z_-]{1,80}(?<!-)$/;
 export function isValidName(name: string): boolean {
   return NAME.test(name);
 }
+
+const IDENTITY_HEX = /^[0-9a-f]{64}$/;
+
+/** The only identities a client can have: SHA-256 of a public key, 64 lowercase hex (§5.1). */
+export function isIdentityHex(identity: string): boolean {
+  return IDENTITY_HEX.test(identity);
+}
+
+/** The admin.identity value that turns the admin off (KES compat, kes-api.md §5.2). */
+export const ADMIN_DISABLED = "disabled";

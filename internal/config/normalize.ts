@@ -23,6 +23,12 @@ import {
 import { LOG_LEVEL_INFO, type LogLevel, parseLogLevel } from "./log-level.js";
 import { isValidName } from "./names.js";
 import { normalizeVault } from "./normalize-vault.js";
+import {
+  checkAdminIdentity,
+  checkPolicyIdentity,
+  checkPolicyPatterns,
+  checkSkipAuth,
+} from "./operator-checks.js";
 import type { Problems } from "./problems.js";
 import { type RawConfig, UNSUPPORTED_KEYSTORES } from "./schema.js";
 
@@ -85,9 +91,7 @@ function normalizeAddress(raw: RawConfig, p: Problems): string {
 
 function normalizeAdmin(raw: RawConfig, p: Problems): string {
   const identity = readRequired(p, ["admin", "identity"], raw.admin?.identity);
-  if (identity !== "" && !isValidName(identity)) {
-    p.error(["admin", "identity"], `invalid identity '${identity}'`);
-  }
+  checkAdminIdentity(identity, p);
   return identity;
 }
 
@@ -142,10 +146,12 @@ function normalizePolicies(
       else if (current !== undefined) {
         p.error(at, `cannot assign policy '${name}' to '${id}': identity already has a policy`);
       } else {
+        checkPolicyIdentity(id, at, p);
         owner.set(id, name);
         identities.push(id);
       }
     });
+    checkPolicyPatterns(name, policy.allow, policy.deny, p);
     const allow = [...new Set(policy.allow ?? [])];
     const deny = [...new Set(policy.deny ?? [])];
     return { name, allow, deny, identities };
@@ -167,6 +173,7 @@ function normalizeCache(raw: RawConfig, p: Problems): Config["cache"] {
 function normalizeApi(raw: RawConfig, p: Problems): Config["api"] {
   const entries = Object.entries(raw.api ?? {}).map(([route, settings]) => {
     const timeout = readDuration(p, ["api", route, "timeout"], settings.timeout);
+    checkSkipAuth(route, settings.skip_auth, p);
     const value = {
       skipAuth: settings.skip_auth ?? false,
       timeoutMs: positiveOr(timeout, 0) || undefined,

@@ -13,6 +13,7 @@ import { formatTimestamp, nowTimestamp } from "../crypto/timestamp.js";
 import { ApiError } from "../errors.js";
 import { KeyCache } from "../keys/cache.js";
 import { decodeStoredKey, KeyService } from "../keys/key-service.js";
+import { CaseInsensitiveDirError } from "../keystore/fs/fs-checks.js";
 import { connectFs } from "../keystore/fs/fs-store.js";
 import type { KeyStore } from "../keystore/keystore.js";
 import { connectVault } from "../keystore/vault/vault-store.js";
@@ -182,7 +183,14 @@ export async function connectStore(
 ): Promise<KeyStore> {
   if (override) return override;
   const ks = config.keystore;
-  if (ks.kind === "fs") return connectFs({ path: ks.fs.path });
+  if (ks.kind === "fs") {
+    try {
+      return await connectFs({ path: ks.fs.path, warn: (m) => log?.warn(m) });
+    } catch (err) {
+      if (err instanceof CaseInsensitiveDirError) throw new StartupError(err.message);
+      throw err;
+    }
+  }
   if (!log) throw new StartupError("keystore.vault: no logger to report Vault's state to");
   try {
     return await connectVault(ks.vault, { log });

@@ -11,6 +11,7 @@ import { KeyExistsError, KeyNotFoundError, KeystoreUnreachableError } from "../.
 import { MAX_KEY_VALUE_BYTES } from "../../limits.js";
 import type { KeyStore, KeystoreStatus, ListPage } from "../keystore.js";
 import { pageNames } from "../keystore.js";
+import { CaseInsensitiveDirError, checkKeyDir } from "./fs-checks.js";
 import {
   codeOf,
   isListableName,
@@ -27,12 +28,15 @@ import {
 export interface FsStoreOptions {
   /** The key directory; created (mode 0700, parents too) if missing. */
   path: string;
+  /** Told about a key directory others can read or change (fs-checks.ts). */
+  warn?: (message: string) => void;
 }
 
 /**
  * Opens (creating if needed) the key directory and removes temp files left by a crash.
- * An existing directory keeps its mode; a new one gets 0700 (stricter than KES's 0755: it holds
- * keys). Throws if the path cannot be created or is not a directory.
+ * An existing directory keeps its mode (a warning if others can read or change it); a new one
+ * gets 0700 (stricter than KES's 0755: it holds keys). Throws if the path cannot be created, is
+ * not a directory, or folds case (fs-checks.ts).
  */
 export async function connectFs(options: FsStoreOptions): Promise<KeyStore> {
   const dir = resolve(options.path);
@@ -41,7 +45,9 @@ export async function connectFs(options: FsStoreOptions): Promise<KeyStore> {
     const info = await stat(dir);
     if (!info.isDirectory()) throw new Error("not a directory");
     await removeStaleTemps(dir);
+    for (const w of await checkKeyDir(dir, info)) options.warn?.(w);
   } catch (err) {
+    if (err instanceof CaseInsensitiveDirError) throw err;
     throw new Error(`fs keystore: cannot open key directory '${dir}'`, { cause: err });
   }
   return new FsStore(dir);
