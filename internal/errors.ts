@@ -52,8 +52,6 @@ export const errDecrypt = () => new ApiError(400, "decryption failed: ciphertext
 export const errPolicyNotFound = () => new ApiError(404, "policy does not exist");
 export const errIdentityNotFound = () => new ApiError(404, "identity does not exist");
 export const errTlsRequired = () => new ApiError(400, "insecure connection: TLS is required");
-export const errTooManyCerts = () =>
-  new ApiError(400, "tls: received more than one client certificate");
 export const errCertRequired = () => new ApiError(400, "tls: client certificate is required");
 export const errMethod = (got: string, want: string) =>
   new ApiError(405, `received method '${got}' expected '${want}'`, { Accept: want });
