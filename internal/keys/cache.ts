@@ -19,6 +19,7 @@ import {
   CACHE_OFFLINE_REPROBE_MS,
   CACHE_STATUS_PROBE_TIMEOUT_MS,
 } from "../limits.js";
+import { raceAbort } from "../sleep.js";
 
 export interface CacheOptions {
   /** Entries expire this long after they were loaded; ≤ 0 disables. */
@@ -267,15 +268,4 @@ export class KeyCache<V> {
     timer.unref?.();
     this.#timers.push(timer);
   }
-}
-
-/** Resolves like `promise`, or rejects with the signal's reason as soon as it aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

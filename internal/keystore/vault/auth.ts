@@ -11,6 +11,7 @@ import {
   VAULT_TOKEN_SWITCH_MAX_MS,
 } from "../../limits.js";
 import type { Logger } from "../../log/logger.js";
+import { raceAbort } from "../../sleep.js";
 import { backoffMs, describeError, type VaultHttpClient } from "./http.js";
 import { type Authenticator, LoginError, leaseOfAuth, type TokenLease } from "./login.js";
 
@@ -185,14 +186,4 @@ export class TokenManager {
     }
     await this.#login("renewal", true).catch(() => {});
   }
-}
-
-function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

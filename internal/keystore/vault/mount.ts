@@ -7,6 +7,7 @@
 
 import { VAULT_MOUNT_RECHECK_MS } from "../../limits.js";
 import type { Logger } from "../../log/logger.js";
+import { raceAbort } from "../../sleep.js";
 import { describeResponse, type VaultResponse } from "./http.js";
 import { joinPath, type KvLayout, type KvVersion } from "./kv.js";
 import type { Call } from "./session.js";
@@ -174,14 +175,4 @@ export class MountWatch {
       );
     }
   }
-}
-
-function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
