@@ -25,8 +25,17 @@ export function cleanEnv(env: Record<string, string> = {}): Record<string, strin
   return { ...Object.fromEntries(CLIENT_VARS.map((v) => [v, ""])), NO_COLOR: "1", ...env };
 }
 
-export function kf(args: string[], env: Record<string, string> = {}, cwd?: string) {
-  return runCli(args, { env: cleanEnv(env), ...(cwd ? { cwd } : {}) });
+export function kf(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+  timeoutMs?: number,
+) {
+  return runCli(args, {
+    env: cleanEnv(env),
+    ...(cwd ? { cwd } : {}),
+    ...(timeoutMs ? { timeoutMs } : {}),
+  });
 }
 
 export interface Spawned {

@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectOneLine, kf, spawnKf } from "./cli-helpers.js";
 
+/** A migrate run over thousands of keys: longer than kf's default, within the test's 60 s. */
+const SLOW_CLI_MS = 50_000;
+
 let dir: string;
 let src: string;
 let dst: string;
@@ -110,7 +113,13 @@ describe("keyfront migrate", () => {
     const copied = await count();
     expect(copied).toBeGreaterThan(0);
     expect(copied).toBeLessThan(3000);
-    const resumed = await kf(["migrate", "--from", from, "--to", to, "--merge", "--json"]);
+    // Thousands of fsynced creates: allow for a loaded machine (the test's own limit is 60 s).
+    const resumed = await kf(
+      ["migrate", "--from", from, "--to", to, "--merge", "--json"],
+      {},
+      undefined,
+      SLOW_CLI_MS,
+    );
     expect(resumed.code).toBe(0);
     const tally = JSON.parse(resumed.stdout) as Record<string, number>;
     expect(tally.matched).toBe(3000);
@@ -136,7 +145,10 @@ describe("keyfront migrate", () => {
     expect(expectOneLine(run.stderr())).toMatch(
       /^keyfront: interrupted: migrated \d+ keys, .*re-run with --merge to finish$/,
     );
-    expect((await kf(["migrate", "--from", from, "--to", to, "--merge"])).code).toBe(0);
+    expect(
+      (await kf(["migrate", "--from", from, "--to", to, "--merge"], {}, undefined, SLOW_CLI_MS))
+        .code,
+    ).toBe(0);
     await expectSameKeys(names);
   }, 60_000);
 
