@@ -173,29 +173,73 @@ export class KeyfrontServer {
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();
-    const state = this.current;
-    const rt = this.rt;
-    let identity = "";
-    let path = req.url ?? "";
-    if (rt.audit.active) {
-      // Read now: once the client has gone, the socket no longer knows its peer's address.
-      const ip = req.socket.remoteAddress ?? "";
-      res.once("finish", () => {
-        try {
-          rt.audit.record({
-            time: new Date(),
-            method: req.method ?? "",
-            path,
-            ip,
-            identity,
-            code: res.statusCode,
-            durationNs: process.hrtime.bigint() - started,
-          });
-        } catch (err) {
-          rt.log.error({ err }, "failed to record an audit event");
-        }
-      });
+    const seen = { path: req.url ?? "", identity: "" };
+    const audit = this.auditor(req, res, seen, started);
+    const pending = this.dispatch(req, res, seen, started);
+    if (pending === undefined) {
+      audit();
+      return;
     }
+    pending.then(
+      (streamed) => {
+        // A log stream is audited when it ends; anything else once its handler has answered.
+        if (streamed && !res.destroyed) res.once("close", audit);
+        else audit();
+      },
+      (err: unknown) => {
+        this.abandon(res, err);
+        audit();
+      },
+    );
+  }
+
+  /**
+   * The request's audit event, written at most once. It is written when the answer is decided,
+   * not when it reaches the client: a client that hangs up, or whose pipelined request was still
+   * queued behind another when its connection closed (Node then never emits "finish" or "close"
+   * for that response), must not run a delete without an audit event.
+   */
+  private auditor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    seen: { path: string; identity: string },
+    started: bigint,
+  ): () => void {
+    const rt = this.rt;
+    if (!rt.audit.active) return () => {};
+    // Read now: once the client has gone, the socket no longer knows its peer's address.
+    const ip = req.socket.remoteAddress ?? "";
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      try {
+        rt.audit.record({
+          time: new Date(),
+          method: req.method ?? "",
+          path: seen.path,
+          ip,
+          identity: seen.identity,
+          code: res.statusCode,
+          durationNs: process.hrtime.bigint() - started,
+        });
+      } catch (err) {
+        rt.log.error({ err }, "failed to record an audit event");
+      }
+    };
+  }
+
+  /**
+   * Routes and authorises the request. Answers it at once and returns undefined, or returns the
+   * handler's run, which resolves (true for a log stream) once the handler has answered.
+   */
+  private dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    seen: { path: string; identity: string },
+    started: bigint,
+  ): Promise<boolean> | undefined {
+    const state = this.current;
     if (this.draining) res.setHeader("Connection", "close");
     const target = normalizeRequestPath(req.url ?? "");
     if (target.kind === "bad") {
@@ -206,7 +250,8 @@ export class KeyfrontServer {
       this.redirect(res, target.location);
       return;
     }
-    path = target.path;
+    const path = target.path;
+    seen.path = path;
     const found = state.router.lookup(path);
     if (found.kind === "redirect") {
       this.redirect(res, found.location);
@@ -214,7 +259,8 @@ export class KeyfrontServer {
     }
     if (found.kind === "none") {
       res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": 19 });
-      return void res.end("404 page not found\n");
+      res.end("404 page not found\n");
+      return;
     }
     const { route, resource } = found;
     const want = route.spec.method;
@@ -222,17 +268,18 @@ export class KeyfrontServer {
       sendError(res, errMethod(req.method ?? "", want));
       return;
     }
+    let identity: string;
     try {
       identity = authorize(req.socket as TLSSocket, route.auth, path, state);
     } catch (err) {
       this.fail(res, err);
       return;
     }
-    // Log streams do not hold a reload's old keystore open; every other request does.
-    if (route.spec.timeoutMs !== 0) res.once("close", state.inFlight.enter());
-    this.run(req, res, state, route, path, resource, identity, started).catch((err) =>
-      this.abandon(res, err),
-    );
+    seen.identity = identity;
+    // Log streams do not hold a reload's old keystore open; every other request does, until its
+    // handler is done (not until its response closes: a queued pipelined response never does).
+    const leave = route.spec.timeoutMs !== 0 ? state.inFlight.enter() : undefined;
+    return this.run(req, res, state, route, path, resource, identity, started).finally(leave);
   }
 
   private redirect(res: ServerResponse, location: string): void {
@@ -263,7 +310,7 @@ export class KeyfrontServer {
     resource: string,
     identity: string,
     started: bigint,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { metrics } = this.rt;
     const counted = route.spec.counted;
     if (counted) metrics.active++;
@@ -279,14 +326,10 @@ export class KeyfrontServer {
       }, route.timeoutMs);
     }
     res.once("close", () => {
-      if (timer) clearTimeout(timer);
       if (!res.writableFinished) abort?.abort(new Error("client went away"));
-      if (counted) {
-        metrics.active--;
-        metrics.observe(res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-      }
     });
     const gone = () => timedOut || res.destroyed;
+    let streamed = false;
     try {
       if (this.draining && route.spec.timeoutMs === 0) throw errShuttingDown();
       let body: Buffer = EMPTY;
@@ -324,11 +367,20 @@ export class KeyfrontServer {
       };
       const out = route.spec.handler(ctx);
       const result = out instanceof Promise ? await out : out;
-      if (result === STREAMED || gone() || res.headersSent) return;
-      sendReply(res, result);
+      streamed = result === STREAMED;
+      if (streamed || gone() || res.headersSent) return streamed;
+      sendReply(res, result as Reply);
     } catch (err) {
-      if (gone() && res.headersSent) return;
-      this.fail(res, err);
+      if (!(gone() && res.headersSent)) this.fail(res, err);
+    } finally {
+      // Counted when the handler is done, not when the response closes: Node never emits
+      // "close" for a pipelined response still queued when its connection went away.
+      if (timer) clearTimeout(timer);
+      if (counted) {
+        metrics.active--;
+        metrics.observe(res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      }
     }
+    return streamed;
   }
 }
