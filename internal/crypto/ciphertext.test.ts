@@ -150,7 +150,7 @@ describe("JSON ciphertexts (kes-api.md §7.5.1)", () => {
     ],
     [
       "null id and unknown fields",
-      `{"aead":"ChaCha20Poly1305","id":null,"x":[1],"iv":"${b64(iv)}","nonce":"${b64(nonce)}","bytes":"${b64(sealed)}"}`,
+      `{"aead":"ChaCha20Poly1305","id":null,"x":1,"y":"[{","iv":"${b64(iv)}","nonce":"${b64(nonce)}","bytes":"${b64(sealed)}"}`,
     ],
     [
       "whitespace and line breaks in base64",
@@ -181,6 +181,10 @@ describe("JSON ciphertexts (kes-api.md §7.5.1)", () => {
     ["missing bytes", json({ bytes: null })],
     ["trailing garbage", Buffer.concat([json({}), str("x")])],
     ["an array", Buffer.from(`{"a":1}`.replace("{", "[").replace("}", "]"))],
+    // keyfront differs from Go here: no nested value, not even in an unknown field (item 4).
+    ["a nested array in an unknown field", json({ x: [1] })],
+    ["a nested object in an unknown field", json({ x: { y: "z" } })],
+    ["deep nesting", json({ x: JSON.parse("[".repeat(1000) + "]".repeat(1000)) })],
     ["truncated JSON", json({}).subarray(0, 60)],
   ])("rejects %s with DecryptError", (_, c) => {
     expect(() => decrypt(CHACHA, c, ctx)).toThrow(DecryptError);

@@ -6,7 +6,7 @@
 import {
   bytesField,
   GoJsonError,
-  parseJsonText,
+  parseFlatJsonText,
   readStructFields,
   stringField,
 } from "./go-json.js";
@@ -89,8 +89,12 @@ function parseMsgpack(buf: Buffer): CiphertextParts | undefined {
 
 const UTF8_LENIENT = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
+/**
+ * KES wrote these as one flat object of strings. A nested value (Go would skip it in an unknown
+ * field) is refused before JSON.parse, so a decrypt body cannot buy a parse tree (issue 8 item 4).
+ */
 function parseJson(buf: Buffer): CiphertextParts | undefined {
-  const json = parseJsonText(UTF8_LENIENT.decode(buf));
+  const json = parseFlatJsonText(UTF8_LENIENT.decode(buf));
   if (json === undefined) return undefined;
   try {
     const fields = readStructFields(json.value, JSON_FIELDS);

@@ -262,6 +262,36 @@ describe("bounded cost per request (issue #8 item 4)", () => {
     await expectServing();
   });
 
+  it("refuses nesting inside a legacy JSON ciphertext too (the body's one string, decoded)", async () => {
+    const enc = await s.request(
+      admin(),
+      "POST",
+      "/v1/key/encrypt/bounded-key",
+      `{"plaintext":"YQ=="}`,
+    );
+    const raw = Buffer.from((enc.json() as { ciphertext: string }).ciphertext, "base64");
+    const end = raw.length - 28;
+    const legacy = (extra: string) =>
+      b64(
+        `{"aead":"AES-256-GCM-HMAC-SHA-256",${extra}"iv":"${b64(raw.subarray(end, end + 16))}",` +
+          `"nonce":"${b64(raw.subarray(end + 16))}","bytes":"${b64(raw.subarray(0, end))}"}`,
+      );
+    const decrypt = (ct: string) =>
+      s.request(admin(), "POST", "/v1/key/decrypt/bounded-key", `{"ciphertext":"${ct}"}`);
+    // The ≤ v0.19.1 form KES wrote (a flat object of strings) still decrypts...
+    const flat = await decrypt(legacy(`"id":"x",`));
+    expect([flat.status, flat.body]).toEqual([200, `{"plaintext":"YQ=="}\n`]);
+    // ...but a nested value is never parsed (Go would skip it; JSON.parse would build it).
+    const nested = await decrypt(legacy(`"x":[[1]],`));
+    expect([nested.status, nested.body]).toEqual([
+      400,
+      err("decryption failed: ciphertext is not authentic"),
+    ]);
+    const deep = await decrypt(legacy(`"x":${"[".repeat(300_000)}${"]".repeat(300_000)},`));
+    expect(deep.status).toBe(400);
+    await expectServing();
+  });
+
   it.each([
     [`{"context":"YQ==","context":"Yg=="}`],
     [`{"context":"YQ==","Context":"Yg=="}`],
