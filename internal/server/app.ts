@@ -175,6 +175,8 @@ export class KeyfrontServer {
     const started = process.hrtime.bigint();
     const seen = { path: req.url ?? "", identity: "" };
     const audit = this.auditor(req, res, seen, started);
+    // A delivered answer is audited at once (a 503 on timeout, before its handler gave up).
+    res.once("finish", audit);
     const pending = this.dispatch(req, res, seen, started);
     if (pending === undefined) {
       audit();
@@ -194,10 +196,10 @@ export class KeyfrontServer {
   }
 
   /**
-   * The request's audit event, written at most once. It is written when the answer is decided,
-   * not when it reaches the client: a client that hangs up, or whose pipelined request was still
-   * queued behind another when its connection closed (Node then never emits "finish" or "close"
-   * for that response), must not run a delete without an audit event.
+   * The request's audit event, written at most once: when its answer is delivered or its handler
+   * has answered, whichever comes first. Not only on delivery: a client that hangs up, or whose
+   * pipelined request was still queued behind another when its connection closed (Node then
+   * never emits "finish" or "close" for that response), must not delete a key unaudited.
    */
   private auditor(
     req: IncomingMessage,
