@@ -59,9 +59,9 @@ export function checkPolicyPatterns(
 }
 
 /**
- * Routes that `skip_auth` may open without a warning: they tell anyone only what the server is
- * and whether it is up (or, for self/describe, who the caller is), never a key, a policy, an
- * identity of another client or a log line.
+ * Routes that `skip_auth` may open without a warning (KES's sample config opens the first four):
+ * they tell about the server and its health (or, for self/describe, who the caller is), never a
+ * key, a policy, an identity of another client or a log line. SECURITY.md says what they do tell.
  */
 const PROBE_ROUTES: ReadonlySet<string> = new Set([
   "/version",
