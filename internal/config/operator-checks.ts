@@ -59,10 +59,10 @@ export function checkPolicyPatterns(
 }
 
 /**
- * Routes that `skip_auth` may open without a warning (KES's sample config lists /v1/ready, /v1/status,
- * /v1/metrics and /v1/api):
- * they tell about the server and its health (or, for self/describe, who the caller is), never a
- * key, a policy, an identity of another client or a log line. SECURITY.md says what they do tell.
+ * Routes that `skip_auth` may open without a warning (KES's sample config lists /v1/ready,
+ * /v1/status, /v1/metrics and /v1/api): they tell about the server and its health (or, for
+ * self/describe, who the caller is), never a key, a policy, another client's identity or a log
+ * line. SECURITY.md says what they do tell.
  */
 const PROBE_ROUTES: ReadonlySet<string> = new Set([
   "/version",
