@@ -25,7 +25,12 @@ export function raceAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise
   if (signal === undefined) return promise;
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
+    if (signal.aborted) {
+      // Nobody awaits `promise` through this call: its later failure must not surface as an
+      // unhandled rejection (e.g. a Vault login started for a request whose client had gone).
+      promise.catch(() => {});
+      return onAbort();
+    }
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });

@@ -78,8 +78,18 @@ export async function runStatus(args: string[]): Promise<number> {
         "  Keystore",
         down ? (s.keystore_unreachable ? "unreachable" : "unavailable") : `ok${storeLatency}`,
       ],
+      // The server's reason, such as a Vault mount of the other K/V version: what to fix.
+      ...(down && typeof s.keystore_error === "string"
+        ? [["  Reason", oneLine(s.keystore_error)] as [string, string]]
+        : []),
     ],
     color,
   );
   return 0;
+}
+
+/** Server-sent text on one terminal line: control characters (escapes included) become spaces. */
+function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: they are what is being removed
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").trim();
 }

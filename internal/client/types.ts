@@ -20,6 +20,8 @@ export interface StatusInfo {
   keystore_latency?: number;
   keystore_unavailable?: boolean;
   keystore_unreachable?: boolean;
+  /** keyfront: why the keystore is unavailable (e.g. a Vault mount of the wrong K/V version). */
+  keystore_error?: string;
 }
 
 export interface ApiRoute {

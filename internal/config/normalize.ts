@@ -25,9 +25,9 @@ import { isValidName } from "./names.js";
 import { normalizeVault } from "./normalize-vault.js";
 import {
   checkAdminIdentity,
+  checkApiRoute,
   checkPolicyIdentity,
   checkPolicyPatterns,
-  checkSkipAuth,
 } from "./operator-checks.js";
 import type { Problems } from "./problems.js";
 import { type RawConfig, UNSUPPORTED_KEYSTORES } from "./schema.js";
@@ -173,7 +173,7 @@ function normalizeCache(raw: RawConfig, p: Problems): Config["cache"] {
 function normalizeApi(raw: RawConfig, p: Problems): Config["api"] {
   const entries = Object.entries(raw.api ?? {}).map(([route, settings]) => {
     const timeout = readDuration(p, ["api", route, "timeout"], settings.timeout);
-    checkSkipAuth(route, settings.skip_auth, p);
+    checkApiRoute(route, settings.skip_auth, p);
     const value = {
       skipAuth: settings.skip_auth ?? false,
       timeoutMs: positiveOr(timeout, 0) || undefined,

@@ -1,9 +1,11 @@
 // Checks for config values that KES accepts but that silently do nothing (or too much): an admin
-// identity no certificate can have, policy patterns and identities that can never match, and
-// skip_auth on a key route. Errors where the mistake fails open (a deny that denies nothing, an
-// admin that was meant to exist), warnings where it fails closed. Pure: reports into Problems.
+// identity no certificate can have, policy patterns and identities that can never match, an
+// `api:` entry that names no route, and skip_auth on a route that serves more than a probe.
+// Errors where the mistake fails open (a deny that denies nothing, an admin that was meant to
+// exist), warnings where it fails closed or opens a route knowingly. Pure: reports into Problems.
 
 import { whyPatternNeverMatches } from "../policy/rule-check.js";
+import { isRoutePath } from "../server/route-paths.js";
 import { ADMIN_DISABLED, isIdentityHex } from "./names.js";
 import type { Problems } from "./problems.js";
 
@@ -56,11 +58,42 @@ export function checkPolicyPatterns(
   });
 }
 
-/** skip_auth on a `/v1/key/…` route lets any client, with or without a certificate, use it. */
-export function checkSkipAuth(route: string, skipAuth: boolean | undefined, p: Problems): void {
-  if (skipAuth !== true || !route.startsWith("/v1/key/")) return;
+/**
+ * Routes that `skip_auth` may open without a warning (KES's sample config lists /v1/ready,
+ * /v1/status, /v1/metrics and /v1/api): they tell about the server and its health (or, for
+ * self/describe, who the caller is), never a key, a policy, another client's identity or a log
+ * line. SECURITY.md says what they do tell.
+ */
+const PROBE_ROUTES: ReadonlySet<string> = new Set([
+  "/version",
+  "/v1/ready",
+  "/v1/status",
+  "/v1/metrics",
+  "/v1/api",
+  "/v1/identity/self/describe",
+]);
+
+/**
+ * An `api:` entry must name a route exactly (kes-api.md §10.4); KES ignores any other without a
+ * word, so `/v1/key/create` (no trailing slash) or `/v1/metric` silently kept its settings from
+ * applying: a warning naming it. `skip_auth` on a route that serves keys, policies, identities or
+ * logs lets any client that reaches the port, with or without a certificate, use it: a warning.
+ */
+export function checkApiRoute(route: string, skipAuth: boolean | undefined, p: Problems): void {
+  if (!isRoutePath(route)) {
+    const near = [`${route}/`, route.replace(/\/?\*$/, "/")].find(isRoutePath);
+    const hint = near !== undefined && near !== route ? ` (did you mean '${near}'?)` : "";
+    p.warn(["api", route], `no route '${route}'${hint}: its settings are ignored`);
+    return;
+  }
+  if (skipAuth !== true || PROBE_ROUTES.has(route)) return;
+  const scope = route.startsWith("/v1/key/")
+    ? " on every key"
+    : route.startsWith("/v1/log/")
+      ? " and read every event of that log"
+      : "";
   p.warn(
     ["api", route, "skip_auth"],
-    `route '${route}' skips authentication and policy: any client that reaches the port, with or without a certificate, can use it on every key`,
+    `route '${route}' skips authentication and policy: any client that reaches the port, with or without a certificate, can use it${scope}`,
   );
 }

@@ -106,7 +106,7 @@ export class KeyService {
       await this.store.create(name, value, signal);
     } catch (err) {
       if (err instanceof KeyExistsError) throw errKeyExists();
-      if (!cancelled(signal, err)) this.onFailure("create", name, err);
+      if (!isCancelled(signal, err)) this.onFailure("create", name, err);
       throw withDetail(errCreateKey(), err);
     }
   }
@@ -120,7 +120,7 @@ export class KeyService {
       return await this.cache.get(name, sig);
     } catch (err) {
       if (err instanceof KeyNotFoundError) throw errKeyNotFound();
-      if (!cancelled(sig, err)) this.onFailure("read", name, err);
+      if (!isCancelled(sig, err)) this.onFailure("read", name, err);
       throw withDetail(errReadKey(), err);
     }
   }
@@ -140,7 +140,7 @@ export class KeyService {
       await this.store.delete(name, signal);
     } catch (err) {
       if (err instanceof KeyNotFoundError) throw errKeyNotFound();
-      if (!cancelled(signal, err)) this.onFailure("delete", name, err);
+      if (!isCancelled(signal, err)) this.onFailure("delete", name, err);
       throw withDetail(errDeleteKey(), err);
     } finally {
       this.cache.delete(name);
@@ -162,7 +162,7 @@ export class KeyService {
     try {
       return await this.store.list(prefix, startAt, limit > 0 ? limit : MAX_LIST_NAMES, signal);
     } catch (err) {
-      if (!cancelled(signal, err)) this.onFailure("list", prefix, err);
+      if (!isCancelled(signal, err)) this.onFailure("list", prefix, err);
       throw withDetail(errListKeys(), err);
     }
   }
@@ -213,7 +213,7 @@ export class KeyService {
  * receives). A real failure that happens to follow a hang-up still is one; so is a route timeout
  * (the signal's reason is then the catalogue's 503): the store was too slow.
  */
-function cancelled(signal: AbortSignal | undefined, err: unknown): boolean {
+export function isCancelled(signal: AbortSignal | undefined, err: unknown): boolean {
   if (signal?.aborted !== true || signal.reason instanceof ApiError) return false;
   for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     if (e === signal.reason || e.name === "AbortError") return true;

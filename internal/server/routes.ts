@@ -13,10 +13,11 @@ import * as access from "./handlers/access.js";
 import * as keys from "./handlers/keys.js";
 import * as system from "./handlers/system.js";
 import type { Handler, Method, RouteSpec } from "./route.js";
+import type { RoutePath } from "./route-paths.js";
 
 function route(
   method: Method,
-  path: string,
+  path: RoutePath,
   handler: Handler,
   opts: Partial<Omit<RouteSpec, "method" | "path" | "handler">> = {},
 ): RouteSpec {

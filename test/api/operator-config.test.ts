@@ -1,7 +1,8 @@
 // Operator mistakes in the server config, as the operator meets them: a deny rule written as a
 // KES ≤ v0.22 glob that would deny nothing and an admin identity no client can have stop the
-// server (exit 2, `file:line path: message`); an allow rule that can never match and skip_auth on
-// a key route start it with a warning naming them (kes-api.md §5.2, §6.2, §10.4).
+// server (exit 2, `file:line path: message`); an allow rule that can never match, an `api:` entry
+// that names no route and skip_auth on a route beyond the probes start it with a warning naming
+// them (kes-api.md §5.2, §6.2, §10.4).
 
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -110,6 +111,43 @@ describe("policies that cannot match (kes-api.md §6.2)", () => {
     );
     // What the warning says is true: with no certificate at all, describe answers (404: no key).
     expect((await s.request({}, "GET", "/v1/key/describe/nothing")).status).toBe(404);
+  });
+});
+
+describe("api: entries (kes-api.md §10.4)", () => {
+  it("warns about an entry that names no route and about skip_auth on a log stream, not on a probe", async () => {
+    const f = makeFixture();
+    const extra = [
+      "api:",
+      "  /v1/key/create:", // no trailing slash: KES ignores it without a word
+      "    skip_auth: true",
+      "  /v1/metric:",
+      "    timeout: 5s",
+      "  /v1/log/audit:",
+      "    skip_auth: true",
+      "  /v1/ready:",
+      "    skip_auth: true",
+    ].join("\n");
+    const text = yaml(f, f.clients.admin.identity, "/v1/key/delete/*").replace(
+      "keystore:",
+      `${extra}\nkeystore:`,
+    );
+    const s = await start(f, text);
+    running.push(s);
+    const file = join(s.dir, "config.yaml");
+    const warnings = s
+      .stderr()
+      .split("\n")
+      .filter((l) => l.startsWith("keyfront: warning:"));
+    expect(warnings).toEqual([
+      `keyfront: warning: ${file}:15 api["/v1/key/create"]: no route '/v1/key/create' (did you mean '/v1/key/create/'?): its settings are ignored`,
+      `keyfront: warning: ${file}:17 api["/v1/metric"]: no route '/v1/metric': its settings are ignored`,
+      `keyfront: warning: ${file}:20 api["/v1/log/audit"].skip_auth: route '/v1/log/audit' skips authentication and policy: any client that reaches the port, with or without a certificate, can use it and read every event of that log`,
+    ]);
+    // What the warnings say is true: the misspelt entry opened nothing, the probe is open.
+    expect((await s.request({}, "POST", "/v1/key/create/k")).status).not.toBe(200);
+    expect((await s.request(f.clients.admin, "POST", "/v1/key/create/k")).status).toBe(200);
+    expect((await s.request({}, "GET", "/v1/ready")).status).toBe(200);
   });
 });
 

@@ -1,11 +1,15 @@
 // End to end: the real keyfront server (built CLI, mTLS) configured for K/V v2 on a mount that is
 // K/V v1 — the setup in which KES answered 200 to a second create of a name and replaced the key.
-// The mismatch is in the error log, in /v1/status (`keystore_error`) and on /v1/ready; create,
-// delete and list answer 502 and Vault receives no K/V request at all; a remount to v2 is noticed
-// at the next ping and keys then work; a write Vault acknowledges but loses fails the create.
+// The mismatch is in the error log, in /v1/status (`keystore_error`, which `keyfront status`
+// prints) and on /v1/ready; create, delete and list answer 502 and Vault receives no K/V request
+// at all; a remount to v2 is noticed at the next ping and keys then work; a write Vault
+// acknowledges but loses fails the create.
 
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Fixture, makeFixture } from "../api/fixture.js";
+import { kf } from "../cli/cli-helpers.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
 import { startVaultTestServer } from "../vault-server/server.js";
 import { pick, unique, VaultAdmin, waitFor } from "./vault/vault-admin.js";
@@ -84,6 +88,19 @@ it("reports the mismatch in the log, /v1/status and /v1/ready, and runs no key o
   expect(vault.requestCount(`${engine}/`)).toBe(0);
   const listed = await admin.call("GET", `${engine}/?list=true`, undefined, { allow: [404] });
   expect(listed.status).toBe(404);
+});
+
+it("keyfront status names the mismatch, not only 'unavailable'", async () => {
+  await writeFile(join(s.dir, "admin.crt"), f.clients.admin.certPem);
+  await writeFile(join(s.dir, "admin.key"), f.clients.admin.keyPem, { mode: 0o600 });
+  const r = await kf(["status", "-k"], {
+    KES_SERVER: s.url,
+    KES_CLIENT_CERT: join(s.dir, "admin.crt"),
+    KES_CLIENT_KEY: join(s.dir, "admin.key"),
+  });
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/Keystore\s+unavailable/);
+  expect(r.stdout).toMatch(/Reason\s+vault: keystore\.vault\.version is v2, but the mount/);
 });
 
 it("notices a remount to K/V v2 at the next ping, then creates, verifies and lists keys", async () => {

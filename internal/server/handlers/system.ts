@@ -9,6 +9,7 @@ import {
   errStoreUnreachable,
   KeystoreUnreachableError,
 } from "../../errors.js";
+import { isCancelled } from "../../keys/key-service.js";
 import { LOG_STREAM_MAX_BUFFERED_BYTES } from "../../limits.js";
 import type { LogHub } from "../../log/hub.js";
 import { emptyReply, jsonReply, type Reply, type RequestContext, STREAMED } from "../route.js";
@@ -41,7 +42,9 @@ export async function status(ctx: RequestContext): Promise<Reply> {
   } catch (first) {
     const err = await reasonOfOutage(ctx, first);
     const unreachable = err instanceof KeystoreUnreachableError;
-    ctx.rt.log.warn({ err }, "keystore status probe failed");
+    // A client that hung up cancelled the probe: that is no keystore failure (and nobody reads
+    // this answer). A probe that ran into the route's timeout still is one.
+    if (!isCancelled(ctx.signal, first)) ctx.rt.log.warn({ err }, "keystore status probe failed");
     const state = (err as { state?: unknown }).state;
     store = {
       keystore_unavailable: true,
