@@ -141,6 +141,13 @@ export const MAX_CONNECTIONS = 10_000;
  * for many clients behind one NAT address, while one host cannot take every slot.
  */
 export const MAX_CONNECTIONS_PER_CLIENT = 1_000;
+/**
+ * Requests one connection may have in progress at once: received (Node parses pipelined requests
+ * ahead of their answers) but not yet answered. One more closes the connection. KES clients send
+ * one request at a time; without this bound a client that pipelines and never reads its answers
+ * held thousands of handlers and queued answers on one connection (measured: ~16,000, +270 MB).
+ */
+export const MAX_PIPELINED_REQUESTS = 64;
 /** A refused over-cap connection is logged at warn at most this often (per process), else debug. */
 export const CONNECTION_REFUSED_LOG_INTERVAL_MS = 10_000;
 /** CLI: largest secret (API key, imported key, plaintext) read from stdin or an `@FILE`. */

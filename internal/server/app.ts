@@ -172,6 +172,7 @@ export class KeyfrontServer {
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.connections.admitRequest(req, res)) return;
     const started = process.hrtime.bigint();
     const seen = { path: req.url ?? "", identity: "" };
     const audit = this.auditor(req, res, seen, started);

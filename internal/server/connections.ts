@@ -4,14 +4,23 @@
 // to close. A refused connection is closed at once, before any TLS work; it is logged at warn at
 // most once per CONNECTION_REFUSED_LOG_INTERVAL_MS (with how many were refused meanwhile) and at
 // debug otherwise. It must never read or log anything the client sent: only the peer's address.
+// It also bounds what one connection can have in progress: more than MAX_PIPELINED_REQUESTS
+// requests received but not yet answered (pipelining without reading) closes that connection.
 
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server, Socket } from "node:net";
 import type { Config } from "../config/config.js";
-import { CONNECTION_REFUSED_LOG_INTERVAL_MS } from "../limits.js";
+import { CONNECTION_REFUSED_LOG_INTERVAL_MS, MAX_PIPELINED_REQUESTS } from "../limits.js";
 import type { Logger } from "../log/logger.js";
 
 type Limits = Pick<Config["server"], "maxConnections" | "maxConnectionsPerClient">;
-type Reason = "server.max_connections" | "server.max_connections_per_client";
+type Reason =
+  | "server.max_connections"
+  | "server.max_connections_per_client"
+  | "pipelined requests per connection";
+
+const IN_PROGRESS = Symbol("keyfront.requestsInProgress");
+type CountedSocket = Socket & { [IN_PROGRESS]?: number };
 
 export class ConnectionLimiter {
   private readonly log: Logger;
@@ -48,6 +57,32 @@ export class ConnectionLimiter {
     return this.perAddress.get(address) ?? 0;
   }
 
+  /**
+   * Counts a request on its connection until its answer has been handed to the socket (or the
+   * response closed). Over MAX_PIPELINED_REQUESTS the connection is closed and false returned:
+   * the caller must not serve the request. Node parses pipelined requests ahead of their answers,
+   * so without this a client that never reads could keep any number of them in progress.
+   */
+  admitRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    const socket = req.socket as CountedSocket;
+    const inProgress = (socket[IN_PROGRESS] ?? 0) + 1;
+    if (inProgress > MAX_PIPELINED_REQUESTS) {
+      socket.destroy();
+      this.refused("pipelined requests per connection", socket.remoteAddress);
+      return false;
+    }
+    socket[IN_PROGRESS] = inProgress;
+    let counted = true;
+    const done = () => {
+      if (!counted) return;
+      counted = false;
+      socket[IN_PROGRESS] = (socket[IN_PROGRESS] ?? 1) - 1;
+    };
+    res.once("finish", done);
+    res.once("close", done);
+    return true;
+  }
+
   private admit(socket: Socket): void {
     const address = socket.remoteAddress;
     if (address === undefined) {
@@ -74,7 +109,7 @@ export class ConnectionLimiter {
     const now = Date.now();
     const fields = { limit: reason, ip: address ?? "" };
     if (now - this.lastWarnAt < CONNECTION_REFUSED_LOG_INTERVAL_MS) {
-      this.log.debug(fields, "connection refused: over the connection limit");
+      this.log.debug(fields, `connection refused: over the connection limit ${reason}`);
       return;
     }
     this.log.warn(
