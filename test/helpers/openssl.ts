@@ -68,6 +68,69 @@ function newKey(dir: string, name: string, kind: KeyKind): void {
   openssl(dir, ["genpkey", ...GENPKEY_ARGS[kind], "-out", `${name}.key`]);
 }
 
+/** A self-signed certificate `<name>.crt` for `<name>.key`, with the "victim" extensions. */
+function selfSign(dir: string, cnf: string, name: string, subject: string): void {
+  openssl(dir, [
+    "req",
+    "-x509",
+    "-new",
+    "-key",
+    `${name}.key`,
+    "-subj",
+    subject,
+    "-days",
+    "30",
+    "-config",
+    cnf,
+    "-extensions",
+    "victim",
+    "-out",
+    `${name}.crt`,
+  ]);
+}
+
+/** `<name>.crt` (subject `CN=<name>`) for `<name>.key`, issued by `ca` with `extensions`. */
+function issue(
+  dir: string,
+  cnf: string,
+  name: string,
+  ca: { certFile: string; keyFile: string },
+  opts: { serial: string; extensions: string },
+): void {
+  openssl(dir, [
+    "req",
+    "-new",
+    "-key",
+    `${name}.key`,
+    "-subj",
+    `/CN=${name}`,
+    "-config",
+    cnf,
+    "-out",
+    `${name}.csr`,
+  ]);
+  openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    ca.certFile,
+    "-CAkey",
+    ca.keyFile,
+    "-set_serial",
+    opts.serial,
+    "-days",
+    "30",
+    "-extfile",
+    cnf,
+    "-extensions",
+    opts.extensions,
+    "-out",
+    `${name}.crt`,
+  ]);
+}
+
 /**
  * A client certificate without keyUsage, self-signed or signed by `ca`. The subject is
  * `CN=<name>`; its identity is what keyfront should give its real owner.
@@ -80,52 +143,8 @@ export function makeVictim(
 ): Victim {
   const cnf = configFile(dir);
   newKey(dir, name, kind);
-  const subject = ["-subj", `/CN=${name}`, "-days", "30", "-config", cnf, "-extensions", "victim"];
-  if (ca === undefined) {
-    openssl(dir, [
-      "req",
-      "-x509",
-      "-new",
-      "-key",
-      `${name}.key`,
-      ...subject,
-      "-out",
-      `${name}.crt`,
-    ]);
-  } else {
-    openssl(dir, [
-      "req",
-      "-new",
-      "-key",
-      `${name}.key`,
-      "-subj",
-      `/CN=${name}`,
-      "-config",
-      cnf,
-      "-out",
-      `${name}.csr`,
-    ]);
-    openssl(dir, [
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      ca.certFile,
-      "-CAkey",
-      ca.keyFile,
-      "-set_serial",
-      String(Date.now()),
-      "-days",
-      "30",
-      "-extfile",
-      cnf,
-      "-extensions",
-      "victim",
-      "-out",
-      `${name}.crt`,
-    ]);
-  }
+  if (ca === undefined) selfSign(dir, cnf, name, `/CN=${name}`);
+  else issue(dir, cnf, name, ca, { serial: String(Date.now()), extensions: "victim" });
   return { ...credential(dir, name), subject: `/CN=${name}` };
 }
 
@@ -145,56 +164,10 @@ export function forgeChain(dir: string, name: string, kind: KeyKind, victim: Vic
   const cnf = configFile(dir);
   const issuer = `${name}-issuer`;
   newKey(dir, issuer, kind);
-  openssl(dir, [
-    "req",
-    "-x509",
-    "-new",
-    "-key",
-    `${issuer}.key`,
-    "-subj",
-    victim.subject,
-    "-days",
-    "30",
-    "-config",
-    cnf,
-    "-extensions",
-    "victim",
-    "-out",
-    `${issuer}.crt`,
-  ]);
+  selfSign(dir, cnf, issuer, victim.subject);
   newKey(dir, name, kind);
-  openssl(dir, [
-    "req",
-    "-new",
-    "-key",
-    `${name}.key`,
-    "-subj",
-    `/CN=${name}`,
-    "-config",
-    cnf,
-    "-out",
-    `${name}.csr`,
-  ]);
-  openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    `${issuer}.crt`,
-    "-CAkey",
-    `${issuer}.key`,
-    "-set_serial",
-    "1",
-    "-days",
-    "30",
-    "-extfile",
-    cnf,
-    "-extensions",
-    "forged_leaf",
-    "-out",
-    `${name}.crt`,
-  ]);
+  const issuerFiles = { certFile: `${issuer}.crt`, keyFile: `${issuer}.key` };
+  issue(dir, cnf, name, issuerFiles, { serial: "1", extensions: "forged_leaf" });
   const leaf = credential(dir, name);
   return { leaf, chainPem: `${leaf.certPem}${victim.certPem}`, victimCertFile: victim.certFile };
 }
