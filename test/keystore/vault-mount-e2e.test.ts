@@ -12,6 +12,7 @@ import { type Fixture, makeFixture } from "../api/fixture.js";
 import { kf } from "../cli/cli-helpers.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
 import { startVaultTestServer } from "../vault-server/server.js";
+import { vaultServerYaml } from "./vault/server-yaml.js";
 import { pick, unique, VaultAdmin, waitFor } from "./vault/vault-admin.js";
 
 type TestServer = Awaited<ReturnType<typeof startVaultTestServer>>;
@@ -28,23 +29,13 @@ beforeAll(async () => {
   await admin.mountKv(engine, "v1");
   f = makeFixture();
   s = await startServer({
-    yaml: `
-admin:
-  identity: ${f.clients.admin.identity}
-tls:
-  key: \${DIR}/server.key
-  cert: \${DIR}/server.crt
-log:
-  error: debug
-keystore:
-  vault:
-    endpoint: ${vault.addr}
-    engine: ${engine}
-    version: v2
-    token: ${vault.rootToken}
-    status:
-      ping: 300ms
-`,
+    yaml: vaultServerYaml(f, {
+      addr: vault.addr,
+      engine,
+      version: "v2",
+      token: vault.rootToken,
+      ping: "300ms",
+    }),
     caPem: f.serverCertPem,
     files: { "server.crt": f.serverCertPem, "server.key": f.serverKeyPem },
   });

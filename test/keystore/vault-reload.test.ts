@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { type Fixture, makeFixture } from "../api/fixture.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
 import { startVaultTestServer } from "../vault-server/server.js";
+import { vaultServerYaml } from "./vault/server-yaml.js";
 import { unique, VaultAdmin, waitFor } from "./vault/vault-admin.js";
 
 type TestServer = Awaited<ReturnType<typeof startVaultTestServer>>;
@@ -19,21 +20,8 @@ let f: Fixture;
 let s: RunningServer;
 const engine = unique("kv");
 
-const yamlWith = (extra: string) => `
-admin:
-  identity: ${f.clients.admin.identity}
-tls:
-  key: \${DIR}/server.key
-  cert: \${DIR}/server.crt
-log:
-  error: debug
-keystore:
-  vault:
-    endpoint: ${vault.addr}
-    engine: ${engine}
-    version: v2
-    token: \${VAULT_TOKEN}
-${extra}`;
+const yamlWith = (extra: string) =>
+  vaultServerYaml(f, { addr: vault.addr, engine, version: "v2", token: "${VAULT_TOKEN}" }, extra);
 
 beforeAll(async () => {
   vault = await startVaultTestServer({});

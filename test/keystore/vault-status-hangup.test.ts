@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Fixture, makeFixture } from "../api/fixture.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
 import { startVaultTestServer } from "../vault-server/server.js";
+import { vaultServerYaml } from "./vault/server-yaml.js";
 import { unique, VaultAdmin, waitFor } from "./vault/vault-admin.js";
 
 type TestServer = Awaited<ReturnType<typeof startVaultTestServer>>;
@@ -21,24 +22,14 @@ beforeAll(async () => {
   await new VaultAdmin(vault.addr, vault.rootToken).mountKv(engine, "v2");
   f = makeFixture();
   s = await startServer({
-    yaml: `
-admin:
-  identity: ${f.clients.admin.identity}
-tls:
-  key: \${DIR}/server.key
-  cert: \${DIR}/server.crt
-log:
-  error: debug
-  audit: on
-keystore:
-  vault:
-    endpoint: ${vault.addr}
-    engine: ${engine}
-    version: v2
-    token: ${vault.rootToken}
-    status:
-      ping: 1h
-`,
+    yaml: vaultServerYaml(f, {
+      addr: vault.addr,
+      engine,
+      version: "v2",
+      token: vault.rootToken,
+      ping: "1h",
+      audit: true,
+    }),
     caPem: f.serverCertPem,
     files: { "server.crt": f.serverCertPem, "server.key": f.serverKeyPem },
   });

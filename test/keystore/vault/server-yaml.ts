@@ -1,0 +1,33 @@
+// The keyfront config of the end-to-end tests that run the real server on a Vault (test server or
+// real): the fixture's admin and server certificate, debug error log, one K/V engine. `token` is
+// written as given (a literal or `${VAULT_TOKEN}`); `extra` is appended at the top level.
+
+import type { Fixture } from "../../api/fixture.js";
+
+export interface VaultServerYaml {
+  addr: string;
+  engine: string;
+  version: "v1" | "v2";
+  token: string;
+  /** keystore.vault.status.ping, e.g. "300ms"; Vault's default when absent. */
+  ping?: string;
+  audit?: boolean;
+}
+
+export function vaultServerYaml(f: Fixture, o: VaultServerYaml, extra = ""): string {
+  return `
+admin:
+  identity: ${f.clients.admin.identity}
+tls:
+  key: \${DIR}/server.key
+  cert: \${DIR}/server.crt
+log:
+  error: debug
+${o.audit ? "  audit: on\n" : ""}keystore:
+  vault:
+    endpoint: ${o.addr}
+    engine: ${o.engine}
+    version: ${o.version}
+    token: ${o.token}
+${o.ping ? `    status:\n      ping: ${o.ping}\n` : ""}${extra}`;
+}
