@@ -177,21 +177,21 @@ export class KeyfrontServer {
     const seen = { path: req.url ?? "", identity: "" };
     const audit = this.auditor(req, res, seen, started);
     // A delivered answer is audited at once (a 503 on timeout, before its handler gave up).
-    res.once("finish", audit);
+    if (audit) res.once("finish", audit);
     const pending = this.dispatch(req, res, seen, started);
     if (pending === undefined) {
-      audit();
+      audit?.();
       return;
     }
     pending.then(
       (streamed) => {
         // A log stream is audited when it ends; anything else once its handler has answered.
-        if (streamed && !res.destroyed) res.once("close", audit);
-        else audit();
+        if (streamed && !res.destroyed && audit) res.once("close", audit);
+        else audit?.();
       },
       (err: unknown) => {
         this.abandon(res, err);
-        audit();
+        audit?.();
       },
     );
   }
@@ -201,15 +201,17 @@ export class KeyfrontServer {
    * has answered, whichever comes first. Not only on delivery: a client that hangs up, or whose
    * pipelined request was still queued behind another when its connection closed (Node then
    * never emits "finish" or "close" for that response), must not delete a key unaudited.
+   * Undefined when the audit log is off.
    */
   private auditor(
     req: IncomingMessage,
     res: ServerResponse,
     seen: { path: string; identity: string },
     started: bigint,
-  ): () => void {
+  ): (() => void) | undefined {
     const rt = this.rt;
-    if (!rt.audit.active) return () => {};
+    // Audit off: no closure and no listener per request.
+    if (!rt.audit.active) return undefined;
     // Read now: once the client has gone, the socket no longer knows its peer's address.
     const ip = req.socket.remoteAddress ?? "";
     let done = false;

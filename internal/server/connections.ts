@@ -58,8 +58,7 @@ export class ConnectionLimiter {
   }
 
   /**
-   * Counts a request on its connection until its answer has been handed to the socket (or the
-   * response closed). Over MAX_PIPELINED_REQUESTS the connection is closed and false returned:
+   * Counts a request on its connection until its response closes (answered or cut short). Over MAX_PIPELINED_REQUESTS the connection is closed and false returned:
    * the caller must not serve the request. Node parses pipelined requests ahead of their answers,
    * so without this a client that never reads could keep any number of them in progress.
    */
@@ -72,14 +71,10 @@ export class ConnectionLimiter {
       return false;
     }
     socket[IN_PROGRESS] = inProgress;
-    let counted = true;
-    const done = () => {
-      if (!counted) return;
-      counted = false;
+    // "close" follows every response: after "finish" when answered, alone when cut short.
+    res.once("close", () => {
       socket[IN_PROGRESS] = (socket[IN_PROGRESS] ?? 1) - 1;
-    };
-    res.once("finish", done);
-    res.once("close", done);
+    });
     return true;
   }
 

@@ -60,6 +60,42 @@ function pipeline(
   });
 }
 
+/** Sends `count` requests one after another on one keep-alive connection; resolves the 200s. */
+function sequential(client: Client, count: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({
+      host: "127.0.0.1",
+      port: s.port,
+      ca: s.caPem,
+      servername: "localhost",
+      cert: client.certPem,
+      key: client.keyPem,
+    });
+    let text = "";
+    let ok = 0;
+    sock.once("secureConnect", () => sock.write(describe));
+    sock.on("data", (chunk: Buffer) => {
+      text += chunk.toString("latin1");
+      // Each answer is a small JSON body: the next request goes once this one's body has come.
+      while (text.includes("}")) {
+        ok += text.startsWith("HTTP/1.1 200 OK") ? 1 : 0;
+        text = text.slice(text.indexOf("}") + 1).replace(/^\s+/, "");
+        if (ok === count) sock.end();
+        else sock.write(describe);
+      }
+    });
+    sock.once("close", () => resolve(ok));
+    sock.once("error", reject);
+  });
+}
+
+it("serves many more requests than the bound one after another on one connection", async () => {
+  // Every answered request leaves the count: only requests in progress at once are bounded.
+  expect(await sequential(f.clients.ecdsa, 3 * MAX_PIPELINED_REQUESTS)).toBe(
+    3 * MAX_PIPELINED_REQUESTS,
+  );
+});
+
 it("answers a moderate pipeline in full on one connection", async () => {
   const r = await pipeline(f.clients.ecdsa, MAX_PIPELINED_REQUESTS / 2);
   expect(r).toEqual({ answers: MAX_PIPELINED_REQUESTS / 2, closedByServer: false });
