@@ -6,7 +6,7 @@ import {
   WORKER_RESTART_MAX_MS,
   WORKER_STABLE_MS,
 } from "../../internal/limits.js";
-import { restartDelay } from "./workers.js";
+import { restartDelay, restartGapNote } from "./workers.js";
 
 describe("restartDelay", () => {
   it("restarts at once, then backs off exponentially to the cap", () => {
@@ -27,5 +27,16 @@ describe("restartDelay", () => {
     expect(restartDelay(slot, WORKER_STABLE_MS - 1)).toBeGreaterThan(0);
     slot.startedAt = 1_000;
     expect(restartDelay(slot, 1_000 + WORKER_STABLE_MS)).toBe(0);
+  });
+});
+
+describe("restartGapNote", () => {
+  it("says no worker runs only when none does and no other slot comes back sooner", () => {
+    const none = "; no worker is running until then";
+    expect(restartGapNote(250, 0, Number.POSITIVE_INFINITY)).toBe(none);
+    expect(restartGapNote(250, 0, 8_000)).toBe(none);
+    expect(restartGapNote(0, 0, Number.POSITIVE_INFINITY)).toBe("");
+    expect(restartGapNote(8_000, 1, Number.POSITIVE_INFINITY)).toBe("");
+    expect(restartGapNote(8_000, 0, 0)).toBe("");
   });
 });

@@ -129,11 +129,22 @@ export function restartDelay(slot: Slot, now: number): number {
   return Math.min(WORKER_RESTART_MAX_MS, WORKER_RESTART_BASE_MS * 2 ** (slot.failures - 2));
 }
 
+/**
+ * What a restart line adds about the service meanwhile: nothing when the slot comes back at once,
+ * when another worker is still running, or when another slot comes back sooner; otherwise that no
+ * worker serves until then.
+ */
+export function restartGapNote(delay: number, running: number, soonestOtherRestart: number): string {
+  if (delay === 0 || running > 0 || soonestOtherRestart <= delay) return "";
+  return "; no worker is running until then";
+}
+
 /** Supervises the workers until SIGTERM/SIGINT; resolves with the exit code. */
 export function superviseWorkers(log: Logger): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
-    const pending = new Set<NodeJS.Timeout>();
+    // each pending restart and when it is due
+    const pending = new Map<NodeJS.Timeout, number>();
     const workers = () =>
       Object.values(cluster.workers ?? {}).filter(
         (w): w is Worker => w !== undefined && !w.isDead(),
@@ -141,7 +152,7 @@ export function superviseWorkers(log: Logger): Promise<number> {
     const stopAll = (code: number) => {
       if (stopping) return;
       stopping = true;
-      for (const t of pending) clearTimeout(t);
+      for (const t of pending.keys()) clearTimeout(t);
       process.off("SIGTERM", onStop).off("SIGINT", onStop).off("SIGHUP", onHup);
       uninstall();
       const alive = workers();
@@ -166,15 +177,17 @@ export function superviseWorkers(log: Logger): Promise<number> {
       slotOfWorker.delete(w.id);
       if (stopping || slot === undefined) return;
       const delay = restartDelay(slot, Date.now());
-      const none = workers().length === 0 ? "; no worker is running until then" : "";
+      const now = Date.now();
+      const soonest = Math.min(Number.POSITIVE_INFINITY, ...[...pending.values()].map((due) => due - now));
+      const note = restartGapNote(delay, workers().length, soonest);
       process.stderr.write(
-        `keyfront: worker ${slot.id} exited (${signal ?? code}); restarting it in ${delay} ms${none}\n`,
+        `keyfront: worker ${slot.id} exited (${signal ?? code}); restarting it in ${delay} ms${note}\n`,
       );
       const timer = setTimeout(() => {
         pending.delete(timer);
         if (!stopping) forkSlot(slot);
       }, delay);
-      pending.add(timer);
+      pending.set(timer, now + delay);
     });
     // The primary only supervises: an uncaught exception here stops the workers and exits 1.
     const uninstall = installLastResort(log, () => stopAll(1));
