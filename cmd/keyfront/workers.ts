@@ -134,7 +134,11 @@ export function restartDelay(slot: Slot, now: number): number {
  * when another worker is still running, or when another slot comes back sooner; otherwise that no
  * worker serves until then.
  */
-export function restartGapNote(delay: number, running: number, soonestOtherRestart: number): string {
+export function restartGapNote(
+  delay: number,
+  running: number,
+  soonestOtherRestart: number,
+): string {
   if (delay === 0 || running > 0 || soonestOtherRestart <= delay) return "";
   return "; no worker is running until then";
 }
@@ -176,9 +180,12 @@ export function superviseWorkers(log: Logger): Promise<number> {
       const slot = slotOfWorker.get(w.id);
       slotOfWorker.delete(w.id);
       if (stopping || slot === undefined) return;
-      const delay = restartDelay(slot, Date.now());
       const now = Date.now();
-      const soonest = Math.min(Number.POSITIVE_INFINITY, ...[...pending.values()].map((due) => due - now));
+      const delay = restartDelay(slot, now);
+      const soonest = Math.min(
+        Number.POSITIVE_INFINITY,
+        ...[...pending.values()].map((due) => due - now),
+      );
       const note = restartGapNote(delay, workers().length, soonest);
       process.stderr.write(
         `keyfront: worker ${slot.id} exited (${signal ?? code}); restarting it in ${delay} ms${note}\n`,
