@@ -152,3 +152,10 @@ export const MAX_PIPELINED_REQUESTS = 64;
 export const CONNECTION_REFUSED_LOG_INTERVAL_MS = 10_000;
 /** CLI: largest secret (API key, imported key, plaintext) read from stdin or an `@FILE`. */
 export const CLI_SECRET_MAX_BYTES = 1_000_000;
+/**
+ * `keyfront migrate`: how long it waits for each keystore to become usable (Vault reachable,
+ * unsealed, logged in, its mount as configured) before it gives up with the reason, and how often
+ * it asks meanwhile.
+ */
+export const MIGRATE_STORE_READY_MS = 10_000;
+export const MIGRATE_STORE_POLL_MS = 250;

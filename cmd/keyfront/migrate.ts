@@ -3,7 +3,9 @@
 // one server config to another's (fs → Vault, prefix → namespace, one Vault to another). An
 // existing target key stops the run unless --merge (skip it) or --force (replace it). Each key is
 // copied with one create-only write, so an interrupted run is finished by re-running with
-// --merge. Progress goes to stderr on a terminal; a summary of what moved ends the run.
+// --merge. Both keystores are opened as the server opens them and must be usable (Vault
+// reachable, unsealed, its mount as configured: migrate-store.ts) before anything is read or
+// written. Progress goes to stderr on a terminal; a summary of what moved ends the run.
 // It must never decode, print or log a stored value, and never modify the source keystore.
 
 import type { Config } from "../../internal/config/config.js";
@@ -11,10 +13,10 @@ import { ConfigError, loadConfigFile } from "../../internal/config/load.js";
 import { KeyExistsError } from "../../internal/errors.js";
 import type { KeyStore } from "../../internal/keystore/keystore.js";
 import { LIST_PAGE_SIZE } from "../../internal/limits.js";
-import { connectStore } from "../../internal/server/state.js";
 import { parseCommand } from "./client-env.js";
 import { printJson } from "./format.js";
 import { globToRegExp, literalPrefix } from "./glob.js";
+import { openUsableStore, storeLocation } from "./migrate-store.js";
 import { CommandError, note, result, UsageError } from "./output.js";
 import { untilInterrupted } from "./signals.js";
 
@@ -49,14 +51,6 @@ function loadConfig(flag: string, path: string): Config {
       );
     }
     throw err;
-  }
-}
-
-async function openStore(flag: string, config: Config, path: string): Promise<KeyStore> {
-  try {
-    return await connectStore(config);
-  } catch (err) {
-    throw new CommandError(`${flag} ${path}: cannot open the keystore: ${(err as Error).message}`);
   }
 }
 
@@ -161,22 +155,27 @@ export async function runMigrate(args: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`too many arguments\nusage: ${USAGE}`);
   const pattern = positionals[0] ?? "*";
   globToRegExp(pattern);
-  const fromConfig = loadConfig("--from", values.from);
-  const toConfig = loadConfig("--to", values.to);
-  if (JSON.stringify(fromConfig.keystore) === JSON.stringify(toConfig.keystore)) {
+  const { from: fromPath, to: toPath } = values;
+  const fromConfig = loadConfig("--from", fromPath);
+  const toConfig = loadConfig("--to", toPath);
+  if (storeLocation(fromConfig) === storeLocation(toConfig)) {
     throw new CommandError("--from and --to name the same keystore");
   }
-  const from = await openStore("--from", fromConfig, values.from);
-  const to = await openStore("--to", toConfig, values.to).catch(async (err) => {
-    await from.close();
-    throw err;
-  });
   const mode: Mode = values.merge ? "merge" : values.force ? "force" : "stop";
   const progress = progressPrinter();
   const tally: Tally = { matched: 0, migrated: 0, skipped: 0, replaced: 0 };
-  try {
-    await untilInterrupted((signal) =>
-      migrateKeys(from, to, pattern, mode, signal, tally, progress.update).catch((err) => {
+  await untilInterrupted(async (signal) => {
+    // Both stores usable before the first read: a target that is sealed, unreachable or not
+    // the configured mount fails here, with nothing written.
+    const from = await openUsableStore("--from", fromPath, fromConfig, signal);
+    const to = await openUsableStore("--to", toPath, toConfig, signal).catch(
+      async (err: unknown) => {
+        await from.close();
+        throw err;
+      },
+    );
+    try {
+      await migrateKeys(from, to, pattern, mode, signal, tally, progress.update).catch((err) => {
         if (signal.aborted)
           throw new CommandError(`interrupted: ${summary(tally)}; re-run with --merge to finish`);
         if (err instanceof CommandError)
@@ -184,12 +183,12 @@ export async function runMigrate(args: string[]): Promise<number> {
         throw new CommandError(
           `migration failed: ${(err as Error).message} (${summary(tally)}); re-run with --merge to finish`,
         );
-      }),
-    );
-  } finally {
-    progress.done();
-    await Promise.allSettled([from.close(), to.close()]);
-  }
+      });
+    } finally {
+      progress.done();
+      await Promise.allSettled([from.close(), to.close()]);
+    }
+  });
   if (values.json) printJson(tally);
   else result(summary(tally));
   return 0;
