@@ -17,30 +17,48 @@ import { connectStore } from "../../internal/server/state.js";
 import { sleep } from "../../internal/sleep.js";
 import { CommandError, note } from "./output.js";
 
-/** A logger printing each warn/error record's message as one CLI diagnostic; mutable. */
+/**
+ * A logger printing each distinct warning's message once as a CLI diagnostic. Errors are not
+ * printed: each one the migration meets is its failure, said in one line. Warnings logged while
+ * the store is not yet usable (e.g. a plain-http endpoint) are held, and printed once it is.
+ */
 export class DiagnosticLog {
   readonly logger: Logger;
-  /** While muted (waiting for the store), records are dropped: the failure says it in one line. */
-  muted = true;
+  readonly #label: string;
+  readonly #seen = new Set<string>();
+  #held: string[] | undefined = [];
 
   constructor(label: string) {
+    this.#label = label;
     const dest: DestinationStream = {
       write: (line: string) => {
-        if (this.muted) return;
-        const msg = messageOf(line);
-        if (msg !== "") note(`${label}: ${msg}`);
+        const rec = recordOf(line);
+        if (rec.level !== WARN || rec.msg === "" || this.#seen.has(rec.msg)) return;
+        this.#seen.add(rec.msg);
+        if (this.#held) this.#held.push(rec.msg);
+        else note(`${this.#label}: ${rec.msg}`);
       },
     };
     this.logger = pino({ level: "warn", base: null }, dest);
   }
+
+  /** The store is usable: print what was held, and from now on every new warning. */
+  release(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const msg of held) note(`${this.#label}: ${msg}`);
+  }
 }
 
-function messageOf(line: string): string {
+const WARN = pino.levels.values.warn;
+
+function recordOf(line: string): { level: number; msg: string } {
   try {
-    const rec = JSON.parse(line) as { msg?: unknown };
-    return typeof rec.msg === "string" ? rec.msg.replace(/\s+/g, " ").trim() : "";
+    const rec = JSON.parse(line) as { level?: unknown; msg?: unknown };
+    const msg = typeof rec.msg === "string" ? rec.msg.replace(/\s+/g, " ").trim() : "";
+    return { level: typeof rec.level === "number" ? rec.level : 0, msg };
   } catch {
-    return "";
+    return { level: 0, msg: "" };
   }
 }
 
@@ -107,6 +125,6 @@ export async function openUsableStore(
     if (signal.aborted) throw new CommandError("interrupted before anything was copied");
     throw new CommandError(`${label}: the keystore is not usable: ${(err as Error).message}`);
   }
-  diag.muted = false;
+  diag.release();
   return store;
 }

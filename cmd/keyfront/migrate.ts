@@ -8,9 +8,10 @@
 // written. Progress goes to stderr on a terminal; a summary of what moved ends the run.
 // It must never decode, print or log a stored value, and never modify the source keystore.
 
+import { timingSafeEqual } from "node:crypto";
 import type { Config } from "../../internal/config/config.js";
 import { ConfigError, loadConfigFile } from "../../internal/config/load.js";
-import { KeyExistsError } from "../../internal/errors.js";
+import { KeyExistsError, KeyNotFoundError } from "../../internal/errors.js";
 import type { KeyStore } from "../../internal/keystore/keystore.js";
 import { LIST_PAGE_SIZE } from "../../internal/limits.js";
 import { parseCommand } from "./client-env.js";
@@ -56,6 +57,13 @@ function loadConfig(flag: string, path: string): Config {
 
 type Mode = "stop" | "merge" | "force";
 
+/** Constant time: stored values are key material. */
+function sameValue(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
 /** Copies one key; KeyExistsError is resolved by the mode. */
 async function copyKey(
   from: KeyStore,
@@ -66,6 +74,20 @@ async function copyKey(
   signal: AbortSignal,
 ) {
   const value = await from.get(name, signal);
+  if (mode === "merge") {
+    // Read first: a key a previous run copied is skipped without a write (a create over it would
+    // be refused anyway, after a write attempt and a read-back), and a different value is told.
+    const existing = await to.get(name, signal).catch((err: unknown) => {
+      if (err instanceof KeyNotFoundError) return undefined;
+      throw err;
+    });
+    if (existing !== undefined) {
+      if (!sameValue(existing, value))
+        note(`warning: key '${name}' exists in the target with a different value: skipped`);
+      t.skipped++;
+      return;
+    }
+  }
   try {
     await to.create(name, value, signal);
     t.migrated++;

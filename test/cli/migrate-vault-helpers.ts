@@ -194,3 +194,14 @@ export async function readAll(a: VaultAdmin, side: VaultSide): Promise<Map<strin
   }
   return all;
 }
+
+/**
+ * A migration's stderr holds nothing but the one warning the Vault test server earns (it speaks
+ * plain http), at most once per side.
+ */
+export function expectOnlyPlainHttpWarnings(stderr: string): void {
+  const lines = stderr.split("\n").filter((l) => l !== "");
+  expect(lines.length, stderr).toBeLessThanOrEqual(2);
+  for (const line of lines)
+    expect(line).toMatch(/^keyfront: --(from|to) \S+: vault: endpoint uses plain http:\/\//);
+}
