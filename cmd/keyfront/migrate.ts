@@ -64,7 +64,45 @@ function sameValue(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Copies one key; KeyExistsError is resolved by the mode. */
+/** The target's value of `name`, or undefined when it has none. */
+function existing(to: KeyStore, name: string, signal: AbortSignal): Promise<string | undefined> {
+  return to.get(name, signal).catch((err: unknown) => {
+    if (err instanceof KeyNotFoundError) return undefined;
+    throw err;
+  });
+}
+
+/** What an existing target key means: skipped (merge), the end of the run (stop), or replaced. */
+async function resolveExisting(
+  to: KeyStore,
+  name: string,
+  value: string,
+  found: string,
+  mode: Mode,
+  t: Tally,
+  signal: AbortSignal,
+): Promise<void> {
+  if (mode === "merge") {
+    if (!sameValue(found, value))
+      note(`warning: key '${name}' exists in the target with a different value: skipped`);
+    t.skipped++;
+    return;
+  }
+  if (mode === "stop") {
+    throw new CommandError(
+      `key '${name}' already exists in the target: use --merge to skip existing keys or --force to replace them`,
+    );
+  }
+  await to.delete(name, signal);
+  await to.create(name, value, signal);
+  t.replaced++;
+}
+
+/**
+ * Copies one key. The target is read first: a key a previous run copied is resolved without a
+ * write attempt (a create over it is refused only after a write and a read-back, and the Vault
+ * store would log it as a retried create), and --merge can tell a different value.
+ */
 async function copyKey(
   from: KeyStore,
   to: KeyStore,
@@ -74,38 +112,19 @@ async function copyKey(
   signal: AbortSignal,
 ) {
   const value = await from.get(name, signal);
-  if (mode === "merge") {
-    // Read first: a key a previous run copied is skipped without a write (a create over it would
-    // be refused anyway, after a write attempt and a read-back), and a different value is told.
-    const existing = await to.get(name, signal).catch((err: unknown) => {
-      if (err instanceof KeyNotFoundError) return undefined;
-      throw err;
-    });
-    if (existing !== undefined) {
-      if (!sameValue(existing, value))
-        note(`warning: key '${name}' exists in the target with a different value: skipped`);
-      t.skipped++;
+  let found = await existing(to, name, signal);
+  if (found === undefined) {
+    try {
+      await to.create(name, value, signal);
+      t.migrated++;
       return;
+    } catch (err) {
+      // Created by someone else since the read: resolved like any existing key.
+      if (!(err instanceof KeyExistsError)) throw err;
+      found = (await existing(to, name, signal)) ?? "";
     }
   }
-  try {
-    await to.create(name, value, signal);
-    t.migrated++;
-  } catch (err) {
-    if (!(err instanceof KeyExistsError)) throw err;
-    if (mode === "merge") {
-      t.skipped++;
-      return;
-    }
-    if (mode === "stop") {
-      throw new CommandError(
-        `key '${name}' already exists in the target: use --merge to skip existing keys or --force to replace them`,
-      );
-    }
-    await to.delete(name, signal);
-    await to.create(name, value, signal);
-    t.replaced++;
-  }
+  await resolveExisting(to, name, value, found, mode, t, signal);
 }
 
 /** Walks the source listing page by page and copies every matching key. */
