@@ -105,11 +105,11 @@ it(
     };
     const to = await writeConfig(dir, f, "to", target);
 
-    // Sorted order: app-key, bulk-00000 … bulk-00019 are copied, bulk-00020 is refused.
+    // Sorted order: app-key, bulk-00000 … bulk-00019 are copied; bulk-00020 cannot even be read.
     const denied = await migrate(from, to);
     expect(denied.code).toBe(1);
     expect(lastLine(denied.stderr)).toMatch(
-      /^keyfront: migration failed: vault: failed to create 'bulk-00020': .*permission denied.* \(migrated 21 keys, skipped 0 existing, replaced 0 \(22 matched\)\); re-run with --merge to finish$/,
+      /^keyfront: migration failed: vault: failed to read 'bulk-00020': .*permission denied.* \(migrated 21 keys, skipped 0 existing, replaced 0 \(22 matched\)\); re-run with --merge to finish$/,
     );
     expect(await listRaw(admin, target)).toHaveLength(21);
 

@@ -177,7 +177,7 @@ describe("keyfront migrate with Vault", () => {
   );
 
   it(
-    "Vault → Vault: one prefix of a mount to another, with a pattern, then --merge",
+    "Vault → Vault: one prefix of a mount to another, with a pattern, then --merge around a different key",
     async () => {
       const engine = unique("kv");
       await admin.mountKv(engine, "v2");
@@ -192,12 +192,19 @@ describe("keyfront migrate with Vault", () => {
         0,
         { matched: 10, migrated: 10, skipped: 0, replaced: 0 },
       ]);
+      // Someone created bulk-00011 in the target meanwhile, with another value: kept, and told.
+      const other = freshValues("other", 1).values().next().value ?? "";
+      await putRaw(admin, target, "bulk-00011", other);
       const rest = await migrate(from, to, "--merge", "--json");
       expect([rest.code, JSON.parse(rest.stdout)]).toEqual([
         0,
-        { matched: 13, migrated: 3, skipped: 10, replaced: 0 },
+        { matched: 13, migrated: 2, skipped: 11, replaced: 0 },
       ]);
-      await expectStored(admin, target, await readAll(admin, source));
+      expect(rest.stderr).toContain(
+        "keyfront: warning: key 'bulk-00011' exists in the target with a different value: skipped\n",
+      );
+      const want = await readAll(admin, source);
+      await expectStored(admin, target, new Map(want).set("bulk-00011", other));
       await servesOn(to, "app-key", dek);
       await admin.unmount(engine);
     },
