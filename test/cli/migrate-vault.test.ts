@@ -213,6 +213,21 @@ describe("keyfront migrate with Vault", () => {
 });
 
 describe("keyfront migrate refuses an unusable target before writing anything", () => {
+  it("two configs naming one Vault folder (other token, other spelling) are the same keystore", async () => {
+    const a = await writeConfig(dir, f, "a", vaultSide({ engine: "kv", prefix: "/tenant/" }));
+    const b = await writeConfig(
+      dir,
+      f,
+      "b",
+      vaultSide({ engine: "kv/", prefix: "tenant", token: "another-token" }),
+    );
+    const r = await migrate(a, b);
+    expect([r.code, expectOneLine(r.stderr)]).toEqual([
+      1,
+      "keyfront: --from and --to name the same keystore",
+    ]);
+  });
+
   it.each([
     ["v2", "v1", "keystore.vault.version is v2, but the mount '%E/' is K/V v1"],
     ["v1", "v2", "keystore.vault.version is v1, but the mount '%E/' is K/V v2"],
