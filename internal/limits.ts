@@ -152,3 +152,9 @@ export const MAX_PIPELINED_REQUESTS = 64;
 export const CONNECTION_REFUSED_LOG_INTERVAL_MS = 10_000;
 /** CLI: largest secret (API key, imported key, plaintext) read from stdin or an `@FILE`. */
 export const CLI_SECRET_MAX_BYTES = 1_000_000;
+/**
+ * Largest value of the trusted proxy's forwarded client certificate header (`tls.proxy.header.cert`,
+ * a URL-encoded PEM certificate), in bytes. An RSA-4096 leaf with long names is ~3.5 KB encoded;
+ * more is refused with 400. Node refuses a request whose headers exceed 16 KiB in all with 431.
+ */
+export const PROXY_CERT_HEADER_MAX_BYTES = 8_192;
