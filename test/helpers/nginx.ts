@@ -72,6 +72,11 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
+  # Kept-alive upstream connections: many clients' requests share one connection to keyfront.
+  upstream keyfront {
+    server 127.0.0.1:${o.upstreamPort};
+    keepalive 2;
+  }
   server {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${o.serverCertFile};
@@ -79,7 +84,7 @@ http {
     # The client proves its key to nginx; keyfront's policy decides what it may do.
     ssl_verify_client optional_no_ca;
     location / {
-      proxy_pass https://127.0.0.1:${o.upstreamPort};
+      proxy_pass https://keyfront;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_ssl_certificate ${o.proxyCertFile};
