@@ -158,3 +158,9 @@ export const CLI_SECRET_MAX_BYTES = 1_000_000;
  * more is refused with 400. Node refuses a request whose headers exceed 16 KiB in all with 431.
  */
 export const PROXY_CERT_HEADER_MAX_BYTES = 8_192;
+/**
+ * Forwarded client certificates (header values) whose identity a trusted-proxy server keeps, so
+ * a certificate is parsed once rather than per request (~0.7 ms each measured here); the oldest
+ * goes first. Each costs its header value (at most PROXY_CERT_HEADER_MAX_BYTES): ≤ 8 MiB in all.
+ */
+export const PROXY_CERT_CACHE_MAX_ENTRIES = 1_024;

@@ -100,7 +100,7 @@ describe("untrustedReason", () => {
 
   it.each([
     ["self-signed", () => leaf(), now, "not signed by a trusted CA"],
-    ["expired", () => leaf({ issuer: true, start: new Date(now - 3 * HOUR) }), now, "expired"],
+    ["expired", () => leaf({ issuer: true, start: new Date(now - 3 * HOUR) }), now, "has expired"],
     ["not yet valid", () => leaf({ issuer: true, start: new Date(now + HOUR) }), now, "not yet"],
     ["server-only EKU", () => leaf({ issuer: true, serverOnly: true }), now, "client auth"],
   ])("refuses a %s certificate", (_what, make, at, reason) => {

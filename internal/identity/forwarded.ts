@@ -57,29 +57,43 @@ export function identityOfForwardedCert(value: string, maxBytes: number): Forwar
 const OID_CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
 const OID_ANY_EKU = "2.5.29.37.0";
 
+/** When a forwarded certificate is trusted, in ms since the epoch; or why it never is. */
+export type TrustWindow =
+  | { readonly from: number; readonly to: number }
+  | { readonly reason: string };
+
 /**
- * Why `cert` is not trusted as a client certificate at `nowMs`, or undefined when it is: within
- * its validity period, usable for client authentication (if it has an EKU), and issued and signed
- * directly by a CA certificate of `pool` (a proxy forwards the leaf only, so no intermediate).
+ * Whether `cert` can be a client certificate at all: usable for client authentication (if it has
+ * an EKU) and issued and signed directly by a CA certificate of `pool` (a proxy forwards the leaf
+ * only, so no intermediate). If so, the window in which it and its CA are both valid. Signature
+ * checks are costly: the caller computes this once per certificate and checks dates per request.
  */
+export function trustWindow(cert: X509Certificate, pool: readonly X509Certificate[]): TrustWindow {
+  const eku = cert.keyUsage;
+  if (eku !== undefined && !eku.includes(OID_CLIENT_AUTH) && !eku.includes(OID_ANY_EKU)) {
+    return { reason: "certificate is not for client authentication" };
+  }
+  const issuer = pool.find((ca) => ca.ca && cert.checkIssued(ca) && cert.verify(ca.publicKey));
+  if (issuer === undefined) return { reason: "certificate is not signed by a trusted CA" };
+  return {
+    from: Math.max(Date.parse(cert.validFrom), Date.parse(issuer.validFrom)),
+    to: Math.min(Date.parse(cert.validTo), Date.parse(issuer.validTo)),
+  };
+}
+
+/** Why a certificate with trust window `w` is not trusted at `nowMs`; undefined when it is. */
+export function outsideWindow(w: TrustWindow, nowMs: number): string | undefined {
+  if ("reason" in w) return w.reason;
+  if (nowMs < w.from) return "certificate is not yet valid";
+  if (nowMs > w.to) return "certificate or its CA has expired";
+  return undefined;
+}
+
+/** Why `cert` is not trusted as a client certificate at `nowMs`, or undefined when it is. */
 export function untrustedReason(
   cert: X509Certificate,
   pool: readonly X509Certificate[],
   nowMs: number,
 ): string | undefined {
-  if (nowMs < Date.parse(cert.validFrom)) return "certificate is not yet valid";
-  if (nowMs > Date.parse(cert.validTo)) return "certificate has expired";
-  const eku = cert.keyUsage;
-  if (eku !== undefined && !eku.includes(OID_CLIENT_AUTH) && !eku.includes(OID_ANY_EKU)) {
-    return "certificate is not for client authentication";
-  }
-  const issuer = pool.find(
-    (ca) =>
-      ca.ca &&
-      cert.checkIssued(ca) &&
-      cert.verify(ca.publicKey) &&
-      nowMs >= Date.parse(ca.validFrom) &&
-      nowMs <= Date.parse(ca.validTo),
-  );
-  return issuer === undefined ? "certificate is not signed by a trusted CA" : undefined;
+  return outsideWindow(trustWindow(cert, pool), nowMs);
 }

@@ -15,8 +15,13 @@ import {
   errTooManyClientCerts,
   errUntrustedProxy,
 } from "../errors.js";
-import { identityOfForwardedCert, untrustedReason } from "../identity/forwarded.js";
-import { PROXY_CERT_HEADER_MAX_BYTES } from "../limits.js";
+import {
+  identityOfForwardedCert,
+  outsideWindow,
+  type TrustWindow,
+  trustWindow,
+} from "../identity/forwarded.js";
+import { PROXY_CERT_CACHE_MAX_ENTRIES, PROXY_CERT_HEADER_MAX_BYTES } from "../limits.js";
 import { parsePemBlocks } from "../pki/pem.js";
 
 export interface ProxyTrust {
@@ -26,6 +31,8 @@ export interface ProxyTrust {
   readonly headerKey: string;
   /** With `tls.auth: on`: the client CA pool a forwarded certificate must chain to directly. */
   readonly pool: readonly X509Certificate[] | undefined;
+  /** Header value → identity (and trust window), so a certificate is parsed once, not per request. */
+  readonly known: Map<string, { identity: string; window: TrustWindow | undefined }>;
 }
 
 /** Who a proxied request came through: recorded in its audit event. */
@@ -54,6 +61,7 @@ export function compileProxyTrust(
     header: tls.proxy.header,
     headerKey: tls.proxy.header.toLowerCase(),
     pool,
+    known: new Map(),
   };
 }
 
@@ -101,10 +109,9 @@ export function callerIdentity(
   if (value === "") {
     throw errNoClientCert(`the trusted proxy sent no ${trust.header} header`);
   }
-  const fwd = identityOfForwardedCert(value, PROXY_CERT_HEADER_MAX_BYTES);
-  if ("error" in fwd) throw errInvalidClientCert(fwd.error);
-  if (trust.pool !== undefined) {
-    const why = untrustedReason(fwd.cert, trust.pool, Date.now());
+  const known = resolve(trust, value);
+  if (known.window !== undefined) {
+    const why = outsideWindow(known.window, Date.now());
     if (why !== undefined) throw errForwardedUntrusted(why);
   }
   if (hop !== undefined) {
@@ -113,5 +120,27 @@ export function callerIdentity(
     const ip = forwardedClientIp(typeof xff === "string" ? xff : xff?.[0]);
     if (ip !== undefined) hop.ip = ip;
   }
-  return fwd.identity;
+  return known.identity;
+}
+
+/**
+ * The identity (and trust window) of a forwarded certificate header value, from the cache or
+ * parsed and added to it; the oldest entry goes beyond PROXY_CERT_CACHE_MAX_ENTRIES. Values that
+ * are refused are not cached. A reload compiles a new, empty cache.
+ */
+function resolve(trust: ProxyTrust, value: string) {
+  const hit = trust.known.get(value);
+  if (hit !== undefined) return hit;
+  const fwd = identityOfForwardedCert(value, PROXY_CERT_HEADER_MAX_BYTES);
+  if ("error" in fwd) throw errInvalidClientCert(fwd.error);
+  const entry = {
+    identity: fwd.identity,
+    window: trust.pool === undefined ? undefined : trustWindow(fwd.cert, trust.pool),
+  };
+  if (trust.known.size >= PROXY_CERT_CACHE_MAX_ENTRIES) {
+    const oldest = trust.known.keys().next();
+    if (!oldest.done) trust.known.delete(oldest.value);
+  }
+  trust.known.set(value, entry);
+  return entry;
 }
