@@ -1,8 +1,9 @@
 // Trusted TLS proxies (kes-api.md §5.5): a request whose TLS peer is a listed proxy identity is
 // made on behalf of the client whose certificate the proxy forwards in `tls.proxy.header.cert`;
 // any other peer sending that header is refused. Compiled once per configuration; when no proxy
-// is configured none of this runs (auth.ts checks one field). The forwarded identity is computed
-// per request, never cached on the connection: a proxy multiplexes many clients over one.
+// is configured none of this runs (auth.ts checks one field). The caller is decided per request,
+// never cached on the connection (a proxy multiplexes many clients over one); a forwarded
+// certificate is parsed once and its identity kept by header value (bounded).
 
 import { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -48,14 +49,7 @@ export function compileProxyTrust(
   caPems: readonly string[] | undefined,
 ): ProxyTrust | undefined {
   if (tls.proxy === undefined) return undefined;
-  const pool =
-    tls.auth === "on"
-      ? (caPems ?? []).flatMap((pem) =>
-          parsePemBlocks(pem)
-            .filter((b) => b.type === "CERTIFICATE")
-            .map((b) => new X509Certificate(b.der)),
-        )
-      : undefined;
+  const pool = tls.auth === "on" ? (caPems ?? []).flatMap(casOfPem) : undefined;
   return {
     identities: new Set(tls.proxy.identities),
     header: tls.proxy.header,
@@ -63,6 +57,19 @@ export function compileProxyTrust(
     pool,
     known: new Map(),
   };
+}
+
+/** The CA certificates of one pool entry; what cannot be parsed trusts nothing (fail closed). */
+function casOfPem(pem: string): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  try {
+    for (const block of parsePemBlocks(pem)) {
+      if (block.type === "CERTIFICATE") out.push(new X509Certificate(block.der));
+    }
+  } catch {
+    // the TLS layer has loaded the same pool; a block it would refuse adds no trust here
+  }
+  return out;
 }
 
 /** Every value of header `key` (lowercase), repeated headers kept apart (Node joins them). */
