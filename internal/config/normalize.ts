@@ -97,6 +97,22 @@ function normalizeAdmin(raw: RawConfig, p: Problems): string {
 
 /** RFC 9110 §5.1 field name (a token). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers every client or HTTP itself sends: as the proxy header, each would refuse them all. */
+const RESERVED_HEADERS = new Set([
+  "host",
+  "content-length",
+  "content-type",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "expect",
+  "te",
+  "trailer",
+  "user-agent",
+  "accept",
+  "x-forwarded-for",
+]);
 
 /**
  * Trusted TLS proxies (kes-api.md §5.5; KES parses these keys but stopped applying them in 2023,
@@ -119,6 +135,8 @@ function normalizeProxyHeader(raw: RawConfig, proxies: ReadonlySet<string>, p: P
   const at = ["tls", "proxy", "header", "cert"];
   if (header !== undefined && !HEADER_NAME.test(header)) {
     p.error(at, `invalid header name '${header}' (want a token such as X-Tls-Client-Cert)`);
+  } else if (header !== undefined && RESERVED_HEADERS.has(header.toLowerCase())) {
+    p.error(at, `'${header}' is a standard HTTP header (want one such as X-Tls-Client-Cert)`);
   }
   if (proxies.size === 0) return {};
   if (header === undefined) {

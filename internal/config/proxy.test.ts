@@ -61,6 +61,17 @@ describe("tls.proxy", () => {
     ]);
   });
 
+  test.each(["Host", "content-length", "X-Forwarded-For"])(
+    "a standard header (%s) is refused",
+    (h) => {
+      expect(problemsOf(yaml(`    identities: [${PROXY}]\n    header:\n      cert: ${h}`))).toEqual(
+        [
+          `p.yml:9 tls.proxy.header.cert: '${h}' is a standard HTTP header (want one such as X-Tls-Client-Cert)`,
+        ],
+      );
+    },
+  );
+
   test("every problem at once: admin, policy member, bad identity, bad header name", () => {
     const text = yaml(
       `    identities: [${ADMIN}, ${CLIENT}, "not/an/id"]\n    header:\n      cert: "X Tls: cert"`,
