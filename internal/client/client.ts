@@ -18,15 +18,15 @@ export interface ClientOptions {
   /** `host:port` or `https://host:port`; several endpoints fail over (kes-api.md §2.2). */
   endpoints: readonly string[];
   /** A `kes:v1:` API key, or… */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** …a PEM client certificate and its (decrypted) PEM private key. */
-  certPem?: string;
-  keyPem?: string;
+  certPem?: string | undefined;
+  keyPem?: string | undefined;
   /** Extra trusted CA certificates (PEM) for the server. */
-  ca?: string;
-  insecure?: boolean;
-  timeoutMs?: number;
-  retry?: RetryOptions;
+  ca?: string | undefined;
+  insecure?: boolean | undefined;
+  timeoutMs?: number | undefined;
+  retry?: RetryOptions | undefined;
 }
 
 interface Call {
