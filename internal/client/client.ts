@@ -25,7 +25,10 @@ export interface ClientOptions {
   /** Extra trusted CA certificates (PEM) for the server. */
   ca?: string | undefined;
   insecure?: boolean | undefined;
+  /** Per request, until the whole answer (a log stream: its headers); default 15 s. */
   timeoutMs?: number | undefined;
+  /** Longest wait for the TCP connection, and again for the TLS handshake; default 10 s each. */
+  connectTimeoutMs?: number | undefined;
   retry?: RetryOptions | undefined;
 }
 
@@ -66,6 +69,7 @@ export class KeyfrontClient {
       keyPem,
       ...(opts.ca === undefined ? {} : { ca: opts.ca }),
       insecure: opts.insecure === true,
+      ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: opts.connectTimeoutMs }),
     });
     this.timeoutMs = opts.timeoutMs ?? CLIENT_REQUEST_TIMEOUT_MS;
   }
