@@ -87,6 +87,10 @@ export function connectionErrorOf(
     const what = plainHttp ? "it answered plain HTTP" : "its answer is not a TLS handshake";
     return fail(`${where} does not speak TLS (${what})`, false, "ERR_NOT_TLS");
   }
+  const alert = /alert ([a-z ]+)/i.exec(`${err.reason ?? ""} ${err.message}`)?.[1]?.trim();
+  if (alert !== undefined) {
+    return fail(`${where}: the server ended the TLS connection (alert: ${alert})`, false);
+  }
   if (CERT_CODES.has(code)) {
     return fail(
       `${where}: cannot verify the server's certificate: ${firstLine(err.message)}`,
