@@ -22,6 +22,8 @@ export class PhaseTimer {
   current: Phase = "connect";
   /** The bound that ran out, once a timer fired (else the request timeout). */
   boundMs: number;
+  /** The code of the timeout that fired, if one did: it explains whatever error follows. */
+  firedCode: string | undefined;
   private readonly answerTimer: NodeJS.Timeout;
   private phaseTimer: NodeJS.Timeout | undefined;
   private socket: TLSSocket | undefined;
@@ -40,6 +42,7 @@ export class PhaseTimer {
 
   private fire(code: string, ms: number): void {
     this.boundMs = ms;
+    this.firedCode = code;
     this.onTimeout(Object.assign(new Error(`timed out after ${ms} ms`), { code }));
   }
 

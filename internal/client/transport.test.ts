@@ -117,6 +117,18 @@ describe("ConnectionError messages", () => {
     expect(delays).toEqual([]);
   });
 
+  it("an answer that stalls after its headers: no answer within the request timeout", async () => {
+    const head =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+    const tls = createTlsServer({ cert: pki.server.certPem, key: pki.server.keyPem }, (s) => {
+      s.once("data", () => s.write(head));
+    });
+    const port = await listen(tls);
+    const err = await failure(port, { timeoutMs: 500 });
+    expect(err.message).toBe(`127.0.0.1:${port}: no answer within 0.5 s`);
+    expect(delays).toEqual([]);
+  });
+
   it("an untrusted server certificate: says so in one line; no retry", async () => {
     const tls = createTlsServer({ cert: pki.server.certPem, key: pki.server.keyPem }, () => {});
     const port = await listen(tls);

@@ -85,7 +85,8 @@ export class Transport {
         cleanup();
         if (opts.signal?.aborted) return reject(opts.signal.reason);
         const e = err as NodeJS.ErrnoException & { reason?: string };
-        const failure = { code: e.code, message: String(e.message), reason: e.reason };
+        const code = phase.firedCode ?? e.code;
+        const failure = { code, message: String(e.message), reason: e.reason };
         const error = connectionErrorOf(endpoint, failure, at, bound);
         if (error.code !== "ERR_NOT_TLS") return reject(error);
         // Say "plain HTTP" when the port answers it in the clear (one bounded extra connection).
