@@ -80,6 +80,10 @@ export const CLIENT_RETRY_MIN_DELAY_MS = 200;
 export const CLIENT_RETRY_MAX_DELAY_MS = 1_000;
 /** Client: default time allowed for one request (until the whole answer, or a stream's headers). */
 export const CLIENT_REQUEST_TIMEOUT_MS = 15_000;
+/** Client: longest wait for the TCP connection to a server endpoint. */
+export const CLIENT_CONNECT_TIMEOUT_MS = 10_000;
+/** Client: longest wait for the TLS handshake once connected (a port that accepts but is silent). */
+export const CLIENT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Client: largest answer body read for a non-streaming call. */
 export const CLIENT_MAX_RESPONSE_BYTES = 64 << 20;
 /** Envelope: plaintext bytes per authenticated chunk of a sealed envelope. */
