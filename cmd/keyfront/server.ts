@@ -196,7 +196,7 @@ export async function runServer(argv: string[]): Promise<number> {
 
 function curlLine(endpoint: string): string {
   const c =
-    "curl -sS --cacert certs/dev/server.crt --cert certs/dev/admin.crt --key certs/dev/admin.key";
+    "curl -sS --fail-with-body --cacert certs/dev/server.crt --cert certs/dev/admin.crt --key certs/dev/admin.key";
   return `${c} -X POST ${endpoint}/v1/key/create/my-key; ${c} -X POST ${endpoint}/v1/key/generate/my-key`;
 }
 
