@@ -1,7 +1,7 @@
 // CLI of the Vault test server: `node dist/test/vault-server/main.js [--port N] [--tls]
-// [--oss] [--root-token T] [--ca-file PATH] [--env-file PATH]` starts it on 127.0.0.1, prints
+// [--oss] [--root-token T] [--ca-file PATH] [--vars-file PATH]` starts it on 127.0.0.1, prints
 // `VAULT_ADDR=…` and `VAULT_TOKEN=…` (and `VAULT_CACERT=…` with --tls) on stdout, and serves until
-// SIGINT/SIGTERM. With --env-file it also writes `export VAULT_…='…'` lines (0600) to PATH once it
+// SIGINT/SIGTERM. With --vars-file it also writes `export VAULT_…='…'` lines (0600) to PATH once it
 // is listening — atomically, so a script that waits for the file sources a complete one — and
 // removes the file when it stops. It is a test fixture, not a secret store; it must never listen
 // beyond 127.0.0.1.
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     oss?: boolean;
     "root-token"?: string;
     "ca-file"?: string;
-    "env-file"?: string;
+    "vars-file"?: string;
   };
   try {
     ({ values } = parseArgs({
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
         oss: { type: "boolean" },
         "root-token": { type: "string" },
         "ca-file": { type: "string" },
-        "env-file": { type: "string" },
+        "vars-file": { type: "string" },
       },
     }));
   } catch (err) {
@@ -58,21 +58,22 @@ async function main(): Promise<void> {
     writeFileSync(caFile, server.caPem, { mode: 0o644 });
     vars.push(["VAULT_CACERT", caFile]);
   }
-  process.stdout.write(vars.map(([k, v]) => `${k}=${v}\n`).join(""));
-  const envFile = values["env-file"];
-  if (envFile !== undefined) {
+  const varsFile = values["vars-file"];
+  if (varsFile !== undefined) {
     const quoted = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
-    const tmp = `${envFile}.${process.pid}.tmp`;
+    const tmp = `${varsFile}.${process.pid}.tmp`;
     writeFileSync(tmp, vars.map(([k, v]) => `export ${k}=${quoted(v)}\n`).join(""), {
       mode: 0o600,
     });
-    renameSync(tmp, envFile);
+    renameSync(tmp, varsFile);
   }
+  // After the file: whoever saw these lines can rely on the file being there.
+  process.stdout.write(vars.map(([k, v]) => `${k}=${v}\n`).join(""));
   process.stderr.write(
     "vault-test-server: in-memory Vault-compatible TEST server (not a secret store); Ctrl-C to stop\n",
   );
   const stop = () => {
-    if (envFile !== undefined) rmSync(envFile, { force: true });
+    if (varsFile !== undefined) rmSync(varsFile, { force: true });
     void server.close();
   };
   process.once("SIGINT", stop);
