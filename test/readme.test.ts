@@ -103,6 +103,14 @@ if (!INNER)
       );
     }
 
+    it("leaves nothing in the clone that git would pick up (secrets stay in ignored or temp dirs)", () => {
+      const status = execFileSync("git", ["status", "--porcelain", "--untracked-files=all"], {
+        cwd: clone,
+        encoding: "utf8",
+      });
+      expect(status).toBe("");
+    });
+
     it("npm start prints a curl line that works when pasted", async () => {
       // After the blocks above: the clone is installed and built; my-key is the curl line's key.
       rmSync(join(clone, "data/my-key"), { force: true });
