@@ -3,7 +3,7 @@
 // token) and --dev's export line, each through the real CLI in a subprocess over real TLS.
 
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -19,9 +19,17 @@ interface Proc {
 }
 
 const procs: Proc[] = [];
+const dirs: string[] = [];
 afterAll(async () => {
   for (const p of procs) await p.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
 
 /** Runs `keyfront server ARGS` in `cwd` until its banner says it is up. */
 async function serve(args: string[], cwd: string): Promise<Proc> {
@@ -62,7 +70,7 @@ describe("keyfront server --help", () => {
 });
 
 describe("the first run (npm start)", () => {
-  const cwd = mkdtempSync(join(tmpdir(), "keyfront-first-run-"));
+  const cwd = tempDir("keyfront-first-run-");
   const file = join(cwd, "certs/dev/keyfront.yaml");
 
   it("writes a commented configuration file and serves from it", async () => {
@@ -147,7 +155,7 @@ describe("the banner", () => {
   });
 
   it("--dev: says the keys are in memory and prints an export line that works as pasted", async () => {
-    const s = await serve(["--dev", "--addr", "127.0.0.1:0"], mkdtempSync(join(tmpdir(), "kf-")));
+    const s = await serve(["--dev", "--addr", "127.0.0.1:0"], tempDir("keyfront-dev-cwd-"));
     expect(s.stderr()).toContain("Keystore   in memory");
     const line = /^ {2}(export KES_SERVER=\S+ KES_API_KEY=kes:v1:\S+; keyfront key ls -k)$/m.exec(
       s.stderr(),
