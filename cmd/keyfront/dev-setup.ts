@@ -1,23 +1,32 @@
 // The embedded default of `keyfront server` without --config (what `npm start` runs) and the
-// ephemeral setup of `--dev`. First run writes certs/dev/{server,admin}.{crt,key} and uses the fs
-// keystore under data/; later runs reuse both. Private keys are written 0600 and never printed.
+// ephemeral setup of `--dev`. First run writes certs/dev/{server,admin}.{crt,key} and a commented
+// configuration, certs/dev/keyfront.yaml (fs keystore under data/), which the server then loads
+// like any --config file: later runs reuse the certificates and the file, edits included. Private
+// keys are written 0600 and never printed.
 
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Config } from "../../internal/config/config.js";
-import { parseConfigText } from "../../internal/config/load.js";
 import { identityOfCertificate } from "../../internal/identity/identity.js";
 import { certificatePemBlocks } from "../../internal/pki/pem.js";
 import { selfSignedClient, selfSignedServer } from "../../internal/pki/self-signed.js";
+import { firstRunConfigYaml } from "./first-run-config.js";
 
 const DEV_VALIDITY_MS = 365 * 24 * 3_600_000;
 
+/** Where the first run writes its files, relative to the working directory. */
+export const DEV_DIR = "certs/dev";
+export const DEV_CONFIG_FILE = `${DEV_DIR}/keyfront.yaml`;
+
 export interface DevSetup {
-  config: Config;
+  /** The configuration file the server loads (absolute). */
+  configFile: string;
   adminIdentity: string;
   files: { serverCert: string; adminCert: string; adminKey: string };
+  /** The certificates were created on this run. */
   created: boolean;
+  /** The configuration file was (re)written on this run. */
+  wroteConfig: boolean;
 }
 
 async function writePrivate(path: string, text: string): Promise<void> {
@@ -41,26 +50,31 @@ async function ensureDevCerts(dir: string): Promise<boolean> {
   return true;
 }
 
-/** The embedded default: dev certs in `root`/certs/dev, fs keystore in `root`/data. */
-export async function embeddedDefault(root: string, address: string): Promise<DevSetup> {
-  const dir = resolve(root, "certs", "dev");
+/**
+ * The embedded default in `root`: dev certificates in certs/dev and the configuration file
+ * certs/dev/keyfront.yaml, written when missing or when new certificates (a new admin) were
+ * made; an earlier file is then kept as keyfront.yaml.bak rather than lost.
+ */
+export async function embeddedDefault(root: string): Promise<DevSetup> {
+  const dir = resolve(root, DEV_DIR);
   const created = await ensureDevCerts(dir);
   const adminCert = join(dir, "admin.crt");
   const der = certificatePemBlocks(await readFile(adminCert, "utf8"))[0];
   if (!der) throw new Error(`${adminCert} holds no certificate`);
   const adminIdentity = identityOfCertificate(der);
-  const yaml = [
-    `address: ${JSON.stringify(address)}`,
-    `admin: { identity: ${JSON.stringify(adminIdentity)} }`,
-    `tls: { key: ${JSON.stringify(join(dir, "server.key"))}, cert: ${JSON.stringify(join(dir, "server.crt"))} }`,
-    `keystore: { fs: { path: ${JSON.stringify(resolve(root, "data"))} } }`,
-    "",
-  ].join("\n");
-  const { config } = parseConfigText(yaml, "<embedded default>", {});
+  const configFile = resolve(root, DEV_CONFIG_FILE);
+  const wroteConfig = created || !existsSync(configFile);
+  if (wroteConfig) {
+    if (existsSync(configFile)) await rename(configFile, `${configFile}.bak`);
+    const tmp = `${configFile}.${process.pid}.tmp`;
+    await writeFile(tmp, firstRunConfigYaml(adminIdentity), { mode: 0o644 });
+    await rename(tmp, configFile);
+  }
   return {
-    config,
+    configFile,
     adminIdentity,
     files: { serverCert: join(dir, "server.crt"), adminCert, adminKey: join(dir, "admin.key") },
     created,
+    wroteConfig,
   };
 }

@@ -1,6 +1,7 @@
 // `keyfront server`: run the key server from a KES config file (--config), on ephemeral dev
-// settings (--dev), or on the embedded default (no flag: dev certs in certs/dev, fs keystore in
-// data/). SIGHUP reloads a config file atomically; SIGTERM/SIGINT drain and exit.
+// settings (--dev), or on the embedded default (no flag: dev certs and the commented config file
+// certs/dev/keyfront.yaml, fs keystore in data/). SIGHUP reloads the config file atomically;
+// SIGTERM/SIGINT drain and exit.
 
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,7 +14,8 @@ import { connectMem } from "../../internal/keystore/mem/mem-store.js";
 import { selfSignedServer } from "../../internal/pki/self-signed.js";
 import { KeyfrontServer } from "../../internal/server/app.js";
 import { buildState, closeState, StartupError } from "../../internal/server/state.js";
-import { embeddedDefault } from "./dev-setup.js";
+import { bannerText, localEndpoint } from "./banner.js";
+import { DEV_CONFIG_FILE, embeddedDefault } from "./dev-setup.js";
 import { installLastResort } from "./last-resort.js";
 import { CommandError, UsageError } from "./output.js";
 import { createRuntime, packageVersion } from "./runtime.js";
@@ -28,7 +30,18 @@ import {
   workerPort,
 } from "./workers.js";
 
-const DEFAULT_EMBEDDED_ADDRESS = "127.0.0.1:7373";
+const DEFAULT_DEV_ADDRESS = "127.0.0.1:7373";
+
+export const SERVER_USAGE = `usage: keyfront server [--config FILE | --dev] [--addr HOST:PORT]
+
+  (no flag)        the embedded default: on first run creates certs/dev/{server,admin}.{crt,key}
+                   and the commented configuration ${DEV_CONFIG_FILE}, then serves from that
+                   file (fs keystore in data/), on 127.0.0.1:7373
+  --config FILE    a KES server configuration file
+  --dev            in-memory keys, a throwaway certificate, a fresh kes:v1 API key as admin
+  --addr HOST:PORT overrides the configured address
+  -h, --help       this text
+`;
 
 /** Splits "host:port" / "[v6]:port" / ":port". */
 export function parseAddress(address: string): { host: string; port: number } {
@@ -86,8 +99,10 @@ export async function runServer(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
   });
-  if (values.help)
-    throw new UsageError("usage: keyfront server [--config FILE | --dev] [--addr HOST:PORT]");
+  if (values.help) {
+    process.stdout.write(SERVER_USAGE);
+    return 0;
+  }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.dev && values.config)
     throw new UsageError("--dev and --config cannot be used together");
@@ -95,23 +110,34 @@ export async function runServer(argv: string[]): Promise<number> {
   const banner: string[] = [];
   let config: Config;
   let cleanupDir: string | undefined;
-  if (values.config) {
-    config = loadConfig(values.config);
+  let configFile = values.config;
+  /** What to paste next, given the endpoint (embedded default and --dev). */
+  let next: ((endpoint: string) => string[]) | undefined;
+  if (configFile) {
+    config = loadConfig(configFile);
   } else if (values.dev) {
-    const dev = await devConfig(values.addr ?? DEFAULT_EMBEDDED_ADDRESS);
+    const dev = await devConfig(values.addr ?? DEFAULT_DEV_ADDRESS);
     config = dev.config;
     cleanupDir = dev.dir;
-    banner.push(
-      `API Key    ${dev.apiKey}`,
-      "           (ephemeral: keys live in memory and vanish on exit)",
-    );
+    banner.push(`API Key    ${dev.apiKey}`);
+    next = (endpoint) => [
+      "Use the API key with the CLI (-k: the certificate is a throwaway, self-signed one):",
+      `  export KES_SERVER=${new URL(endpoint).host} KES_API_KEY=${dev.apiKey}; keyfront key ls -k`,
+    ];
   } else {
-    const setup = await embeddedDefault(process.cwd(), values.addr ?? DEFAULT_EMBEDDED_ADDRESS);
-    config = setup.config;
+    const setup = await embeddedDefault(process.cwd());
+    configFile = setup.configFile;
+    config = loadConfig(configFile);
+    banner.push(`Config     ${configFile}`);
     banner.push(`Admin cert ${setup.files.adminCert}`, `Admin key  ${setup.files.adminKey}`);
-    banner.push(`Keystore   fs ${config.keystore.kind === "fs" ? config.keystore.fs.path : ""}`);
     if (setup.created)
       banner.push("           (certificates were created on this first run and are reused)");
+    if (setup.wroteConfig && !setup.created)
+      banner.push("           (the configuration file was missing and has been written again)");
+    next = (endpoint) => [
+      "Create a key and generate a DEK with the admin certificate:",
+      `  ${curlLine(endpoint)}`,
+    ];
   }
   const { host, port: configuredPort } = parseAddress(values.addr ?? config.address);
   const port = workerPort(configuredPort);
@@ -124,13 +150,15 @@ export async function runServer(argv: string[]): Promise<number> {
       throw new CommandError(`cannot start the workers: ${(err as Error).message}`);
     }
     banner.push(`Workers    ${workerCount} processes`);
-    const endpoint = `https://${shownHostOf(first)}:${first.port}`;
-    printBanner(
-      packageVersion(),
-      endpoint,
-      config.admin.identity,
-      banner,
-      values.config ? undefined : curlLine(endpoint),
+    process.stderr.write(
+      bannerText({
+        version: packageVersion(),
+        bound: first,
+        config,
+        inMemory: false,
+        extra: banner,
+        ...(next ? { next: next(localEndpoint(first)) } : {}),
+      }),
     );
     return superviseWorkers(createRuntime(config.log).log);
   }
@@ -151,48 +179,25 @@ export async function runServer(argv: string[]): Promise<number> {
   }
   if (isWorker()) {
     announceListening(addr);
-    return serveUntilSignal(server, rt, values.config, cleanupDir);
+    return serveUntilSignal(server, rt, configFile, cleanupDir);
   }
-  const endpoint = `https://${shownHostOf(addr)}:${addr.port}`;
-  printBanner(
-    rt.version,
-    endpoint,
-    config.admin.identity,
-    banner,
-    values.config || values.dev ? undefined : curlLine(endpoint),
+  process.stderr.write(
+    bannerText({
+      version: rt.version,
+      bound: addr,
+      config,
+      inMemory: values.dev === true,
+      extra: banner,
+      ...(next ? { next: next(localEndpoint(addr)) } : {}),
+    }),
   );
-  return serveUntilSignal(server, rt, values.config, cleanupDir);
-}
-
-function shownHostOf(addr: { address: string; family: string }): string {
-  if (addr.family === "IPv6") return `[${addr.address}]`;
-  return addr.address === "0.0.0.0" ? "127.0.0.1" : addr.address;
+  return serveUntilSignal(server, rt, configFile, cleanupDir);
 }
 
 function curlLine(endpoint: string): string {
   const c =
-    "curl -sS --cacert certs/dev/server.crt --cert certs/dev/admin.crt --key certs/dev/admin.key";
+    "curl -sS --fail-with-body --cacert certs/dev/server.crt --cert certs/dev/admin.crt --key certs/dev/admin.key";
   return `${c} -X POST ${endpoint}/v1/key/create/my-key; ${c} -X POST ${endpoint}/v1/key/generate/my-key`;
-}
-
-function printBanner(
-  version: string,
-  endpoint: string,
-  admin: string,
-  extra: string[],
-  curl?: string,
-): void {
-  const adminText = /^[0-9a-f]{64}$/.test(admin) ? admin : "<disabled>";
-  const lines = [
-    `keyfront ${version}, a KES-compatible key server`,
-    `Endpoint   ${endpoint}`,
-    `Admin      ${adminText}`,
-    ...extra,
-  ];
-  if (curl)
-    lines.push("", "Create a key and generate a DEK with the admin certificate:", `  ${curl}`);
-  lines.push("", "=> Server is up and running...");
-  process.stderr.write(`${lines.join("\n")}\n`);
 }
 
 function serveUntilSignal(

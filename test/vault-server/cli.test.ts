@@ -69,3 +69,24 @@ it("rejects a bad port with exit code 2", async () => {
   const child = spawn(process.execPath, [MAIN, "--port", "x"], { stdio: "ignore" });
   expect(await exitOf(child)).toBe(2);
 });
+
+it("--vars-file writes sourceable export lines (0600) once listening, removed on SIGTERM", async () => {
+  const { mkdtempSync, rmSync, statSync, existsSync: exists } = await import("node:fs");
+  const { execFileSync } = await import("node:child_process");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "vault-vars-"));
+  const file = join(dir, "vault.env");
+  try {
+    const { lines } = await startCli(["--port", "0", "--vars-file", file]);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const shell = `. "${file}"; echo "$VAULT_ADDR $VAULT_TOKEN"`;
+    const sourced = execFileSync("bash", ["-ec", shell], { encoding: "utf8" });
+    expect(sourced.trim()).toBe(`${lines.VAULT_ADDR} ${lines.VAULT_TOKEN}`);
+    const exited = exitOf(proc as ChildProcess);
+    proc?.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(exists(file)).toBe(false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
