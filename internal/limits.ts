@@ -152,3 +152,13 @@ export const MAX_PIPELINED_REQUESTS = 64;
 export const CONNECTION_REFUSED_LOG_INTERVAL_MS = 10_000;
 /** CLI: largest secret (API key, imported key, plaintext) read from stdin or an `@FILE`. */
 export const CLI_SECRET_MAX_BYTES = 1_000_000;
+/** Config file checks and `keyfront doctor`: largest PEM, CA or JWT file read (bytes). */
+export const CONFIG_REFERENCED_FILE_MAX_BYTES = 1_000_000;
+/** Config file checks: most files read from one CA directory (counts). */
+export const CONFIG_CA_DIR_MAX_FILES = 1_000;
+/** `keyfront doctor`: each network check (one Vault call, one login) gives up after this (ms). */
+export const DOCTOR_CHECK_TIMEOUT_MS = 5_000;
+/** `keyfront doctor --probe`: the whole create/read/delete of the throwaway key (ms). */
+export const DOCTOR_PROBE_TIMEOUT_MS = 15_000;
+/** `keyfront doctor`: a certificate expiring within this is a warning (ms; 30 days). */
+export const DOCTOR_CERT_EXPIRY_WARN_MS = 30 * 24 * 60 * 60 * 1000;
