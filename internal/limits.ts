@@ -160,5 +160,5 @@ export const CONFIG_CA_DIR_MAX_FILES = 1_000;
 export const DOCTOR_CHECK_TIMEOUT_MS = 5_000;
 /** `keyfront doctor --probe`: the whole create/read/delete of the throwaway key (ms). */
 export const DOCTOR_PROBE_TIMEOUT_MS = 15_000;
-/** `keyfront doctor`: a certificate expiring within this is a warning (ms; 30 days). */
-export const DOCTOR_CERT_EXPIRY_WARN_MS = 30 * 24 * 60 * 60 * 1000;
+/** `keyfront doctor`: a certificate expiring within this is a warning (ms; 14 days). */
+export const DOCTOR_CERT_EXPIRY_WARN_MS = 14 * 24 * 60 * 60 * 1000;

@@ -85,7 +85,7 @@ describe("config file checks", () => {
     expect(problemsOf(config)).toEqual([
       `${config}:8 keystore.vault.tls.key: '${encKey}' is not a usable PEM private key: private key is encrypted: a password is required`,
       `${config}:9 keystore.vault.tls.cert: '${dir}' is not a regular file`,
-      `${config}:10 keystore.vault.tls.ca: '${emptyCa}' holds no PEM CERTIFICATE block`,
+      `${config}:10 keystore.vault.tls.ca: '${emptyCa}' holds no PEM certificate`,
     ]);
   });
 

@@ -92,7 +92,7 @@ function checkCaPath(p: Problems, at: Segment[], path: string): void {
       p.error(at, `'${file}' is not valid PEM: ${(err as Error).message}`);
     }
   }
-  if (certificates === 0) p.error(at, `'${path}' holds no PEM CERTIFICATE block`);
+  if (certificates === 0) p.error(at, `'${path}' holds no PEM certificate`);
 }
 
 function listDir(path: string): string[] {
