@@ -43,8 +43,8 @@ export async function checkVault(v: VaultConfig, tls: VaultTlsMaterial): Promise
   try {
     const token = await checkLogin(usable, v, out);
     if (token === undefined) return out;
-    await checkMount(usable, v, token, out);
-    await checkCapabilities(usable, v, token, out);
+    // The key paths depend on the layout: asked about only once the mount matches the config.
+    if (await checkMount(usable, v, token, out)) await checkCapabilities(usable, v, token, out);
   } finally {
     usable.close();
   }
@@ -202,7 +202,7 @@ async function checkMount(
   v: VaultConfig,
   token: string,
   out: CheckResult[],
-) {
+): Promise<boolean> {
   const engine = kv.joinPath(v.engine);
   const path = `sys/internal/ui/mounts/${engine.split("/").map(encodeURIComponent).join("/")}`;
   try {
@@ -219,15 +219,19 @@ async function checkMount(
       out.push(
         fail("vault.mount", `cannot check the mount '${engine}/': ${describeResponse(res)}`),
       );
-    } else if (verdict.kind === "mismatch") {
-      out.push(fail("vault.mount", verdict.message.replace(/^vault: /, "")));
-    } else {
-      out.push(
-        ok("vault.mount", `mount '${verdict.path}/' is K/V ${verdict.version}, as configured`),
-      );
+      return false;
     }
+    if (verdict.kind === "mismatch") {
+      out.push(fail("vault.mount", verdict.message.replace(/^vault: /, "")));
+      return false;
+    }
+    out.push(
+      ok("vault.mount", `mount '${verdict.path}/' is K/V ${verdict.version}, as configured`),
+    );
+    return true;
   } catch (err) {
     out.push(fail("vault.mount", `cannot check the mount '${engine}/': ${causeText(err)}`));
+    return false;
   }
 }
 
