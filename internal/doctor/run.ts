@@ -18,7 +18,7 @@ import { CONFIG_CA_DIR_MAX_FILES } from "../limits.js";
 import { checkIdentities, checkMinioRoutes } from "./policy-checks.js";
 import { probeStore } from "./probe.js";
 import { type CheckResult, fail, ok, warn } from "./report.js";
-import { checkCaFiles, checkServerTls } from "./tls-checks.js";
+import { checkCaFiles, checkClientPair, checkServerTls } from "./tls-checks.js";
 import { checkVault } from "./vault-checks.js";
 
 export interface DoctorOptions {
@@ -72,6 +72,11 @@ async function checkKeystore(config: Config, opts: DoctorOptions, now: Date) {
     );
     const ca = ks.vault.tls.ca;
     if (ca !== undefined) out.push(...checkCaFiles("vault.tls.ca", readCaFiles(ca), now));
+    const { cert, key } = ks.vault.tls;
+    if (cert !== undefined && key !== undefined) {
+      const pair = [readFileSync(cert, "utf8"), readFileSync(key, "utf8")] as const;
+      out.push(...checkClientPair("vault.tls.cert", ...pair, now));
+    }
     out.push(...(await checkVault(ks.vault, vaultTls(ks.vault))));
   }
   if (!opts.probe) return out;

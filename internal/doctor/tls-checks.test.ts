@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { createCertificate, type ExtKeyUsage } from "../pki/certificate.js";
 import { generateKeyPair } from "../pki/keys.js";
-import { checkCaFiles, checkServerTls } from "./tls-checks.js";
+import { checkCaFiles, checkClientPair, checkServerTls } from "./tls-checks.js";
 
 const DAY = 86_400_000;
 const now = new Date("2030-01-01T00:00:00Z");
@@ -104,5 +104,20 @@ describe("checkCaFiles", () => {
     expect(checkCaFiles("tls.ca", [{ file: "e.pem", text: "" }], now)[0]?.message).toBe(
       "holds no PEM certificate",
     );
+  });
+});
+
+describe("checkClientPair", () => {
+  test("a matching pair passes, another key fails", () => {
+    const cert = leaf({ eku: ["clientAuth"] });
+    expect(checkClientPair("vault.tls.cert", cert, keys.privateKeyPem, now)[0]).toMatchObject({
+      status: "ok",
+      message: expect.stringMatching(/^key matches; Vault client certificate is valid until/),
+    });
+    const other = generateKeyPair("ed25519").privateKeyPem;
+    expect(checkClientPair("vault.tls.cert", cert, other, now)[0]).toMatchObject({
+      status: "fail",
+      message: "keystore.vault.tls.key is not the private key of keystore.vault.tls.cert",
+    });
   });
 });

@@ -112,6 +112,35 @@ function checkEku(leaf: X509Certificate): CheckResult {
   );
 }
 
+/** keystore.vault.tls.cert/key, keyfront's client certificate for Vault: key match and expiry. */
+export function checkClientPair(
+  id: string,
+  certPem: string,
+  keyPem: string,
+  now: Date,
+): CheckResult[] {
+  const der = certificatePemBlocks(certPem)[0];
+  if (der === undefined) return [fail(id, "holds no certificate")];
+  const x = new X509Certificate(der);
+  let matches = false;
+  try {
+    matches = x.checkPrivateKey(loadPrivateKeyPem(keyPem));
+  } catch (err) {
+    return [fail(id, `cannot load the key: ${(err as Error).message}`)];
+  }
+  if (!matches) {
+    return [
+      fail(
+        id,
+        "keystore.vault.tls.key is not the private key of keystore.vault.tls.cert",
+        "point both at one key pair",
+      ),
+    ];
+  }
+  const expiry = checkExpiry(id, x, now, "Vault client certificate");
+  return [expiry.status === "ok" ? ok(id, `key matches; ${expiry.message}`) : expiry];
+}
+
 /** A CA file (or directory, as files) must hold CA certificates: `tls.ca`, `vault.tls.ca`. */
 export function checkCaFiles(
   id: string,

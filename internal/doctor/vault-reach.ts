@@ -108,7 +108,7 @@ export function causeText(err: unknown): string {
   return root === err ? describeError(err) : `${describeError(err)} (${describeError(root)})`;
 }
 
-function reachHint(err: unknown, endpoint: string): string {
+export function reachHint(err: unknown, endpoint: string): string {
   const root = rootOf(err);
   const code = root.code ?? "";
   const text = `${code} ${root.message}`;
