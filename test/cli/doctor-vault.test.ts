@@ -188,6 +188,7 @@ describe("keyfront doctor on a Vault keystore", () => {
       `create+read on ${engine}/data/keys/keyfront-doctor-check`,
     );
     expect(await storedKeys()).toEqual([]);
+    expect(r.stdout + r.stderr).not.toContain(secretId);
   });
 
   it("fails on a sealed Vault, and stops there", async () => {
@@ -275,6 +276,7 @@ describe("keyfront doctor on a Vault keystore", () => {
       /^FAIL probe +create of the throwaway key 'keyfront-doctor-probe-[0-9a-f]{16}' failed: .* → the keystore refuses writes/,
     );
     expect(await storedKeys()).toEqual([]);
+    expect(r.stdout + r.stderr).not.toContain(readOnlyToken);
   });
 
   it("--probe deletes its key even when a step after the write fails", async () => {

@@ -182,6 +182,20 @@ describe("keyfront doctor on an fs keystore", () => {
     expect(failed).toEqual([lineOf(r.stdout, id)]);
   });
 
+  it("fails on an identity in two policies and the admin in a policy (config lines)", async () => {
+    const admin = pki.clients["ecdsa-p256"].identity;
+    const path = config({
+      extra: `  twice:\n    allow: [/v1/key/describe/*]\n    identities: [${MINIO}, ${admin}]\n`,
+    });
+    const r = await doctor(path);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split("\n")).toEqual([
+      `FAIL config  ${path}:15 policy.twice.identities[0]: cannot assign policy 'twice' to '${MINIO}': identity already has a policy → fix the config file`,
+      `FAIL config  ${path}:15 policy.twice.identities[1]: the admin identity cannot be assigned to a policy → fix the config file`,
+      "2 checks: 2 failed, 0 warned",
+    ]);
+  });
+
   it("lists every config problem, files included, as server --config does", async () => {
     const notPem = file("not-pem.crt", "hello\n");
     const path = file(
