@@ -65,7 +65,9 @@ describe("invalid configuration", () => {
     // Missing files are config problems (exit 2), listed together in the file:line form.
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(
-      new RegExp(`c\\.yaml:\\d+ tls\\.cert: cannot read '${join(dir, "missing.crt")}' \\(ENOENT\\)`),
+      new RegExp(
+        `c\\.yaml:\\d+ tls\\.cert: cannot read '${join(dir, "missing.crt")}' \\(ENOENT\\)`,
+      ),
     );
     expect(r2.stderr).toContain(`tls.key: cannot read '${join(dir, "missing.key")}' (ENOENT)`);
   });
