@@ -86,7 +86,13 @@ async function checkKeystore(config: Config, opts: DoctorOptions, now: Date) {
     out.push(fail("probe", `not run: ${blocking.id} failed`));
     return out;
   }
-  const store = await connectStore(config);
+  let store: KeyStore;
+  try {
+    store = await connectStore(config);
+  } catch (err) {
+    out.push(fail("probe", `cannot open the keystore: ${(err as Error).message}`));
+    return out;
+  }
   try {
     out.push(await probeStore(store));
   } finally {
