@@ -175,3 +175,13 @@ export const PROXY_CERT_HEADER_MAX_BYTES = 8_192;
  * goes first. Each costs its header value (at most PROXY_CERT_HEADER_MAX_BYTES): ≤ 8 MiB in all.
  */
 export const PROXY_CERT_CACHE_MAX_ENTRIES = 1_024;
+/** Config file checks and `keyfront doctor`: largest PEM, CA or JWT file read (bytes). */
+export const CONFIG_REFERENCED_FILE_MAX_BYTES = 1_000_000;
+/** Config file checks: most files read from one CA directory (counts). */
+export const CONFIG_CA_DIR_MAX_FILES = 1_000;
+/** `keyfront doctor`: each network check (one Vault call, one login) gives up after this (ms). */
+export const DOCTOR_CHECK_TIMEOUT_MS = 5_000;
+/** `keyfront doctor --probe`: the whole create/read/delete of the throwaway key (ms). */
+export const DOCTOR_PROBE_TIMEOUT_MS = 15_000;
+/** `keyfront doctor`: a certificate expiring within this is a warning (ms; 14 days). */
+export const DOCTOR_CERT_EXPIRY_WARN_MS = 14 * 24 * 60 * 60 * 1000;

@@ -2,6 +2,7 @@
 // keyfront's entry point: the subcommand table and the only process.exit of the CLI.
 // Commands throw UsageError (exit 2) or CommandError (exit 1); nothing prints a stack trace.
 
+import { runDoctor } from "./doctor.js";
 import { runIdentity } from "./identity.js";
 import { runKey } from "./key.js";
 import { runLog } from "./log.js";
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   metric: { run: runMetric, help: "watch the server's metrics" },
   log: { run: runLog, help: "follow the server's audit or error log" },
   migrate: { run: runMigrate, help: "copy keys from one keystore to another" },
+  doctor: { run: runDoctor, help: "check the config, certificates, policies and keystore" },
 };
 
 function usage(): string {

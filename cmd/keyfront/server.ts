@@ -53,7 +53,7 @@ export function parseAddress(address: string): { host: string; port: number } {
 
 function loadConfig(path: string): Config {
   try {
-    const { config, warnings } = loadConfigFile(path, process.env);
+    const { config, warnings } = loadConfigFile(path, process.env, { checkFiles: true });
     for (const w of warnings) process.stderr.write(`keyfront: warning: ${w}\n`);
     return config;
   } catch (err) {

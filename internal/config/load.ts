@@ -8,6 +8,7 @@ import { MAX_CONFIG_BYTES } from "../limits.js";
 import { coerceTree } from "./coerce.js";
 import type { Config } from "./config.js";
 import type { Env } from "./env.js";
+import { checkConfigFiles } from "./file-checks.js";
 import { normalizeConfig } from "./normalize.js";
 import { Problems } from "./problems.js";
 import { RawConfigSchema } from "./schema.js";
@@ -30,8 +31,18 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
+export interface LoadOptions {
+  /** Also check the files the config names (readable, PEM, …), reported with the rest. */
+  checkFiles?: boolean;
+}
+
 /** Parses config text; `fileName` prefixes every problem. Throws ConfigError. */
-export function parseConfigText(text: string, fileName: string, env: Env): LoadedConfig {
+export function parseConfigText(
+  text: string,
+  fileName: string,
+  env: Env,
+  opts: LoadOptions = {},
+): LoadedConfig {
   const problems = new Problems(fileName);
   const fail = (): never => {
     throw new ConfigError(problems.errors());
@@ -42,13 +53,18 @@ export function parseConfigText(text: string, fileName: string, env: Env): Loade
   const raw = validateRaw(typed, problems);
   if (raw === undefined) return fail();
   const config = normalizeConfig(raw, fileName, env, problems);
+  if (opts.checkFiles === true) checkConfigFiles(config, problems);
   if (problems.hasErrors) return fail();
   return { config: deepFreeze(config), warnings: problems.warnings() };
 }
 
 /** Reads and parses a config file (at most MAX_CONFIG_BYTES). Throws ConfigError. */
-export function loadConfigFile(path: string, env: Env = process.env): LoadedConfig {
-  return parseConfigText(readConfigText(path), path, env);
+export function loadConfigFile(
+  path: string,
+  env: Env = process.env,
+  opts: LoadOptions = {},
+): LoadedConfig {
+  return parseConfigText(readConfigText(path), path, env, opts);
 }
 
 function readConfigText(path: string): string {

@@ -62,8 +62,14 @@ describe("invalid configuration", () => {
     const r2 = await runCli(["server", "--config", join(dir, "c.yaml")], {
       env: { READER_IDENTITY: "a".repeat(64) },
     });
-    expect(r2.code).toBe(1);
-    expect(r2.stderr).toContain(`tls.cert: cannot read '${join(dir, "missing.crt")}'`);
+    // Missing files are config problems (exit 2), listed together in the file:line form.
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(
+      new RegExp(
+        `c\\.yaml:\\d+ tls\\.cert: cannot read '${join(dir, "missing.crt")}' \\(ENOENT\\)`,
+      ),
+    );
+    expect(r2.stderr).toContain(`tls.key: cannot read '${join(dir, "missing.key")}' (ENOENT)`);
   });
 });
 
