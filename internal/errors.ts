@@ -88,3 +88,6 @@ export const errListLimit = () =>
 /** keyfront extension: every log-stream slot of this process is taken. */
 export const errLogStreams = (max: number) =>
   new ApiError(503, `too many log streams: at most ${max} per log and server process`);
+/** keyfront extension: a /v1/policy/explain body that is not `{identity, method, path}`. */
+export const errExplainRequest = (what: string) =>
+  new ApiError(400, `invalid policy explain request: ${what}`);

@@ -152,3 +152,10 @@ export const MAX_PIPELINED_REQUESTS = 64;
 export const CONNECTION_REFUSED_LOG_INTERVAL_MS = 10_000;
 /** CLI: largest secret (API key, imported key, plaintext) read from stdin or an `@FILE`. */
 export const CLI_SECRET_MAX_BYTES = 1_000_000;
+/**
+ * Request body cap of /v1/policy/explain, in bytes: an identity, a method and a request target
+ * of up to MAX_URL_BYTES, each target byte JSON-escaped to at most two (`\"`, `\\`).
+ */
+export const MAX_EXPLAIN_BODY_BYTES = 2 * MAX_URL_BYTES + 1_024;
+/** `policy explain` follows at most this many 301s: one path cleaning, one trailing slash. */
+export const EXPLAIN_MAX_REDIRECTS = 2;
