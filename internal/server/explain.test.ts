@@ -35,6 +35,7 @@ describe("explainRequest", () => {
       route: { method: "PUT", path: "/v1/key/create/", auth: "policy" },
       rule: { effect: "allow", pattern: "/v1/key/create/app-*" },
       outcome: "allowed",
+      decided_by: "rule",
       allowed: true,
       reason: "allow rule '/v1/key/create/app-*' of policy 'app' matched and no deny rule did",
     });
@@ -55,7 +56,7 @@ describe("explainRequest", () => {
 
   it("denied by default when no rule matches", () => {
     const e = explain(user, "DELETE", "/v1/key/delete/app-1");
-    expect(e).toMatchObject({ outcome: "denied", status: 403, allowed: false });
+    expect(e).toMatchObject({ outcome: "denied", decided_by: "default", status: 403 });
     expect(e.rule).toBeUndefined();
     expect(e.reason).toMatch(/^no rule of policy 'app' matched: denied by default/);
   });
@@ -64,10 +65,16 @@ describe("explainRequest", () => {
     expect(explain(admin, "DELETE", "/v1/key/delete/x")).toMatchObject({
       role: "admin",
       outcome: "allowed",
+      decided_by: "admin",
       reason: "the admin identity may use every route",
     });
     const e = explain(stranger, "GET", "/v1/status");
-    expect(e).toMatchObject({ role: "unknown", outcome: "denied", status: 403 });
+    expect(e).toMatchObject({
+      role: "unknown",
+      outcome: "denied",
+      decided_by: "unknown_identity",
+      status: 403,
+    });
     expect(e.policy).toBeUndefined();
     expect(e.reason).toMatch(/^the identity is neither the admin nor in any policy/);
   });
@@ -75,6 +82,7 @@ describe("explainRequest", () => {
   it("routes without a policy check are allowed for anyone", () => {
     expect(explain(stranger, "GET", "/version")).toMatchObject({
       outcome: "allowed",
+      decided_by: "route",
       route: { auth: "none" },
     });
     expect(explain(stranger, "GET", "/v1/identity/self/describe")).toMatchObject({
@@ -119,7 +127,7 @@ describe("explainRequest", () => {
 
   it("a method the route does not take is a 405", () => {
     const e = explain(admin, "GET", "/v1/key/create/app-1");
-    expect(e).toMatchObject({ outcome: "method_not_allowed", status: 405, allowed: false });
+    expect(e).toMatchObject({ outcome: "method_not_allowed", decided_by: "routing", status: 405 });
     expect(e.reason).toBe(
       "the route takes PUT or POST: the server answers 405 'received method 'GET' expected 'PUT''",
     );

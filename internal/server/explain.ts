@@ -20,6 +20,20 @@ export type ExplainOutcome =
   | "not_found"
   | "method_not_allowed";
 
+/**
+ * What decided: the request loop before any policy (routing: 400, 404, 405), a route that checks
+ * no policy, the admin, an identity in no policy, a rule, no rule (default deny), or a rule the
+ * caller may not read (set by the handler).
+ */
+export type DecidedBy =
+  | "routing"
+  | "route"
+  | "admin"
+  | "unknown_identity"
+  | "rule"
+  | "default"
+  | "rule_withheld";
+
 export interface ExplainRule {
   readonly effect: "allow" | "deny";
   readonly pattern: string;
@@ -42,6 +56,7 @@ export interface Explanation {
   /** The pattern that decided; absent for the admin, an unknown identity or no match. */
   readonly rule?: ExplainRule;
   readonly outcome: ExplainOutcome;
+  readonly decided_by: DecidedBy;
   readonly allowed: boolean;
   /** The status the server answers instead of running the handler; absent when allowed. */
   readonly status?: number;
@@ -49,7 +64,10 @@ export interface Explanation {
   readonly reason: string;
 }
 
-type Verdict = Pick<Explanation, "outcome" | "allowed" | "status" | "reason" | "rule">;
+type Verdict = Pick<
+  Explanation,
+  "outcome" | "decided_by" | "allowed" | "status" | "reason" | "rule"
+>;
 
 function roleOf(policies: PolicySet, identity: string) {
   if (policies.isAdmin(identity)) return { role: "admin" as const };
@@ -60,32 +78,45 @@ function roleOf(policies: PolicySet, identity: string) {
 
 function policyVerdict(d: AccessDecision): Verdict {
   const denied = errNotAllowed();
-  const deny = (reason: string, rule?: ExplainRule): Verdict => ({
+  const deny = (decidedBy: DecidedBy, reason: string, rule?: ExplainRule): Verdict => ({
     outcome: "denied",
+    decided_by: decidedBy,
     allowed: false,
     status: denied.status,
     reason: `${reason}: the server answers ${denied.status} '${denied.message}'`,
     ...(rule === undefined ? {} : { rule }),
   });
   if (d.role === "admin") {
-    return { outcome: "allowed", allowed: true, reason: "the admin identity may use every route" };
+    return {
+      outcome: "allowed",
+      decided_by: "admin",
+      allowed: true,
+      reason: "the admin identity may use every route",
+    };
   }
-  if (d.role === "unknown") return deny("the identity is neither the admin nor in any policy");
+  if (d.role === "unknown") {
+    return deny("unknown_identity", "the identity is neither the admin nor in any policy");
+  }
   if (d.effect === "deny") {
-    return deny(`deny rule '${d.pattern}' of policy '${d.policy}' matched (deny wins over allow)`, {
-      effect: "deny",
-      pattern: d.pattern,
-    });
+    return deny(
+      "rule",
+      `deny rule '${d.pattern}' of policy '${d.policy}' matched (deny wins over allow)`,
+      {
+        effect: "deny",
+        pattern: d.pattern,
+      },
+    );
   }
   if (d.effect === "allow") {
     return {
       outcome: "allowed",
+      decided_by: "rule",
       allowed: true,
       reason: `allow rule '${d.pattern}' of policy '${d.policy}' matched and no deny rule did`,
       rule: { effect: "allow", pattern: d.pattern },
     };
   }
-  return deny(`no rule of policy '${d.policy}' matched: denied by default`);
+  return deny("default", `no rule of policy '${d.policy}' matched: denied by default`);
 }
 
 /**
@@ -111,6 +142,7 @@ export function explainRequest(
         ...head,
         redirects,
         outcome: "bad_request",
+        decided_by: "routing",
         allowed: false,
         status: 400,
         reason: `the server answers 400 '${normal.message}'`,
@@ -133,6 +165,7 @@ export function explainRequest(
       return {
         ...at,
         outcome: "not_found",
+        decided_by: "routing",
         allowed: false,
         status: 404,
         reason: "no route has this path: the server answers 404 '404 page not found'",
@@ -145,6 +178,7 @@ export function explainRequest(
       return {
         ...withRoute,
         outcome: "method_not_allowed",
+        decided_by: "routing",
         allowed: false,
         status: e.status,
         reason: `the route takes ${spec.method === "PUT" ? "PUT or POST" : spec.method}: the server answers ${e.status} '${e.message}'`,
@@ -154,6 +188,7 @@ export function explainRequest(
       return {
         ...withRoute,
         outcome: "allowed",
+        decided_by: "route",
         allowed: true,
         reason: "the route needs no authentication: anyone may call it",
       };
@@ -163,6 +198,7 @@ export function explainRequest(
       return {
         ...withRoute,
         outcome: "allowed",
+        decided_by: "route",
         allowed: true,
         reason: skipped
           ? `the configuration sets api.${spec.path}.skip_auth: no policy is checked, anyone may call it`

@@ -58,6 +58,7 @@ function withheld(e: Explanation, policy: string): Explanation {
   const verdict = e.allowed ? "allowed" : `denied: the server answers ${e.status}`;
   return {
     ...rest,
+    decided_by: "rule_withheld",
     reason: `${effect} of policy '${policy}' decided (${verdict}); reading the rule needs /v1/policy/read/${policy}`,
   };
 }
