@@ -88,6 +88,16 @@ export const errListLimit = () =>
 /** keyfront extension: every log-stream slot of this process is taken. */
 export const errLogStreams = (max: number) =>
   new ApiError(503, `too many log streams: at most ${max} per log and server process`);
-/** keyfront extension: a /v1/policy/explain body that is not `{identity, method, path}`. */
-export const errExplainRequest = (what: string) =>
+/**
+ * keyfront extension: a /v1/policy/explain body that is not `{identity, method, path}`. As on the
+ * key routes, a body that cannot be decoded gets the fixed message and the reason in
+ * X-Keyfront-Detail; a field with a wrong value gets a message naming the field.
+ */
+export const errExplainBody = (detail?: string) =>
+  new ApiError(
+    400,
+    "invalid policy explain request",
+    detail ? { "X-Keyfront-Detail": detail } : {},
+  );
+export const errExplainField = (what: string) =>
   new ApiError(400, `invalid policy explain request: ${what}`);

@@ -1,7 +1,7 @@
 // The route table (kes-api.md §3.0): method, path, auth mode, body limit, timeout, handler.
 // One loop registers it (router.ts) and /v1/api is generated from it, so they cannot drift.
 
-import { errBody, errExplainRequest, errImportBody } from "../errors.js";
+import { errBody, errExplainBody, errImportBody } from "../errors.js";
 import {
   MAX_BODY_BYTES,
   MAX_EXPLAIN_BODY_BYTES,
@@ -74,7 +74,7 @@ export const ROUTES: readonly RouteSpec[] = Object.freeze([
     maxBody: MAX_EXPLAIN_BODY_BYTES,
     timeoutMs: SHORT_ROUTE_TIMEOUT_MS,
     bodyError: () =>
-      errExplainRequest(`the body could not be read or exceeds ${MAX_EXPLAIN_BODY_BYTES} bytes`),
+      errExplainBody(`the body could not be read or exceeds ${MAX_EXPLAIN_BODY_BYTES} bytes`),
   }),
   route("GET", "/v1/identity/describe/", access.describeIdentity),
   route("GET", "/v1/identity/list/", access.listIdentities),

@@ -6,7 +6,7 @@
 // as `policy show` would; the admin and an identity explaining itself see everything (its own
 // patterns are in `identity info` already).
 
-import { ApiError, errExplainRequest, errNotAllowed } from "../../errors.js";
+import { ApiError, errExplainBody, errExplainField, errNotAllowed } from "../../errors.js";
 import { BodyDecodeError, decodeJsonBody } from "../body.js";
 import { type Explanation, explainRequest } from "../explain.js";
 import { jsonReply, type Reply, type RequestContext } from "../route.js";
@@ -29,21 +29,21 @@ function decodeBody(body: Buffer): ExplainBody {
   try {
     doc = decodeJsonBody(body, SCHEMA);
   } catch (err) {
-    if (err instanceof BodyDecodeError) throw errExplainRequest(err.message);
+    if (err instanceof BodyDecodeError) throw errExplainBody(err.message);
     throw err;
   }
   const { identity, method, path } = doc;
-  if (identity === undefined) throw errExplainRequest("field 'identity' is missing");
+  if (identity === undefined) throw errExplainField("field 'identity' is missing");
   if (!IDENTITY.test(identity)) {
-    throw errExplainRequest("field 'identity' must be 64 lowercase hex digits");
+    throw errExplainField("field 'identity' must be 64 lowercase hex digits");
   }
-  if (method === undefined) throw errExplainRequest("field 'method' is missing");
+  if (method === undefined) throw errExplainField("field 'method' is missing");
   if (!METHOD.test(method)) {
-    throw errExplainRequest("field 'method' must be an HTTP method in upper case, e.g. GET");
+    throw errExplainField("field 'method' must be an HTTP method in upper case, e.g. GET");
   }
-  if (path === undefined) throw errExplainRequest("field 'path' is missing");
+  if (path === undefined) throw errExplainField("field 'path' is missing");
   if (!TARGET.test(path)) {
-    throw errExplainRequest(
+    throw errExplainField(
       "field 'path' must be a request target as sent: '/' then printable ASCII without spaces (percent-encode other characters)",
     );
   }
