@@ -54,6 +54,15 @@ function roleText(e: PolicyExplanation): string {
   return "unknown: neither the admin nor in any policy";
 }
 
+/** A decoded path may hold control characters: shown escaped, never sent to the terminal raw. */
+function visible(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: they are what is escaped here
+    /[\x00-\x1f\x7f]/g,
+    (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 function print(e: PolicyExplanation, color: boolean): void {
   const verdict = e.allowed
     ? green("allowed", color)
@@ -62,16 +71,16 @@ function print(e: PolicyExplanation, color: boolean): void {
     [
       ["Identity:", e.identity],
       ["Role:", roleText(e)],
-      ["Request:", `${e.method} ${e.path}`],
+      ["Request:", visible(`${e.method} ${e.path}`)],
       ...e.redirects.map((to, i): [string, string] => [
         i === 0 ? "Redirect:" : "",
         `301 to ${to} (explained as the client follows it)`,
       ]),
-      ["Path:", e.evaluated_path ?? "-"],
+      ["Path:", visible(e.evaluated_path ?? "-")],
       ["Route:", e.route ? `${e.route.method} ${e.route.path} (auth: ${e.route.auth})` : "none"],
       ["Rule:", ruleText(e)],
       ["Result:", verdict],
-      ["Reason:", e.reason],
+      ["Reason:", visible(e.reason)],
     ],
     color,
   );

@@ -192,6 +192,13 @@ describe("keyfront policy explain", () => {
       evaluated_path: "/v1/key/create/app-ключ",
       allowed: true,
     });
+    // a decoded control character is shown escaped, not sent to the terminal
+    const esc = await kf(
+      ["policy", "explain", c.app.identity, "GET", "/v1/key/describe/%1b[2J"],
+      asAdmin,
+    );
+    expect(esc.stdout).toMatch(/^Path: +\/v1\/key\/describe\/\\x1b\[2J$/m);
+    expect(esc.stdout).not.toContain("\x1b");
     const slash = await kf(["policy", "explain", c.app.identity, "GET", "/v1/key/list"], asAdmin);
     expect(slash.stdout).toMatch(/^Redirect: +301 to \/v1\/key\/list\/ /m);
     expect(slash.stdout).toMatch(/^Result: +allowed$/m);
