@@ -88,6 +88,22 @@ export const errListLimit = () =>
 /** keyfront extension: every log-stream slot of this process is taken. */
 export const errLogStreams = (max: number) =>
   new ApiError(503, `too many log streams: at most ${max} per log and server process`);
+/** Trusted TLS proxy errors (KES compat, kes-api.md §5.5; v0.22 wording). */
+export const errNoClientCert = (detail: string) =>
+  new ApiError(400, "no client certificate is present", { "X-Keyfront-Detail": detail });
+export const errTooManyClientCerts = (detail: string) =>
+  new ApiError(400, "too many client certificates are present", { "X-Keyfront-Detail": detail });
+export const errInvalidClientCert = (detail: string) =>
+  new ApiError(400, "invalid client certificate", { "X-Keyfront-Detail": detail });
+/** keyfront extension: the forwarded-certificate header from a peer that is not a trusted proxy. */
+export const errUntrustedProxy = (header: string) =>
+  new ApiError(
+    403,
+    `not authorized: the ${header} header is accepted only from a trusted TLS proxy`,
+  );
+/** keyfront: with `tls.auth: on`, a forwarded certificate the client CA pool does not trust. */
+export const errForwardedUntrusted = (reason: string) =>
+  new ApiError(400, `tls: forwarded client certificate is not trusted: ${reason}`);
 /**
  * keyfront extension: a /v1/policy/explain body that is not `{identity, method, path}`. As on the
  * key routes, a body that cannot be decoded gets the fixed message and the reason in

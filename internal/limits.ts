@@ -80,6 +80,10 @@ export const CLIENT_RETRY_MIN_DELAY_MS = 200;
 export const CLIENT_RETRY_MAX_DELAY_MS = 1_000;
 /** Client: default time allowed for one request (until the whole answer, or a stream's headers). */
 export const CLIENT_REQUEST_TIMEOUT_MS = 15_000;
+/** Client: longest wait for the TCP connection to a server endpoint. */
+export const CLIENT_CONNECT_TIMEOUT_MS = 10_000;
+/** Client: longest wait for the TLS handshake once connected (a port that accepts but is silent). */
+export const CLIENT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Client: largest answer body read for a non-streaming call. */
 export const CLIENT_MAX_RESPONSE_BYTES = 64 << 20;
 /** Envelope: plaintext bytes per authenticated chunk of a sealed envelope. */
@@ -152,6 +156,25 @@ export const MAX_PIPELINED_REQUESTS = 64;
 export const CONNECTION_REFUSED_LOG_INTERVAL_MS = 10_000;
 /** CLI: largest secret (API key, imported key, plaintext) read from stdin or an `@FILE`. */
 export const CLI_SECRET_MAX_BYTES = 1_000_000;
+/**
+ * `keyfront migrate`: how long it waits for each keystore to become usable (Vault reachable,
+ * unsealed, logged in, its mount as configured) before it gives up with the reason, and how often
+ * it asks meanwhile.
+ */
+export const MIGRATE_STORE_READY_MS = 10_000;
+export const MIGRATE_STORE_POLL_MS = 250;
+/**
+ * Largest value of the trusted proxy's forwarded client certificate header (`tls.proxy.header.cert`,
+ * a URL-encoded PEM certificate), in bytes. An RSA-4096 leaf with long names is ~3.5 KB encoded;
+ * more is refused with 400. Node refuses a request whose headers exceed 16 KiB in all with 431.
+ */
+export const PROXY_CERT_HEADER_MAX_BYTES = 8_192;
+/**
+ * Forwarded client certificates (header values) whose identity a trusted-proxy server keeps, so
+ * a certificate is parsed once rather than per request (~0.7 ms each measured here); the oldest
+ * goes first. Each costs its header value (at most PROXY_CERT_HEADER_MAX_BYTES): ≤ 8 MiB in all.
+ */
+export const PROXY_CERT_CACHE_MAX_ENTRIES = 1_024;
 /**
  * Request body cap of /v1/policy/explain, in bytes: an identity, a method and a request target
  * of up to MAX_URL_BYTES, each target byte JSON-escaped to at most two (`\"`, `\\`).

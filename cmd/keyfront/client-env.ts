@@ -226,20 +226,16 @@ export function explainError(err: unknown, identity?: string): Error {
     return new CommandError(err.message);
   }
   if (err instanceof ConnectionError) {
-    const where = err.endpoint;
+    // The client's message is one line naming the endpoint; add what to do where it helps.
     if (err.code === "ECONNREFUSED") {
-      return new CommandError(
-        `cannot connect to ${where}: connection refused. Is the server running? Set KES_SERVER or --server`,
-      );
+      return new CommandError(`${err.message}: is the server running? Set KES_SERVER or --server`);
     }
     if (TLS_VERIFY_CODES.has(err.code)) {
       return new CommandError(
-        `cannot verify the certificate of ${where} (${err.code}): use -k/--insecure for a self-signed server, or trust its CA with NODE_EXTRA_CA_CERTS`,
+        `${err.message} (${err.code}): use -k/--insecure for a self-signed server, or trust its CA with NODE_EXTRA_CA_CERTS`,
       );
     }
-    if (err.code === "ETIMEDOUT") return new CommandError(`${where} did not answer in time`);
-    if (err.code === "ENOTFOUND") return new CommandError(`cannot resolve the host of ${where}`);
-    return new CommandError(`cannot talk to ${where}: ${err.message} (${err.code})`);
+    return new CommandError(err.message);
   }
   return new CommandError((err as Error)?.message ?? String(err));
 }

@@ -3,18 +3,21 @@
 // one server config to another's (fs → Vault, prefix → namespace, one Vault to another). An
 // existing target key stops the run unless --merge (skip it) or --force (replace it). Each key is
 // copied with one create-only write, so an interrupted run is finished by re-running with
-// --merge. Progress goes to stderr on a terminal; a summary of what moved ends the run.
+// --merge. Both keystores are opened as the server opens them and must be usable (Vault
+// reachable, unsealed, its mount as configured: migrate-store.ts) before anything is read or
+// written. Progress goes to stderr on a terminal; a summary of what moved ends the run.
 // It must never decode, print or log a stored value, and never modify the source keystore.
 
+import { timingSafeEqual } from "node:crypto";
 import type { Config } from "../../internal/config/config.js";
 import { ConfigError, loadConfigFile } from "../../internal/config/load.js";
-import { KeyExistsError } from "../../internal/errors.js";
+import { KeyExistsError, KeyNotFoundError } from "../../internal/errors.js";
 import type { KeyStore } from "../../internal/keystore/keystore.js";
 import { LIST_PAGE_SIZE } from "../../internal/limits.js";
-import { connectStore } from "../../internal/server/state.js";
 import { parseCommand } from "./client-env.js";
 import { printJson } from "./format.js";
 import { globToRegExp, literalPrefix } from "./glob.js";
+import { openUsableStore, storeLocation } from "./migrate-store.js";
 import { CommandError, note, result, UsageError } from "./output.js";
 import { untilInterrupted } from "./signals.js";
 
@@ -52,17 +55,54 @@ function loadConfig(flag: string, path: string): Config {
   }
 }
 
-async function openStore(flag: string, config: Config, path: string): Promise<KeyStore> {
-  try {
-    return await connectStore(config);
-  } catch (err) {
-    throw new CommandError(`${flag} ${path}: cannot open the keystore: ${(err as Error).message}`);
-  }
-}
-
 type Mode = "stop" | "merge" | "force";
 
-/** Copies one key; KeyExistsError is resolved by the mode. */
+/** Constant time: stored values are key material. */
+function sameValue(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The target's value of `name`, or undefined when it has none. */
+function existing(to: KeyStore, name: string, signal: AbortSignal): Promise<string | undefined> {
+  return to.get(name, signal).catch((err: unknown) => {
+    if (err instanceof KeyNotFoundError) return undefined;
+    throw err;
+  });
+}
+
+/** What an existing target key means: skipped (merge), the end of the run (stop), or replaced. */
+async function resolveExisting(
+  to: KeyStore,
+  name: string,
+  value: string,
+  found: string,
+  mode: Mode,
+  t: Tally,
+  signal: AbortSignal,
+): Promise<void> {
+  if (mode === "merge") {
+    if (!sameValue(found, value))
+      note(`warning: key '${name}' exists in the target with a different value: skipped`);
+    t.skipped++;
+    return;
+  }
+  if (mode === "stop") {
+    throw new CommandError(
+      `key '${name}' already exists in the target: use --merge to skip existing keys or --force to replace them`,
+    );
+  }
+  await to.delete(name, signal);
+  await to.create(name, value, signal);
+  t.replaced++;
+}
+
+/**
+ * Copies one key. The target is read first: a key a previous run copied is resolved without a
+ * write attempt (a create over it is refused only after a write and a read-back, and the Vault
+ * store would log it as a retried create), and --merge can tell a different value.
+ */
 async function copyKey(
   from: KeyStore,
   to: KeyStore,
@@ -72,24 +112,19 @@ async function copyKey(
   signal: AbortSignal,
 ) {
   const value = await from.get(name, signal);
-  try {
-    await to.create(name, value, signal);
-    t.migrated++;
-  } catch (err) {
-    if (!(err instanceof KeyExistsError)) throw err;
-    if (mode === "merge") {
-      t.skipped++;
+  let found = await existing(to, name, signal);
+  if (found === undefined) {
+    try {
+      await to.create(name, value, signal);
+      t.migrated++;
       return;
+    } catch (err) {
+      // Created by someone else since the read: resolved like any existing key.
+      if (!(err instanceof KeyExistsError)) throw err;
+      found = (await existing(to, name, signal)) ?? "";
     }
-    if (mode === "stop") {
-      throw new CommandError(
-        `key '${name}' already exists in the target: use --merge to skip existing keys or --force to replace them`,
-      );
-    }
-    await to.delete(name, signal);
-    await to.create(name, value, signal);
-    t.replaced++;
   }
+  await resolveExisting(to, name, value, found, mode, t, signal);
 }
 
 /** Walks the source listing page by page and copies every matching key. */
@@ -161,22 +196,27 @@ export async function runMigrate(args: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`too many arguments\nusage: ${USAGE}`);
   const pattern = positionals[0] ?? "*";
   globToRegExp(pattern);
-  const fromConfig = loadConfig("--from", values.from);
-  const toConfig = loadConfig("--to", values.to);
-  if (JSON.stringify(fromConfig.keystore) === JSON.stringify(toConfig.keystore)) {
+  const { from: fromPath, to: toPath } = values;
+  const fromConfig = loadConfig("--from", fromPath);
+  const toConfig = loadConfig("--to", toPath);
+  if (storeLocation(fromConfig) === storeLocation(toConfig)) {
     throw new CommandError("--from and --to name the same keystore");
   }
-  const from = await openStore("--from", fromConfig, values.from);
-  const to = await openStore("--to", toConfig, values.to).catch(async (err) => {
-    await from.close();
-    throw err;
-  });
   const mode: Mode = values.merge ? "merge" : values.force ? "force" : "stop";
   const progress = progressPrinter();
   const tally: Tally = { matched: 0, migrated: 0, skipped: 0, replaced: 0 };
-  try {
-    await untilInterrupted((signal) =>
-      migrateKeys(from, to, pattern, mode, signal, tally, progress.update).catch((err) => {
+  await untilInterrupted(async (signal) => {
+    // Both stores usable before the first read: a target that is sealed, unreachable or not
+    // the configured mount fails here, with nothing written.
+    const from = await openUsableStore("--from", fromPath, fromConfig, signal);
+    const to = await openUsableStore("--to", toPath, toConfig, signal).catch(
+      async (err: unknown) => {
+        await from.close();
+        throw err;
+      },
+    );
+    try {
+      await migrateKeys(from, to, pattern, mode, signal, tally, progress.update).catch((err) => {
         if (signal.aborted)
           throw new CommandError(`interrupted: ${summary(tally)}; re-run with --merge to finish`);
         if (err instanceof CommandError)
@@ -184,12 +224,12 @@ export async function runMigrate(args: string[]): Promise<number> {
         throw new CommandError(
           `migration failed: ${(err as Error).message} (${summary(tally)}); re-run with --merge to finish`,
         );
-      }),
-    );
-  } finally {
-    progress.done();
-    await Promise.allSettled([from.close(), to.close()]);
-  }
+      });
+    } finally {
+      progress.done();
+      await Promise.allSettled([from.close(), to.close()]);
+    }
+  });
   if (values.json) printJson(tally);
   else result(summary(tally));
   return 0;

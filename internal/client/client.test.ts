@@ -167,6 +167,37 @@ describe("KeyfrontClient against a real server", () => {
   });
 });
 
+describe("request bounds", () => {
+  it("time a stream's first answer only: the audit stream outlives the request timeout", async () => {
+    const c = client("admin", [server.url]);
+    const short = new KeyfrontClient({
+      endpoints: [server.url],
+      certPem: f.clients.admin.certPem,
+      keyPem: f.clients.admin.keyPem,
+      ca: f.serverCertPem,
+      timeoutMs: 300,
+    });
+    const controller = new AbortController();
+    const events: string[] = [];
+    const reading = (async () => {
+      for await (const e of short.auditLog(controller.signal)) {
+        events.push(e.request.path);
+        if (e.request.path === "/v1/key/describe/stream-key") controller.abort();
+      }
+    })();
+    await c.createKey("stream-key");
+    await new Promise((r) => setTimeout(r, 1_000)); // well past the stream's 300 ms timeout
+    while (!controller.signal.aborted) {
+      await c.describeKey("stream-key");
+      await Promise.race([reading, new Promise((r) => setTimeout(r, 200))]);
+    }
+    await reading;
+    expect(events).toContain("/v1/key/describe/stream-key");
+    c.close();
+    short.close();
+  });
+});
+
 describe("normalizeEndpoint (kes-api.md §11.3)", () => {
   it.each([
     ["127.0.0.1:7373", "https://127.0.0.1:7373"],

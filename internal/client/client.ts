@@ -18,15 +18,18 @@ export interface ClientOptions {
   /** `host:port` or `https://host:port`; several endpoints fail over (kes-api.md §2.2). */
   endpoints: readonly string[];
   /** A `kes:v1:` API key, or… */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** …a PEM client certificate and its (decrypted) PEM private key. */
-  certPem?: string;
-  keyPem?: string;
+  certPem?: string | undefined;
+  keyPem?: string | undefined;
   /** Extra trusted CA certificates (PEM) for the server. */
-  ca?: string;
-  insecure?: boolean;
-  timeoutMs?: number;
-  retry?: RetryOptions;
+  ca?: string | undefined;
+  insecure?: boolean | undefined;
+  /** Per request, until the whole answer (a log stream: its headers); default 15 s. */
+  timeoutMs?: number | undefined;
+  /** Longest wait for the TCP connection, and again for the TLS handshake; default 10 s each. */
+  connectTimeoutMs?: number | undefined;
+  retry?: RetryOptions | undefined;
 }
 
 /** The answer of `explainPolicy` (POST /v1/policy/explain, a keyfront extension). */
@@ -89,6 +92,7 @@ export class KeyfrontClient {
       keyPem,
       ...(opts.ca === undefined ? {} : { ca: opts.ca }),
       insecure: opts.insecure === true,
+      ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: opts.connectTimeoutMs }),
     });
     this.timeoutMs = opts.timeoutMs ?? CLIENT_REQUEST_TIMEOUT_MS;
   }

@@ -17,15 +17,21 @@ export class KeyfrontError extends Error {
   }
 }
 
-/** A network-level failure: no HTTP answer from any endpoint (refused, TLS, timeout, reset). */
+/**
+ * A network-level failure: no HTTP answer from any endpoint (refused, TLS, timeout, reset). The
+ * message is one line naming the endpoint; `retryable` is false where a retry on the same
+ * endpoint cannot help (not a TLS port, an untrusted certificate, a timeout).
+ */
 export class ConnectionError extends Error {
   readonly endpoint: string;
   readonly code: string;
-  constructor(endpoint: string, code: string, message: string) {
+  readonly retryable: boolean;
+  constructor(endpoint: string, code: string, message: string, retryable = true) {
     super(message);
     this.name = "ConnectionError";
     this.endpoint = endpoint;
     this.code = code;
+    this.retryable = retryable;
   }
 }
 

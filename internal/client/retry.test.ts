@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConnectionError } from "./errors.js";
 import { EndpointPool } from "./retry.js";
 
-type Script = Record<string, Array<number | "net">>;
+type Script = Record<string, Array<number | "net" | "fatal">>;
 
 /** A pool whose attempts follow a script per endpoint; records calls and delays. */
 function harness(endpoints: string[], script: Script, clock = { t: 0 }) {
@@ -19,6 +19,7 @@ function harness(endpoints: string[], script: Script, clock = { t: 0 }) {
     calls.push(e);
     const next = script[e]?.shift() ?? 200;
     if (next === "net") throw new ConnectionError(e, "ECONNREFUSED", "refused");
+    if (next === "fatal") throw new ConnectionError(e, "ERR_NOT_TLS", "not TLS", false);
     return { status: next };
   };
   return { pool, calls, delays, attempt, clock };
@@ -42,6 +43,14 @@ describe("EndpointPool (KES SDK retry semantics, kes-api.md §2.2)", () => {
       2,
     ],
     ["all 5xx returns the last answer", { a: [500], b: [502] }, ["a", "b"], 502, 0],
+    // keyfront: a failure a retry cannot cure (not TLS, certificate, timeout) moves on at once.
+    [
+      "non-retryable network error moves on at once",
+      { a: ["fatal"], b: [200] },
+      ["a", "b"],
+      200,
+      0,
+    ],
   ] as const)("%s", async (_name, script, wantCalls, wantStatus, wantDelays) => {
     const h = harness(["a", "b"], structuredClone(script) as unknown as Script);
     // random 0.5 with two endpoints starts at index 1: make "a" first by ordering endpoints.

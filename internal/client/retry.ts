@@ -1,7 +1,8 @@
 // Fail-over and retries across a client's endpoints with the KES SDK's semantics (kes-api.md
 // §2.2): an answer ≥ 500 other than 501 moves on to the next endpoint; network errors and 503 are
-// retried up to 2 more times on the same endpoint after a 200–1000 ms random delay; an endpoint
-// that failed is benched for 30 s. Delays, randomness and the clock are injectable for tests.
+// retried up to 2 more times on the same endpoint after a 200–1000 ms random delay (keyfront: not
+// a failure that a retry cannot cure, see ConnectionError.retryable); an endpoint that failed is
+// benched for 30 s. Delays, randomness and the clock are injectable for tests.
 // It must never retry a caller's abort, and never decide what a 4xx means.
 
 import {
@@ -94,7 +95,7 @@ export class EndpointPool {
         answer = await attempt(endpoint);
       } catch (err) {
         if (!(err instanceof ConnectionError) || signal?.aborted) throw err;
-        if (tries < this.retries) {
+        if (tries < this.retries && err.retryable) {
           await this.delay(signal);
           continue;
         }

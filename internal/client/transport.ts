@@ -1,12 +1,19 @@
 // HTTPS to one keyfront/KES endpoint: one keep-alive Agent per endpoint carrying the client
-// certificate, a timeout per request, and network failures turned into ConnectionError. Answers
-// are buffered, or handed over as a live stream for the log endpoints. It must never follow
+// certificate, bounded waits for the TCP connection, the TLS handshake and the answer
+// (phase-timer.ts), and network failures turned into one-line ConnectionErrors (net-errors.ts).
+// Answers are buffered, or handed over as a live stream for the log endpoints. It must never follow
 // redirects, log, or put a body into an error.
 
 import type { IncomingMessage } from "node:http";
 import { Agent, request } from "node:https";
-import { CLIENT_MAX_RESPONSE_BYTES } from "../limits.js";
-import { ConnectionError } from "./errors.js";
+import type { TLSSocket } from "node:tls";
+import {
+  CLIENT_CONNECT_TIMEOUT_MS,
+  CLIENT_MAX_RESPONSE_BYTES,
+  CLIENT_TLS_HANDSHAKE_TIMEOUT_MS,
+} from "../limits.js";
+import { connectionErrorOf, probePlainHttp } from "./net-errors.js";
+import { PhaseTimer } from "./phase-timer.js";
 
 export interface TlsOptions {
   /** PEM client certificate and key (an API key's in-memory certificate, or files). */
@@ -16,6 +23,8 @@ export interface TlsOptions {
   ca?: string;
   /** Skip server certificate verification (`-k/--insecure`). */
   insecure?: boolean;
+  /** Longest wait for the TCP connection, and again for the TLS handshake; default 10 s each. */
+  connectTimeoutMs?: number;
 }
 
 export interface HttpAnswer {
@@ -63,11 +72,27 @@ export class Transport {
     const url = new URL(path, endpoint);
     return new Promise<HttpAnswer>((resolve, reject) => {
       if (opts.signal?.aborted) return reject(opts.signal.reason);
+      const connectMs = this.tls.connectTimeoutMs;
+      const bounds = {
+        answerMs: opts.timeoutMs,
+        connectMs: connectMs ?? CLIENT_CONNECT_TIMEOUT_MS,
+        handshakeMs: connectMs ?? CLIENT_TLS_HANDSHAKE_TIMEOUT_MS,
+      };
+      const phase = new PhaseTimer(bounds, (err) => req.destroy(err));
       const fail = (err: unknown) => {
+        const bound = phase.boundMs;
+        const at = phase.current;
         cleanup();
         if (opts.signal?.aborted) return reject(opts.signal.reason);
-        const e = err as NodeJS.ErrnoException;
-        reject(new ConnectionError(endpoint, e.code ?? "ERR_NETWORK", e.message));
+        const e = err as NodeJS.ErrnoException & { reason?: string };
+        const code = phase.firedCode ?? e.code;
+        const failure = { code, message: String(e.message), reason: e.reason };
+        const error = connectionErrorOf(endpoint, failure, at, bound);
+        if (error.code !== "ERR_NOT_TLS") return reject(error);
+        // Say "plain HTTP" when the port answers it in the clear (one bounded extra connection).
+        void probePlainHttp(endpoint, bounds.handshakeMs).then((plain) =>
+          reject(connectionErrorOf(endpoint, failure, at, bound, plain)),
+        );
       };
       const req = request(url, {
         method,
@@ -77,18 +102,13 @@ export class Transport {
           ...(opts.body === undefined ? {} : { "Content-Length": String(opts.body.length) }),
         },
       });
-      const timer = setTimeout(() => {
-        const err = Object.assign(new Error(`no answer within ${opts.timeoutMs} ms`), {
-          code: "ETIMEDOUT",
-        });
-        req.destroy(err);
-      }, opts.timeoutMs);
       const onAbort = () => req.destroy(opts.signal?.reason);
       opts.signal?.addEventListener("abort", onAbort, { once: true });
       const cleanup = () => {
-        clearTimeout(timer);
+        phase.stop();
         opts.signal?.removeEventListener("abort", onAbort);
       };
+      req.on("socket", (socket) => phase.watch(socket as TLSSocket));
       req.on("error", fail);
       req.on("response", (res) => {
         const contentType = String(res.headers["content-type"] ?? "");

@@ -70,6 +70,11 @@ export interface Config {
     ca: string | undefined;
     /** keyfront: with auth on and `ca` set, also trust the system roots (default false). */
     trustSystemRoots: boolean;
+    /**
+     * Trusted TLS proxies (kes-api.md §5.5), present only when identities are listed: a request
+     * from one of them names its client by the certificate in the `header` request header.
+     */
+    proxy?: { identities: string[]; header: string };
   };
   /** In file order. */
   policies: PolicyConfig[];

@@ -42,7 +42,7 @@ export function normalizeConfig(raw: RawConfig, file: string, env: Env, p: Probl
     file,
     address: normalizeAddress(raw, p),
     admin: { identity: admin },
-    tls: normalizeTls(raw, p),
+    tls: { ...normalizeTls(raw, p), ...normalizeProxyHeader(raw, proxies, p) },
     policies: normalizePolicies(raw, admin, proxies, p),
     cache: normalizeCache(raw, p),
     api: normalizeApi(raw, p),
@@ -95,6 +95,30 @@ function normalizeAdmin(raw: RawConfig, p: Problems): string {
   return identity;
 }
 
+/** RFC 9110 §5.1 field name (a token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers every client or HTTP itself sends: as the proxy header, each would refuse them all. */
+const RESERVED_HEADERS = new Set([
+  "host",
+  "content-length",
+  "content-type",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "expect",
+  "te",
+  "trailer",
+  "user-agent",
+  "accept",
+  "x-forwarded-for",
+]);
+
+/**
+ * Trusted TLS proxies (kes-api.md §5.5; KES parses these keys but stopped applying them in 2023,
+ * keyfront applies them). Enabled only when identities are listed: the KES sample config sets the
+ * header name with an empty list, which stays a no-op.
+ */
 function normalizeProxies(raw: RawConfig, admin: string, p: Problems): Set<string> {
   const proxies = new Set<string>();
   (raw.tls?.proxy?.identities ?? []).forEach((id, i) => {
@@ -104,6 +128,22 @@ function normalizeProxies(raw: RawConfig, admin: string, p: Problems): Set<strin
     else proxies.add(id);
   });
   return proxies;
+}
+
+function normalizeProxyHeader(raw: RawConfig, proxies: ReadonlySet<string>, p: Problems) {
+  const header = readOptional(raw.tls?.proxy?.header?.cert);
+  const at = ["tls", "proxy", "header", "cert"];
+  if (header !== undefined && !HEADER_NAME.test(header)) {
+    p.error(at, `invalid header name '${header}' (want a token such as X-Tls-Client-Cert)`);
+  } else if (header !== undefined && RESERVED_HEADERS.has(header.toLowerCase())) {
+    p.error(at, `'${header}' is a standard HTTP header (want one such as X-Tls-Client-Cert)`);
+  }
+  if (proxies.size === 0) return {};
+  if (header === undefined) {
+    p.error(at, "required when tls.proxy.identities is set (e.g. X-Tls-Client-Cert)");
+    return {};
+  }
+  return { proxy: { identities: [...proxies], header } };
 }
 
 function normalizeTls(raw: RawConfig, p: Problems): Config["tls"] {

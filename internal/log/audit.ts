@@ -11,6 +11,8 @@ export interface AuditEvent {
   path: string;
   ip: string;
   identity: string;
+  /** The trusted TLS proxy the request came through (kes-api.md §5.5); `ip` is then the client's. */
+  proxy?: { identity: string; ip: string } | undefined;
   code: number;
   /** Response time in nanoseconds (what the KES SDK parses). */
   durationNs: bigint;
@@ -22,9 +24,10 @@ export interface AuditSink {
 
 export function renderAuditEvent(e: AuditEvent): string {
   const identity = e.identity === "" ? "" : `,"identity":${JSON.stringify(e.identity)}`;
+  const proxy = e.proxy === undefined ? "" : `,"proxy":${JSON.stringify(e.proxy)}`;
   return (
     `{"time":"${e.time.toISOString()}","request":{"ip":${JSON.stringify(e.ip)},` +
-    `"method":"${e.method}","path":${JSON.stringify(e.path)}${identity}},` +
+    `"method":"${e.method}","path":${JSON.stringify(e.path)}${identity}${proxy}},` +
     `"response":{"code":${e.code},"time":${e.durationNs}}}\n`
   );
 }

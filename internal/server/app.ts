@@ -8,7 +8,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { TLSSocket } from "node:tls";
 import { ApiError, errInternal, errMethod, errShuttingDown, errTimeout } from "../errors.js";
 import {
   CONNECTIONS_CHECK_INTERVAL_MS,
@@ -23,11 +22,18 @@ import { BodyTooLargeError, readBody } from "./body.js";
 import { ConnectionLimiter } from "./connections.js";
 import { asciiHeaderValue } from "./header-value.js";
 import { normalizeRequestPath } from "./path.js";
+import type { ProxyHop } from "./proxy.js";
 import { acceptsMethod, type Reply, type RequestContext, STREAMED } from "./route.js";
 import type { ResolvedRoute } from "./router.js";
 import { closeState, type Runtime, type ServerState } from "./state.js";
 
 const EMPTY: Buffer = Buffer.alloc(0);
+
+/** What the audit event of a request needs to know once it has been routed and authorised. */
+interface Seen extends ProxyHop {
+  path: string;
+  identity: string;
+}
 
 function sendReply(res: ServerResponse, reply: Reply): void {
   const headers: Record<string, string | number> = {
@@ -174,7 +180,7 @@ export class KeyfrontServer {
   private serve(req: IncomingMessage, res: ServerResponse): void {
     if (!this.connections.admitRequest(req, res)) return;
     const started = process.hrtime.bigint();
-    const seen = { path: req.url ?? "", identity: "" };
+    const seen: Seen = { path: req.url ?? "", identity: "" };
     const audit = this.auditor(req, res, seen, started);
     // A delivered answer is audited at once (a 503 on timeout, before its handler gave up).
     if (audit) res.once("finish", audit);
@@ -206,7 +212,7 @@ export class KeyfrontServer {
   private auditor(
     req: IncomingMessage,
     res: ServerResponse,
-    seen: { path: string; identity: string },
+    seen: Seen,
     started: bigint,
   ): (() => void) | undefined {
     const rt = this.rt;
@@ -223,8 +229,9 @@ export class KeyfrontServer {
           time: new Date(),
           method: req.method ?? "",
           path: seen.path,
-          ip,
+          ip: seen.ip ?? ip,
           identity: seen.identity,
+          proxy: seen.proxy,
           code: res.statusCode,
           durationNs: process.hrtime.bigint() - started,
         });
@@ -241,7 +248,7 @@ export class KeyfrontServer {
   private dispatch(
     req: IncomingMessage,
     res: ServerResponse,
-    seen: { path: string; identity: string },
+    seen: Seen,
     started: bigint,
   ): Promise<boolean> | undefined {
     const state = this.current;
@@ -275,7 +282,7 @@ export class KeyfrontServer {
     }
     let identity: string;
     try {
-      identity = authorize(req.socket as TLSSocket, route.auth, path, state);
+      identity = authorize(req, route.auth, path, state, seen);
     } catch (err) {
       this.fail(res, err);
       return;

@@ -1,10 +1,13 @@
 // Who is calling: the identity of a TLS connection (kes-api.md §5.1), computed once per
-// connection and kept on the socket, and the access decision for a route (§6.2). With
-// `tls.auth: on` a presented certificate must also have been verified by the TLS layer.
+// connection and kept on the socket, or for a trusted TLS proxy the client it forwards (§5.5,
+// proxy.ts, per request); and the access decision for a route (§6.2). With `tls.auth: on` a
+// presented certificate must also have been verified by the TLS layer.
 
+import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { ApiError, errCertRequired, errNotAllowed } from "../errors.js";
 import { identityOfPeerLeaf, type PeerIdentity } from "../identity/identity.js";
+import { callerIdentity, type ProxyHop } from "./proxy.js";
 import type { AuthMode } from "./route.js";
 import type { ServerState } from "./state.js";
 
@@ -29,7 +32,8 @@ export function identityOfSocket(socket: TLSSocket): PeerIdentity {
   return id;
 }
 
-function requireIdentity(socket: TLSSocket, state: ServerState): string {
+function requireIdentity(req: IncomingMessage, state: ServerState, hop?: ProxyHop): string {
+  const socket = req.socket as TLSSocket;
   const id = identityOfSocket(socket);
   if ("error" in id) {
     if (id.error === "none") throw errCertRequired();
@@ -39,25 +43,31 @@ function requireIdentity(socket: TLSSocket, state: ServerState): string {
     const reason = String(socket.authorizationError ?? "unknown reason");
     throw new ApiError(400, `tls: client certificate is not trusted: ${reason}`);
   }
-  return id.identity;
+  // No proxy configured: this one field check is all the proxy support costs a request.
+  const proxy = state.proxy;
+  return proxy === undefined ? id.identity : callerIdentity(req, id.identity, proxy, hop);
 }
 
-/** Authenticates and authorises one request; returns the identity ("" when none is needed). */
+/**
+ * Authenticates and authorises one request; returns the identity ("" when none is needed). A
+ * request through a trusted proxy fills `hop` with the proxy and the client IP it reports.
+ */
 export function authorize(
-  socket: TLSSocket,
+  req: IncomingMessage,
   mode: AuthMode,
   path: string,
   state: ServerState,
+  hop?: ProxyHop,
 ): string {
   if (mode === "none") return "";
   if (mode === "identify") {
     try {
-      return requireIdentity(socket, state);
+      return requireIdentity(req, state, hop);
     } catch {
       return "";
     }
   }
-  const identity = requireIdentity(socket, state);
+  const identity = requireIdentity(req, state, hop);
   if (!state.policies.allows(identity, path)) throw errNotAllowed();
   return identity;
 }

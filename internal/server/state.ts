@@ -24,6 +24,7 @@ import { loadPrivateKeyPem } from "../pki/keys.js";
 import { certificatePemBlocks } from "../pki/pem.js";
 import { PolicySet } from "../policy/policy.js";
 import type { Metrics } from "./metrics.js";
+import { compileProxyTrust, type ProxyTrust } from "./proxy.js";
 import { Router } from "./router.js";
 import { ROUTES } from "./routes.js";
 
@@ -90,6 +91,8 @@ export interface ServerState {
   readonly loadedAt: string;
   readonly tlsAuth: "on" | "off";
   readonly secure: SecureContextOptions;
+  /** Trusted TLS proxies (kes-api.md §5.5); undefined when none is configured. */
+  readonly proxy: ProxyTrust | undefined;
 }
 
 /** A startup/reload problem the operator must fix; the message says what and where. */
@@ -244,6 +247,7 @@ export async function buildState(
       loadedAt: formatTimestamp(nowTimestamp()),
       tlsAuth: config.tls.auth,
       secure,
+      proxy: compileProxyTrust(config.tls, secure.ca as string[] | undefined),
     };
   } catch (err) {
     // A failed build (e.g. a reload whose predefined keys cannot be created) must not leave the

@@ -232,7 +232,7 @@ describe("bad input: one line on stderr, exit 1 (usage: 2)", () => {
     [
       "server down",
       () => ({ ...admin, KES_SERVER: "127.0.0.1:1" }),
-      /connection refused\. Is the server running\?/,
+      /^keyfront: 127\.0\.0\.1:1: connection refused: is the server running\?/,
     ],
     ["untrusted server", () => ({ ...admin, NODE_EXTRA_CA_CERTS: "" }), /use -k\/--insecure/],
     [

@@ -21,6 +21,18 @@ const HEALTH_QUERY = {
   performancestandbycode: "299",
 };
 
+/**
+ * Unreachable with the Vault state that caused it (shown as `keystore_state` in /v1/status, and
+ * as X-Keyfront-Detail on every failing request: the `state` field is what marks it).
+ */
+export class VaultUnreachableError extends KeystoreUnreachableError {
+  readonly state: VaultState;
+  constructor(state: VaultState, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.state = state;
+  }
+}
+
 export interface HealthReading {
   state: VaultState;
   /** Why the state is what it is, for logs and /v1/status ("Vault is sealed", …). */
@@ -79,7 +91,9 @@ export class VaultHealth {
     if (performance.now() - this.#checkedAt >= VAULT_HEALTH_RECHECK_MS) {
       void this.check().catch(() => {});
     }
-    throw new KeystoreUnreachableError(detail);
+    // With its state, like the answer that revealed the seal: every request refused while
+    // sealed says why (X-Keyfront-Detail), not only the first one (issue 9).
+    throw new VaultUnreachableError(state, detail);
   }
 
   /** Records what a request learned (e.g. a 503 "Vault is sealed" answer). */

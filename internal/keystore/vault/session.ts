@@ -11,7 +11,7 @@ import { VAULT_LOGIN_RETRY_MS } from "../../limits.js";
 import type { Logger } from "../../log/logger.js";
 import type { KeystoreStatus } from "../keystore.js";
 import { TokenManager } from "./auth.js";
-import { VaultHealth, type VaultState } from "./health.js";
+import { VaultHealth, VaultUnreachableError } from "./health.js";
 import {
   describeError,
   describeWarnings,
@@ -24,14 +24,7 @@ import {
 } from "./http.js";
 import { Authenticator, isDeadToken, loginNamespace } from "./login.js";
 
-/** Unreachable with the Vault state that caused it (shown as `keystore_state` in /v1/status). */
-export class VaultUnreachableError extends KeystoreUnreachableError {
-  readonly state: VaultState;
-  constructor(state: VaultState, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.state = state;
-  }
-}
+export { VaultUnreachableError } from "./health.js";
 
 export type Call = Omit<VaultRequest, "token" | "namespace" | "signal">;
 

@@ -1,0 +1,160 @@
+// `keyfront migrate` of keystores KES wrote (kes-api.md §7.8, §8.2, §8.3): keys in every stored
+// encoding KES used (the protobuf of HEAD, with and without created_at; JSON of v0.19; JSON of
+// ≤ v0.18) put into Vault K/V v1 and v2 in KES's layout (one field named after the key, under
+// engine/prefix) and into a KES fs directory (one 0600 file per key). Each is migrated with the
+// built CLI; the stored values arrive byte for byte, and the real server on the target config
+// decrypts the KES ciphertexts of every era (raw, msgpack, JSON) with every key.
+
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
+import { type Fixture, makeFixture } from "../api/fixture.js";
+import { unique, VaultAdmin } from "../keystore/vault/vault-admin.js";
+import { startVaultTestServer } from "../vault-server/server.js";
+import { kf } from "./cli-helpers.js";
+import {
+  expectOnlyPlainHttpWarnings,
+  expectStored,
+  putRaw,
+  type Side,
+  serveConfig,
+  type VaultSide,
+  writeConfig,
+} from "./migrate-vault-helpers.js";
+
+interface Vectors {
+  key_values: { era: string; value: string; want: { key: string; algorithm: string } }[];
+  legacy_ciphertexts: {
+    format: string;
+    algorithm: string;
+    key: string;
+    context: string;
+    plaintext: string;
+    ciphertext: string;
+  }[];
+}
+const VECTORS = JSON.parse(
+  readFileSync(new URL("../vectors/crypto-kes.json", import.meta.url), "utf8"),
+) as Vectors;
+
+/** The KES keys by name: `kes-<i>` holds key_values[i] as KES stored it. */
+const KES_KEYS = new Map(VECTORS.key_values.map((v, i) => [`kes-${i}`, v.value]));
+
+const TEST_MS = 60_000;
+
+type TestServer = Awaited<ReturnType<typeof startVaultTestServer>>;
+let vault: TestServer;
+let admin: VaultAdmin;
+let f: Fixture;
+let dir: string;
+
+beforeAll(async () => {
+  vault = await startVaultTestServer({});
+  admin = new VaultAdmin(vault.addr, vault.rootToken);
+  f = makeFixture();
+});
+afterAll(async () => {
+  await vault?.close();
+});
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "keyfront-migrate-kes-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function vaultSide(version: "v1" | "v2", prefix?: string): Promise<VaultSide> {
+  const engine = unique(`kv${version}`);
+  await admin.mountKv(engine, version);
+  return {
+    addr: vault.addr,
+    token: vault.rootToken,
+    engine,
+    version,
+    ...(prefix ? { prefix } : {}),
+  };
+}
+
+/** What KES left behind: every vector key in the side, in KES's own layout. */
+async function writeAsKes(side: Side): Promise<void> {
+  for (const [name, value] of KES_KEYS) {
+    if ("fs" in side) await writeFile(join(side.fs, name), value, { mode: 0o600 });
+    else await putRaw(admin, side, name, value);
+  }
+}
+
+async function expectArrived(side: Side): Promise<void> {
+  if (!("fs" in side)) return expectStored(admin, side, KES_KEYS);
+  expect((await readdir(side.fs)).sort()).toEqual([...KES_KEYS.keys()].sort());
+  for (const [name, value] of KES_KEYS)
+    expect(await readFile(join(side.fs, name), "utf8")).toBe(value);
+}
+
+/** Every KES ciphertext decrypts, through the server on `config`, with every key that fits. */
+async function expectKesCiphertextsDecrypt(config: string): Promise<void> {
+  const s = await serveConfig(f, config);
+  try {
+    let checked = 0;
+    const used = new Set<number>();
+    for (const c of VECTORS.legacy_ciphertexts) {
+      for (const [i, v] of VECTORS.key_values.entries()) {
+        if (v.want.key !== c.key || v.want.algorithm !== c.algorithm) continue;
+        const body = JSON.stringify({
+          ciphertext: c.ciphertext,
+          context: Buffer.from(c.context, "hex").toString("base64"),
+        });
+        const res = await s.request(f.clients.admin, "POST", `/v1/key/decrypt/kes-${i}`, body);
+        expect([res.status, res.json()], `${c.format} with ${v.era}`).toEqual([
+          200,
+          { plaintext: Buffer.from(c.plaintext, "hex").toString("base64") },
+        ]);
+        checked++;
+        used.add(i);
+      }
+    }
+    // Every ciphertext met at least one key, and every key was used.
+    expect(checked).toBeGreaterThanOrEqual(VECTORS.legacy_ciphertexts.length);
+    expect(used.size).toBe(VECTORS.key_values.length);
+  } finally {
+    await s.stop();
+  }
+}
+
+const ROUTES: [string, () => Promise<Side>, () => Promise<Side>][] = [
+  ["KES Vault K/V v1 → Vault K/V v2", () => vaultSide("v1", "kes/keys"), () => vaultSide("v2")],
+  ["KES Vault K/V v2 → fs", () => vaultSide("v2", "kes"), async () => ({ fs: join(dir, "dst") })],
+  [
+    "KES fs → Vault K/V v1",
+    async () => {
+      await mkdir(join(dir, "src"), { mode: 0o700 });
+      return { fs: join(dir, "src") };
+    },
+    () => vaultSide("v1", "keyfront"),
+  ],
+];
+
+it.each(ROUTES)(
+  "%s: every stored encoding arrives intact and decrypts KES ciphertexts",
+  async (_label, makeSource, makeTarget) => {
+    const source = await makeSource();
+    await writeAsKes(source);
+    const from = await writeConfig(dir, f, "from", source);
+    const target = await makeTarget();
+    const to = await writeConfig(dir, f, "to", target);
+
+    const r = await kf(["migrate", "--from", from, "--to", to, "--json"], {}, undefined, 50_000);
+    expect(r.code, r.stderr).toBe(0);
+    expectOnlyPlainHttpWarnings(r.stderr);
+    expect(JSON.parse(r.stdout)).toEqual({
+      matched: KES_KEYS.size,
+      migrated: KES_KEYS.size,
+      skipped: 0,
+      replaced: 0,
+    });
+    await expectArrived(target);
+    await expectKesCiphertextsDecrypt(to);
+  },
+  TEST_MS,
+);
