@@ -104,3 +104,16 @@ export const errUntrustedProxy = (header: string) =>
 /** keyfront: with `tls.auth: on`, a forwarded certificate the client CA pool does not trust. */
 export const errForwardedUntrusted = (reason: string) =>
   new ApiError(400, `tls: forwarded client certificate is not trusted: ${reason}`);
+/**
+ * keyfront extension: a /v1/policy/explain body that is not `{identity, method, path}`. As on the
+ * key routes, a body that cannot be decoded gets the fixed message and the reason in
+ * X-Keyfront-Detail; a field with a wrong value gets a message naming the field.
+ */
+export const errExplainBody = (detail?: string) =>
+  new ApiError(
+    400,
+    "invalid policy explain request",
+    detail ? { "X-Keyfront-Detail": detail } : {},
+  );
+export const errExplainField = (what: string) =>
+  new ApiError(400, `invalid policy explain request: ${what}`);

@@ -185,3 +185,10 @@ export const DOCTOR_CHECK_TIMEOUT_MS = 5_000;
 export const DOCTOR_PROBE_TIMEOUT_MS = 15_000;
 /** `keyfront doctor`: a certificate expiring within this is a warning (ms; 14 days). */
 export const DOCTOR_CERT_EXPIRY_WARN_MS = 14 * 24 * 60 * 60 * 1000;
+/**
+ * Request body cap of /v1/policy/explain, in bytes: an identity, a method and a request target
+ * of up to MAX_URL_BYTES, each target byte JSON-escaped to at most two (`\"`, `\\`).
+ */
+export const MAX_EXPLAIN_BODY_BYTES = 2 * MAX_URL_BYTES + 1_024;
+/** `policy explain` follows at most this many 301s: one path cleaning, one trailing slash. */
+export const EXPLAIN_MAX_REDIRECTS = 2;

@@ -50,7 +50,7 @@ function isApiKey(text: string): boolean {
 }
 
 /** An API key, a PEM certificate file or a PEM private-key file → identity (and API key). */
-function resolveArgument(arg: string): Resolved {
+export function resolveArgument(arg: string): Resolved {
   if (arg.startsWith("kes:v1:") || (!existsSync(arg) && isApiKey(arg))) {
     try {
       return { identity: identityOfApiKey(arg) };

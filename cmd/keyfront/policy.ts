@@ -1,6 +1,6 @@
 // `keyfront policy ls|info|show` (kes-api.md §11.4): the read-only policies of the server's
 // configuration. `show` prints allow/deny patterns on a terminal and the policy document as JSON
-// otherwise or with --json.
+// otherwise or with --json. `explain` (keyfront only) is in policy-explain.ts.
 
 import { CLIENT_OPTIONS, parseCommand, withClient } from "./client-env.js";
 import { dispatch, type SubCommandTable } from "./dispatch.js";
@@ -16,6 +16,7 @@ import {
   useColor,
 } from "./format.js";
 import { result, UsageError } from "./output.js";
+import { explain } from "./policy-explain.js";
 
 function parse(args: string[], usage: string, min: number, max: number) {
   const parsed = parseCommand(args, CLIENT_OPTIONS, usage);
@@ -74,6 +75,7 @@ const POLICY_COMMANDS: SubCommandTable = {
   ls: { run: ls, help: "list policies" },
   info: { run: info, help: "describe a policy" },
   show: { run: show, help: "print a policy's allow and deny patterns" },
+  explain: { run: explain, help: "explain whether an identity may send a request, and why" },
 };
 
 export const runPolicy = (args: string[]) => dispatch("policy", POLICY_COMMANDS, args);

@@ -32,6 +32,29 @@ export interface ClientOptions {
   retry?: RetryOptions | undefined;
 }
 
+/** The answer of `explainPolicy` (POST /v1/policy/explain, a keyfront extension). */
+export interface PolicyExplanation {
+  identity: string;
+  role: "admin" | "policy" | "unknown";
+  policy?: string;
+  method: string;
+  path: string;
+  /** The 301s the server answers, in order; the first is its answer to `path` itself. */
+  redirects: string[];
+  /** The decoded, cleaned path that routing and the policy see. */
+  evaluated_path?: string;
+  route?: { method: string; path: string; auth: string };
+  /** The deciding pattern (withheld from a caller that may not read the policy). */
+  rule?: { effect: "allow" | "deny"; pattern: string };
+  outcome: "allowed" | "denied" | "bad_request" | "not_found" | "method_not_allowed";
+  /** routing, route (no policy check), admin, unknown_identity, rule, default, rule_withheld. */
+  decided_by: string;
+  allowed: boolean;
+  /** What the server answers instead of running the handler; absent when allowed. */
+  status?: number;
+  reason: string;
+}
+
 interface Call {
   body?: unknown;
   signal?: AbortSignal | undefined;
@@ -245,6 +268,20 @@ export class KeyfrontClient {
       { signal },
     );
     return [...(doc.names ?? [])].sort();
+  }
+
+  /**
+   * What the server would do with `method path` sent by `identity` (64 hex), and why: the
+   * identity's policy, the rule that decided, allowed or the status it would answer. `path` is a
+   * request target as sent (percent-encoded). A keyfront extension: KES answers 404.
+   */
+  explainPolicy(
+    identity: string,
+    method: string,
+    path: string,
+    signal?: AbortSignal,
+  ): Promise<PolicyExplanation> {
+    return this.json("POST", "/v1/policy/explain", { body: { identity, method, path }, signal });
   }
 
   describeIdentity(identity: string, signal?: AbortSignal): Promise<T.IdentityInfo> {

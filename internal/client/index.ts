@@ -4,7 +4,7 @@
 // package's API, and package.json's `exports` keeps deep imports out. It must never export
 // internals (transport, wire helpers) nor anything that runs code on import.
 
-export { type ClientOptions, KeyfrontClient } from "./client.js";
+export { type ClientOptions, KeyfrontClient, type PolicyExplanation } from "./client.js";
 export {
   type DekSource,
   EnvelopeError,

@@ -23,7 +23,7 @@ import { ConnectionLimiter } from "./connections.js";
 import { asciiHeaderValue } from "./header-value.js";
 import { normalizeRequestPath } from "./path.js";
 import type { ProxyHop } from "./proxy.js";
-import { type Reply, type RequestContext, STREAMED } from "./route.js";
+import { acceptsMethod, type Reply, type RequestContext, STREAMED } from "./route.js";
 import type { ResolvedRoute } from "./router.js";
 import { closeState, type Runtime, type ServerState } from "./state.js";
 
@@ -276,7 +276,7 @@ export class KeyfrontServer {
     }
     const { route, resource } = found;
     const want = route.spec.method;
-    if (req.method !== want && !(want === "PUT" && req.method === "POST")) {
+    if (!acceptsMethod(want, req.method ?? "")) {
       sendError(res, errMethod(req.method ?? "", want));
       return;
     }

@@ -21,6 +21,7 @@ export const ROUTE_PATHS = [
   "/v1/policy/describe/",
   "/v1/policy/read/",
   "/v1/policy/list/",
+  "/v1/policy/explain",
   "/v1/identity/describe/",
   "/v1/identity/list/",
   "/v1/identity/self/describe",

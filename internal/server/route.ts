@@ -51,6 +51,15 @@ export interface RouteSpec {
   readonly handler: Handler;
 }
 
+/**
+ * Whether a route registered for `want` serves a request with method `got`. A PUT route also
+ * takes POST (kes-api.md §1.3 step 1; the SDKs send POST). The request loop and `policy explain` both
+ * decide with this function, so an explanation cannot disagree with the server.
+ */
+export function acceptsMethod(want: Method, got: string): boolean {
+  return got === want || (want === "PUT" && got === "POST");
+}
+
 const JSON_TYPE = "application/json";
 
 export function jsonReply(value: unknown): Reply {

@@ -1,15 +1,17 @@
 // The route table (kes-api.md §3.0): method, path, auth mode, body limit, timeout, handler.
 // One loop registers it (router.ts) and /v1/api is generated from it, so they cannot drift.
 
-import { errBody, errImportBody } from "../errors.js";
+import { errBody, errExplainBody, errImportBody } from "../errors.js";
 import {
   MAX_BODY_BYTES,
+  MAX_EXPLAIN_BODY_BYTES,
   MAX_GENERATE_BODY_BYTES,
   MAX_IMPORT_BODY_BYTES,
   ROUTE_TIMEOUT_MS,
   SHORT_ROUTE_TIMEOUT_MS,
 } from "../limits.js";
 import * as access from "./handlers/access.js";
+import { explainPolicy } from "./handlers/explain.js";
 import * as keys from "./handlers/keys.js";
 import * as system from "./handlers/system.js";
 import type { Handler, Method, RouteSpec } from "./route.js";
@@ -66,6 +68,14 @@ export const ROUTES: readonly RouteSpec[] = Object.freeze([
   route("GET", "/v1/policy/describe/", access.describePolicy),
   route("GET", "/v1/policy/read/", access.readPolicy),
   route("GET", "/v1/policy/list/", access.listPolicies),
+  // keyfront extension: the body carries the explained target verbatim (a path inside this URL
+  // would itself be decoded and cleaned); PUT takes POST too, like every PUT route.
+  route("PUT", "/v1/policy/explain", explainPolicy, {
+    maxBody: MAX_EXPLAIN_BODY_BYTES,
+    timeoutMs: SHORT_ROUTE_TIMEOUT_MS,
+    bodyError: () =>
+      errExplainBody(`the body could not be read or exceeds ${MAX_EXPLAIN_BODY_BYTES} bytes`),
+  }),
   route("GET", "/v1/identity/describe/", access.describeIdentity),
   route("GET", "/v1/identity/list/", access.listIdentities),
   route("GET", "/v1/identity/self/describe", access.describeSelf, { auth: "identify" }),

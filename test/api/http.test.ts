@@ -257,7 +257,7 @@ describe("system endpoints", () => {
       max_body: number;
       timeout: number;
     }[];
-    expect(api).toHaveLength(22);
+    expect(api).toHaveLength(23);
     expect(api).toContainEqual({
       method: "PUT",
       path: "/v1/key/generate/",

@@ -72,6 +72,12 @@ it("never writes a secret into a log line or an error body", async () => {
     [admin, "GET", "/v1/api"],
     [admin, "GET", "/v1/identity/self/describe"],
     [admin, "GET", "/v1/policy/read/app"],
+    [
+      admin,
+      "POST",
+      "/v1/policy/explain",
+      { identity: app.identity, method: "GET", path: "/v1/key/describe/app-s1" },
+    ],
     [admin, "GET", "/v1/nope"],
   ];
   for (const [client, method, path, body] of calls) {
