@@ -6,13 +6,10 @@
 // decrypts the KES ciphertexts of every era (raw, msgpack, JSON) with every key.
 
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
-import { type Fixture, makeFixture } from "../api/fixture.js";
-import { unique, VaultAdmin } from "../keystore/vault/vault-admin.js";
-import { startVaultTestServer } from "../vault-server/server.js";
+import { expect, it } from "vitest";
+import { unique } from "../keystore/vault/vault-admin.js";
 import { kf } from "./cli-helpers.js";
 import {
   expectOnlyPlainHttpWarnings,
@@ -20,6 +17,7 @@ import {
   putRaw,
   type Side,
   serveConfig,
+  useMigrateEnv,
   type VaultSide,
   writeConfig,
 } from "./migrate-vault-helpers.js";
@@ -44,33 +42,14 @@ const KES_KEYS = new Map(VECTORS.key_values.map((v, i) => [`kes-${i}`, v.value])
 
 const TEST_MS = 60_000;
 
-type TestServer = Awaited<ReturnType<typeof startVaultTestServer>>;
-let vault: TestServer;
-let admin: VaultAdmin;
-let f: Fixture;
-let dir: string;
-
-beforeAll(async () => {
-  vault = await startVaultTestServer({});
-  admin = new VaultAdmin(vault.addr, vault.rootToken);
-  f = makeFixture();
-});
-afterAll(async () => {
-  await vault?.close();
-});
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "keyfront-migrate-kes-"));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const env = useMigrateEnv({}, "keyfront-migrate-kes-");
 
 async function vaultSide(version: "v1" | "v2", prefix?: string): Promise<VaultSide> {
   const engine = unique(`kv${version}`);
-  await admin.mountKv(engine, version);
+  await env.admin.mountKv(engine, version);
   return {
-    addr: vault.addr,
-    token: vault.rootToken,
+    addr: env.vault.addr,
+    token: env.vault.rootToken,
     engine,
     version,
     ...(prefix ? { prefix } : {}),
@@ -81,12 +60,12 @@ async function vaultSide(version: "v1" | "v2", prefix?: string): Promise<VaultSi
 async function writeAsKes(side: Side): Promise<void> {
   for (const [name, value] of KES_KEYS) {
     if ("fs" in side) await writeFile(join(side.fs, name), value, { mode: 0o600 });
-    else await putRaw(admin, side, name, value);
+    else await putRaw(env.admin, side, name, value);
   }
 }
 
 async function expectArrived(side: Side): Promise<void> {
-  if (!("fs" in side)) return expectStored(admin, side, KES_KEYS);
+  if (!("fs" in side)) return expectStored(env.admin, side, KES_KEYS);
   expect((await readdir(side.fs)).sort()).toEqual([...KES_KEYS.keys()].sort());
   for (const [name, value] of KES_KEYS)
     expect(await readFile(join(side.fs, name), "utf8")).toBe(value);
@@ -94,7 +73,7 @@ async function expectArrived(side: Side): Promise<void> {
 
 /** Every KES ciphertext decrypts, through the server on `config`, with every key that fits. */
 async function expectKesCiphertextsDecrypt(config: string): Promise<void> {
-  const s = await serveConfig(f, config);
+  const s = await serveConfig(env.f, config);
   try {
     let checked = 0;
     const used = new Set<number>();
@@ -105,7 +84,7 @@ async function expectKesCiphertextsDecrypt(config: string): Promise<void> {
           ciphertext: c.ciphertext,
           context: Buffer.from(c.context, "hex").toString("base64"),
         });
-        const res = await s.request(f.clients.admin, "POST", `/v1/key/decrypt/kes-${i}`, body);
+        const res = await s.request(env.f.clients.admin, "POST", `/v1/key/decrypt/kes-${i}`, body);
         expect([res.status, res.json()], `${c.format} with ${v.era}`).toEqual([
           200,
           { plaintext: Buffer.from(c.plaintext, "hex").toString("base64") },
@@ -124,12 +103,16 @@ async function expectKesCiphertextsDecrypt(config: string): Promise<void> {
 
 const ROUTES: [string, () => Promise<Side>, () => Promise<Side>][] = [
   ["KES Vault K/V v1 → Vault K/V v2", () => vaultSide("v1", "kes/keys"), () => vaultSide("v2")],
-  ["KES Vault K/V v2 → fs", () => vaultSide("v2", "kes"), async () => ({ fs: join(dir, "dst") })],
+  [
+    "KES Vault K/V v2 → fs",
+    () => vaultSide("v2", "kes"),
+    async () => ({ fs: join(env.dir, "dst") }),
+  ],
   [
     "KES fs → Vault K/V v1",
     async () => {
-      await mkdir(join(dir, "src"), { mode: 0o700 });
-      return { fs: join(dir, "src") };
+      await mkdir(join(env.dir, "src"), { mode: 0o700 });
+      return { fs: join(env.dir, "src") };
     },
     () => vaultSide("v1", "keyfront"),
   ],
@@ -140,9 +123,9 @@ it.each(ROUTES)(
   async (_label, makeSource, makeTarget) => {
     const source = await makeSource();
     await writeAsKes(source);
-    const from = await writeConfig(dir, f, "from", source);
+    const from = await writeConfig(env.dir, env.f, "from", source);
     const target = await makeTarget();
-    const to = await writeConfig(dir, f, "to", target);
+    const to = await writeConfig(env.dir, env.f, "to", target);
 
     const r = await kf(["migrate", "--from", from, "--to", to, "--json"], {}, undefined, 50_000);
     expect(r.code, r.stderr).toBe(0);

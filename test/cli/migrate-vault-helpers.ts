@@ -6,14 +6,50 @@
 // caller (`stop()`, `rm`). It must never print a token.
 
 import { randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { encodeKeyVersion } from "../../internal/crypto/key-encoding.js";
 import { generateKeyVersion } from "../../internal/crypto/key-version.js";
-import type { Fixture } from "../api/fixture.js";
+import { type Fixture, makeFixture } from "../api/fixture.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
-import { pick, type VaultAdmin, waitFor } from "../keystore/vault/vault-admin.js";
+import { pick, VaultAdmin, waitFor } from "../keystore/vault/vault-admin.js";
+import { startVaultTestServer } from "../vault-server/server.js";
+
+type TestServer = Awaited<ReturnType<typeof startVaultTestServer>>;
+
+/** What a migrate test file shares: one Vault test server, its root admin, a PKI, a temp dir. */
+export interface MigrateEnv {
+  vault: TestServer;
+  admin: VaultAdmin;
+  f: Fixture;
+  /** a fresh directory for each test, removed after it */
+  dir: string;
+}
+
+/** Registers the hooks of a migrate test file; the fields are set once its tests run. */
+export function useMigrateEnv(
+  options: Parameters<typeof startVaultTestServer>[0],
+  tmpPrefix: string,
+): MigrateEnv {
+  const env = {} as MigrateEnv;
+  beforeAll(async () => {
+    env.vault = await startVaultTestServer(options);
+    env.admin = new VaultAdmin(env.vault.addr, env.vault.rootToken);
+    env.f = makeFixture();
+  });
+  afterAll(async () => {
+    await env.vault?.close();
+  });
+  beforeEach(async () => {
+    env.dir = await mkdtemp(join(tmpdir(), tmpPrefix));
+  });
+  afterEach(async () => {
+    await rm(env.dir, { recursive: true, force: true });
+  });
+  return env;
+}
 
 export interface VaultSide {
   addr: string;
@@ -68,6 +104,28 @@ export async function serveConfig(f: Fixture, configPath: string): Promise<Runni
   );
   return s;
 }
+
+/** Runs `use` against the real server on a config file, and stops the server afterwards. */
+export async function withServerOn<T>(
+  f: Fixture,
+  configPath: string,
+  use: (s: RunningServer) => Promise<T>,
+): Promise<T> {
+  const s = await serveConfig(f, configPath);
+  try {
+    return await use(s);
+  } finally {
+    await s.stop();
+  }
+}
+
+/** The real server on `config` creates `name` and makes a DEK with it. */
+export const dekOn = (f: Fixture, config: string, name: string): Promise<Dek> =>
+  withServerOn(f, config, (s) => createWithDek(s, f, name));
+
+/** The real server on `config` decrypts `dek` with `name` and makes a new DEK. */
+export const servesOn = (f: Fixture, config: string, name: string, dek: Dek): Promise<void> =>
+  withServerOn(f, config, (s) => expectServes(s, f, name, dek));
 
 export interface Dek {
   plaintext: string;

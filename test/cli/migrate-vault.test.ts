@@ -5,25 +5,21 @@
 // on the target config decrypts that DEK and makes a new one. A target whose mount is not what its
 // config says, or a sealed target, fails in one line with nothing written.
 
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Fixture, makeFixture } from "../api/fixture.js";
-import { unique, VaultAdmin } from "../keystore/vault/vault-admin.js";
-import { startVaultTestServer } from "../vault-server/server.js";
+import { describe, expect, it } from "vitest";
+import { unique } from "../keystore/vault/vault-admin.js";
 import { expectOneLine, kf } from "./cli-helpers.js";
 import {
-  createWithDek,
-  type Dek,
+  dekOn,
   expectOnlyPlainHttpWarnings,
-  expectServes,
   expectStored,
   freshValues,
   listRaw,
   putRaw,
   readAll,
-  serveConfig,
+  servesOn,
+  useMigrateEnv,
   type VaultSide,
   writeConfig,
 } from "./migrate-vault-helpers.js";
@@ -32,64 +28,25 @@ import {
 const SLOW_CLI_MS = 50_000;
 const TEST_MS = 60_000;
 
-type TestServer = Awaited<ReturnType<typeof startVaultTestServer>>;
-let vault: TestServer;
-let admin: VaultAdmin;
-let f: Fixture;
-let dir: string;
-
-beforeAll(async () => {
-  vault = await startVaultTestServer({ enterprise: true });
-  admin = new VaultAdmin(vault.addr, vault.rootToken);
-  f = makeFixture();
-});
-afterAll(async () => {
-  await vault?.close();
-});
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "keyfront-migrate-vault-"));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const env = useMigrateEnv({ enterprise: true }, "keyfront-migrate-vault-");
 
 const vaultSide = (over: Partial<VaultSide> & { engine: string }): VaultSide => ({
-  addr: vault.addr,
-  token: vault.rootToken,
+  addr: env.vault.addr,
+  token: env.vault.rootToken,
   version: "v2",
   ...over,
 });
 
-/** The real server on `config` creates `name` and makes a DEK with it. */
-async function dekOn(config: string, name: string): Promise<Dek> {
-  const s = await serveConfig(f, config);
-  try {
-    return await createWithDek(s, f, name);
-  } finally {
-    await s.stop();
-  }
-}
-
-/** The real server on `config` decrypts `dek` with `name` and makes a new DEK. */
-async function servesOn(config: string, name: string, dek: Dek): Promise<void> {
-  const s = await serveConfig(f, config);
-  try {
-    await expectServes(s, f, name, dek);
-  } finally {
-    await s.stop();
-  }
-}
-
 async function migrate(from: string, to: string, ...more: string[]) {
   const r = await kf(["migrate", "--from", from, "--to", to, ...more], {}, undefined, SLOW_CLI_MS);
-  expect(r.stderr).not.toContain(vault.rootToken);
+  expect(r.stderr).not.toContain(env.vault.rootToken);
   return r;
 }
 
 /** A Vault source: the server makes `app-key` and a DEK, and `bulk` values are put in raw. */
 async function fillVault(config: string, side: VaultSide, bulk: Map<string, string>) {
-  const dek = await dekOn(config, "app-key");
-  for (const [name, value] of bulk) await putRaw(admin, side, name, value);
+  const dek = await dekOn(env.f, config, "app-key");
+  for (const [name, value] of bulk) await putRaw(env.admin, side, name, value);
   return dek;
 }
 
@@ -110,22 +67,22 @@ describe("keyfront migrate with Vault", () => {
     it(
       `fs → Vault K/V ${version}`,
       async () => {
-        const src = join(dir, "src");
+        const src = join(env.dir, "src");
         await mkdir(src, { mode: 0o700 });
-        const from = await writeConfig(dir, f, "from", { fs: src });
-        const dek = await dekOn(from, "app-key");
+        const from = await writeConfig(env.dir, env.f, "from", { fs: src });
+        const dek = await dekOn(env.f, from, "app-key");
         const bulk = freshValues("bulk", 25);
         for (const [name, value] of bulk) await writeFile(join(src, name), value, { mode: 0o600 });
         const engine = unique("kv");
-        await admin.mountKv(engine, version);
+        await env.admin.mountKv(engine, version);
         const target = vaultSide({ engine, version, prefix: "keyfront/prod" });
-        const to = await writeConfig(dir, f, "to", target);
+        const to = await writeConfig(env.dir, env.f, "to", target);
 
         await expectMigrated(from, to, 26);
         const want = new Map(bulk).set("app-key", await readFile(join(src, "app-key"), "utf8"));
-        await expectStored(admin, target, want);
-        await servesOn(to, "app-key", dek);
-        await admin.unmount(engine);
+        await expectStored(env.admin, target, want);
+        await servesOn(env.f, to, "app-key", dek);
+        await env.admin.unmount(engine);
       },
       TEST_MS,
     );
@@ -135,22 +92,22 @@ describe("keyfront migrate with Vault", () => {
     "Vault prefix → Vault namespace",
     async () => {
       const engine = unique("kv");
-      await admin.mountKv(engine, "v2");
+      await env.admin.mountKv(engine, "v2");
       const source = vaultSide({ engine, prefix: "tenant-a" });
-      const from = await writeConfig(dir, f, "from", source);
+      const from = await writeConfig(env.dir, env.f, "from", source);
       const dek = await fillVault(from, source, freshValues("tenant-a-key", 10));
       const ns = unique("tenant-a");
-      await admin.createNamespace(ns);
-      await admin.in(ns).mountKv("kv", "v2");
+      await env.admin.createNamespace(ns);
+      await env.admin.in(ns).mountKv("kv", "v2");
       const target = vaultSide({ engine: "kv", namespace: ns });
-      const to = await writeConfig(dir, f, "to", target);
+      const to = await writeConfig(env.dir, env.f, "to", target);
 
       await expectMigrated(from, to, 11);
-      await expectStored(admin, target, await readAll(admin, source));
-      await servesOn(to, "app-key", dek);
-      await admin.in(ns).unmount("kv");
-      await admin.deleteNamespace(ns);
-      await admin.unmount(engine);
+      await expectStored(env.admin, target, await readAll(env.admin, source));
+      await servesOn(env.f, to, "app-key", dek);
+      await env.admin.in(ns).unmount("kv");
+      await env.admin.deleteNamespace(ns);
+      await env.admin.unmount(engine);
     },
     TEST_MS,
   );
@@ -159,19 +116,19 @@ describe("keyfront migrate with Vault", () => {
     "Vault → Vault: K/V v1 mount → K/V v2 mount",
     async () => {
       const [v1, v2] = [unique("kv1"), unique("kv2")];
-      await admin.mountKv(v1, "v1");
-      await admin.mountKv(v2, "v2");
+      await env.admin.mountKv(v1, "v1");
+      await env.admin.mountKv(v2, "v2");
       const source = vaultSide({ engine: v1, version: "v1", prefix: "keys" });
-      const from = await writeConfig(dir, f, "from", source);
+      const from = await writeConfig(env.dir, env.f, "from", source);
       const dek = await fillVault(from, source, freshValues("bulk", 20));
       const target = vaultSide({ engine: v2, version: "v2", prefix: "keys" });
-      const to = await writeConfig(dir, f, "to", target);
+      const to = await writeConfig(env.dir, env.f, "to", target);
 
       await expectMigrated(from, to, 21);
-      await expectStored(admin, target, await readAll(admin, source));
-      await servesOn(to, "app-key", dek);
-      await admin.unmount(v1);
-      await admin.unmount(v2);
+      await expectStored(env.admin, target, await readAll(env.admin, source));
+      await servesOn(env.f, to, "app-key", dek);
+      await env.admin.unmount(v1);
+      await env.admin.unmount(v2);
     },
     TEST_MS,
   );
@@ -180,12 +137,12 @@ describe("keyfront migrate with Vault", () => {
     "Vault → Vault: one prefix of a mount to another, with a pattern, then --merge around a different key",
     async () => {
       const engine = unique("kv");
-      await admin.mountKv(engine, "v2");
+      await env.admin.mountKv(engine, "v2");
       const source = vaultSide({ engine, prefix: "old" });
-      const from = await writeConfig(dir, f, "from", source);
+      const from = await writeConfig(env.dir, env.f, "from", source);
       const dek = await fillVault(from, source, freshValues("bulk", 12));
       const target = vaultSide({ engine, prefix: "new" });
-      const to = await writeConfig(dir, f, "to", target);
+      const to = await writeConfig(env.dir, env.f, "to", target);
 
       const some = await migrate(from, to, "bulk-0000?", "--json");
       expect([some.code, JSON.parse(some.stdout)]).toEqual([
@@ -194,7 +151,7 @@ describe("keyfront migrate with Vault", () => {
       ]);
       // Someone created bulk-00011 in the target meanwhile, with another value: kept, and told.
       const other = freshValues("other", 1).values().next().value ?? "";
-      await putRaw(admin, target, "bulk-00011", other);
+      await putRaw(env.admin, target, "bulk-00011", other);
       const rest = await migrate(from, to, "--merge", "--json");
       expect([rest.code, JSON.parse(rest.stdout)]).toEqual([
         0,
@@ -203,10 +160,10 @@ describe("keyfront migrate with Vault", () => {
       expect(rest.stderr).toContain(
         "keyfront: warning: key 'bulk-00011' exists in the target with a different value: skipped\n",
       );
-      const want = await readAll(admin, source);
-      await expectStored(admin, target, new Map(want).set("bulk-00011", other));
-      await servesOn(to, "app-key", dek);
-      await admin.unmount(engine);
+      const want = await readAll(env.admin, source);
+      await expectStored(env.admin, target, new Map(want).set("bulk-00011", other));
+      await servesOn(env.f, to, "app-key", dek);
+      await env.admin.unmount(engine);
     },
     TEST_MS,
   );
@@ -214,10 +171,15 @@ describe("keyfront migrate with Vault", () => {
 
 describe("keyfront migrate refuses an unusable target before writing anything", () => {
   it("two configs naming one Vault folder (other token, other spelling) are the same keystore", async () => {
-    const a = await writeConfig(dir, f, "a", vaultSide({ engine: "kv", prefix: "/tenant/" }));
+    const a = await writeConfig(
+      env.dir,
+      env.f,
+      "a",
+      vaultSide({ engine: "kv", prefix: "/tenant/" }),
+    );
     const b = await writeConfig(
-      dir,
-      f,
+      env.dir,
+      env.f,
       "b",
       vaultSide({ engine: "kv/", prefix: "tenant", token: "another-token" }),
     );
@@ -234,22 +196,27 @@ describe("keyfront migrate refuses an unusable target before writing anything", 
   ] as const)(
     "a target config saying %s on a K/V %s mount",
     async (configured, real, message) => {
-      const src = join(dir, "src");
+      const src = join(env.dir, "src");
       await mkdir(src, { mode: 0o700 });
       for (const [name, value] of freshValues("bulk", 3))
         await writeFile(join(src, name), value, { mode: 0o600 });
-      const from = await writeConfig(dir, f, "from", { fs: src });
+      const from = await writeConfig(env.dir, env.f, "from", { fs: src });
       const engine = unique("kv");
-      await admin.mountKv(engine, real);
-      const to = await writeConfig(dir, f, "to", vaultSide({ engine, version: configured }));
+      await env.admin.mountKv(engine, real);
+      const to = await writeConfig(
+        env.dir,
+        env.f,
+        "to",
+        vaultSide({ engine, version: configured }),
+      );
 
       const r = await migrate(from, to);
       expect(r.code).toBe(1);
       expect(expectOneLine(r.stderr)).toContain(
         `keyfront: --to ${to}: the keystore is not usable: vault: ${message.replace("%E", engine)}`,
       );
-      expect(await listRaw(admin, vaultSide({ engine, version: real }))).toEqual([]);
-      await admin.unmount(engine);
+      expect(await listRaw(env.admin, vaultSide({ engine, version: real }))).toEqual([]);
+      await env.admin.unmount(engine);
     },
     TEST_MS,
   );
@@ -257,17 +224,17 @@ describe("keyfront migrate refuses an unusable target before writing anything", 
   it(
     "a sealed target: one line naming the state, after a bounded wait",
     async () => {
-      const src = join(dir, "src");
+      const src = join(env.dir, "src");
       await mkdir(src, { mode: 0o700 });
       await writeFile(join(src, "k"), freshValues("k", 1).values().next().value ?? "", {
         mode: 0o600,
       });
-      const from = await writeConfig(dir, f, "from", { fs: src });
+      const from = await writeConfig(env.dir, env.f, "from", { fs: src });
       const engine = unique("kv");
-      await admin.mountKv(engine, "v2");
+      await env.admin.mountKv(engine, "v2");
       const target = vaultSide({ engine });
-      const to = await writeConfig(dir, f, "to", target);
-      vault.faults.seal();
+      const to = await writeConfig(env.dir, env.f, "to", target);
+      env.vault.faults.seal();
       try {
         const r = await migrate(from, to);
         expect(r.code).toBe(1);
@@ -277,10 +244,10 @@ describe("keyfront migrate refuses an unusable target before writing anything", 
           ),
         );
       } finally {
-        vault.faults.unseal();
+        env.vault.faults.unseal();
       }
-      expect(await listRaw(admin, target)).toEqual([]);
-      await admin.unmount(engine);
+      expect(await listRaw(env.admin, target)).toEqual([]);
+      await env.admin.unmount(engine);
     },
     TEST_MS,
   );
