@@ -5,44 +5,25 @@
 // cannot cure are not retried on the same endpoint.
 
 import { createServer as createHttpServer } from "node:http";
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closedPort, Listeners } from "../../test/helpers/listeners.js";
 import { makeTestPki, type TestPki } from "../../test/helpers/pki.js";
 import { KeyfrontClient } from "./client.js";
 import { ConnectionError } from "./errors.js";
 
 let pki: TestPki;
-const servers: Server[] = [];
-const sockets = new Set<Socket>();
+const listeners = new Listeners();
 const delays: number[] = [];
-let connections = 0;
-
-async function listen(server: Server): Promise<number> {
-  servers.push(server);
-  server.on("connection", (s: Socket) => {
-    connections++;
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return (server.address() as { port: number }).port;
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+const listen = (server: Parameters<Listeners["listen"]>[0]) => listeners.listen(server);
 
 /** The error of one `version()` call with short bounds; counts connections and retry delays. */
 async function failure(
   port: number,
   opts: { ca?: string; timeoutMs?: number; connectTimeoutMs?: number } = {},
 ): Promise<ConnectionError> {
-  connections = 0;
+  listeners.resetCount();
   delays.length = 0;
   const c = new KeyfrontClient({
     endpoints: [`127.0.0.1:${port}`],
@@ -73,8 +54,7 @@ beforeAll(() => {
   pki = makeTestPki();
 });
 afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  await listeners.closeAll();
   pki?.cleanup();
 });
 
@@ -85,7 +65,7 @@ describe("ConnectionError messages", () => {
     expect(err.message).toBe(`127.0.0.1:${port} does not speak TLS (it answered plain HTTP)`);
     expect(err).toMatchObject({ code: "ERR_NOT_TLS", retryable: false });
     expect(delays).toEqual([]);
-    expect(connections).toBe(2); // the TLS attempt and the plain-HTTP probe, nothing more
+    expect(listeners.connections).toBe(2); // the TLS attempt and the plain-HTTP probe, nothing more
   });
 
   it("a port that speaks something else first: does not speak TLS", async () => {
@@ -105,7 +85,7 @@ describe("ConnectionError messages", () => {
     );
     expect(err).toMatchObject({ code: "ERR_TLS_HANDSHAKE_TIMEOUT", retryable: false });
     expect(delays).toEqual([]);
-    expect(connections).toBe(1);
+    expect(listeners.connections).toBe(1);
   });
 
   it("a TLS server that never answers the request: no answer within the request timeout", async () => {

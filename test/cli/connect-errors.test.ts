@@ -4,32 +4,15 @@
 // 10 s handshake bound, not after minutes of retries).
 
 import { createServer as createHttpServer } from "node:http";
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closedPort, Listeners } from "../helpers/listeners.js";
 import { makeTestPki, type TestPki } from "../helpers/pki.js";
 import { expectOneLine, kf } from "./cli-helpers.js";
 
 let pki: TestPki;
-const servers: Server[] = [];
-const sockets = new Set<Socket>();
-
-async function listen(server: Server): Promise<number> {
-  servers.push(server);
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return (server.address() as { port: number }).port;
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+const listeners = new Listeners();
+const listen = (server: Parameters<Listeners["listen"]>[0]) => listeners.listen(server);
 
 /** `keyfront key ls` against 127.0.0.1:port; killed (code null) if it has not ended in 60 s. */
 function keyLs(port: number) {
@@ -41,8 +24,7 @@ beforeAll(() => {
   pki = makeTestPki();
 });
 afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  await listeners.closeAll();
   pki?.cleanup();
 });
 
