@@ -35,16 +35,18 @@ tls:
 
 # Policies: which identities may call which routes. An identity is the SHA-256 of a client
 # certificate's public key (\`keyfront identity of client.crt\`) or of a kes:v1: API key.
-# A pattern ending in * is a prefix match, any other is exact; a matching deny wins.
-policy:
-  my-app:
-    allow:
-      - /v1/key/create/my-app-*
-      - /v1/key/generate/my-app-*
-      - /v1/key/decrypt/my-app-*
-    deny:
-      - /v1/key/delete/*
-    identities: []               # add the application's identity here
+# A pattern ending in * is a prefix match, any other is exact; a matching deny wins. None yet:
+# a policy without an identity serves no one (\`keyfront doctor\` reports it). Uncomment and adapt:
+# policy:
+#   my-app:
+#     allow:
+#       - /v1/key/create/my-app-*
+#       - /v1/key/generate/my-app-*
+#       - /v1/key/decrypt/my-app-*
+#     deny:
+#       - /v1/key/delete/*
+#     identities:
+#       - <the application's identity>   # keyfront identity of my-app.crt
 
 # Decoded keys are cached: dropped \`any\` after loading, or \`unused\` after their last use.
 # \`offline: 5m\` keeps cached keys serving while the keystore is unreachable.

@@ -229,16 +229,24 @@ keystore:
     expect(s.stderr).toBe(`keyfront: invalid configuration:\n  ${want.join("\n  ")}\n`);
   });
 
-  it("is a usage error without --config, or with an unknown flag", async () => {
-    for (const args of [["doctor"], ["doctor", "--config", "x", "--nope"]]) {
-      const r = await kf(args);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/^keyfront: .*\nusage: keyfront doctor --config FILE/);
+  it("is a usage error without a config to check, or with an unknown flag", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "keyfront-doctor-empty-"));
+    try {
+      const none = await kf(["doctor"], {}, empty);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(
+        /^keyfront: no config: pass --config FILE \(certs\/dev\/keyfront\.yaml, .* is not here\)\nusage: keyfront doctor \[--config FILE\]/,
+      );
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
     }
+    const r = await kf(["doctor", "--config", "x", "--nope"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^keyfront: .*\nusage: keyfront doctor \[--config FILE\]/);
     const help = await kf(["doctor", "--help"]);
     expect([help.code, help.stdout.split("\n")[0]]).toEqual([
       0,
-      "usage: keyfront doctor --config FILE [--probe] [--json]",
+      "usage: keyfront doctor [--config FILE] [--probe] [--json]",
     ]);
   });
 });

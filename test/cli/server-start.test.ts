@@ -101,6 +101,16 @@ describe("the first run (npm start)", () => {
     await s.stop();
   });
 
+  it("passes `keyfront doctor --probe`, which finds it without --config", async () => {
+    const r = await kf(["doctor", "--probe"], {}, cwd);
+    expect(r.stdout, r.stderr).toMatch(/^ok +config +certs\/dev\/keyfront\.yaml is valid$/m);
+    expect(r.stdout).toMatch(/^ok +probe +created, read and deleted/m);
+    // no policy yet, so MinIO could not use it: a warning, which does not fail
+    expect(r.stdout).toMatch(/^WARN minio\.routes /m);
+    expect(r.stdout).toMatch(/checks: all passed \(1 with a warning\)\n$/);
+    expect(r.code).toBe(0);
+  });
+
   it("keeps the operator's edits and comments on later runs, and serves the edited file", async () => {
     const edited = readFileSync(file, "utf8")
       .replace("address: 127.0.0.1:7373", "address: 127.0.0.1:0")
