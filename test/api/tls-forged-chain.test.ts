@@ -121,8 +121,9 @@ describe.each(KEY_KINDS)("a forged chain with %s keys (tls.auth: off)", (kind) =
   // Only Ed25519 through s_client: with ECDSA and RSA, the failed signature check of the linked
   // "issuer" leaves an error on OpenSSL's queue that Node then reports on the connection's next
   // read, so the s_client connection is reset (after the request was read) before any answer.
-  // Under load this happens with Ed25519 now and then too, so a reset try is repeated; whether
-  // answered or not, the key must still be there. Node's client above proves every key kind.
+  // With Ed25519 this happens often too (every try of one CI run). Either outcome refuses the
+  // attack: each try must end in 400 or in a reset with no answer, and the key must still be
+  // there after each. Node's client above proves the 400 for every key kind.
   if (kind === "ed25519")
     it("is refused when sent with openssl s_client -cert_chain", async () => {
       const forged = forgeChain(dir, `attacker-sclient-${kind}`, kind, admin);
@@ -136,13 +137,11 @@ describe.each(KEY_KINDS)("a forged chain with %s keys (tls.auth: off)", (kind) =
       ];
       const request =
         "DELETE /v1/key/delete/k HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-      let status = "";
-      for (let attempt = 0; attempt < 5 && !/^\d{3}$/.test(status); attempt++) {
-        status = await sClientStatus(s.port, args, request);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const status = await sClientStatus(s.port, args, request);
+        if (status !== "400") expect(status).toMatch(/^no answer: [\s\S]*errno=104/);
         expect((await s.request(admin, "GET", "/v1/key/describe/k")).status).toBe(200);
       }
-      expect(status).toBe("400");
-      expect((await s.request(admin, "GET", "/v1/key/describe/k")).status).toBe(200);
     });
 });
 
