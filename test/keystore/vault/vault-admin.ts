@@ -99,6 +99,18 @@ export class VaultAdmin {
     await this.call("POST", `sys/namespaces/${name}`, {});
   }
 
+  /**
+   * Whether this Vault has namespaces (Enterprise, OpenBao ≥ 2.3): creates and deletes a probe
+   * namespace. Vault OSS answers 404 (unsupported path) or 400/405.
+   */
+  async supportsNamespaces(): Promise<boolean> {
+    const probe = unique("ns-probe");
+    const res = await this.call("POST", `sys/namespaces/${probe}`, {}, { allow: [400, 404, 405] });
+    if (res.status >= 400) return false;
+    await this.deleteNamespace(probe);
+    return true;
+  }
+
   async deleteNamespace(name: string): Promise<void> {
     await this.call("DELETE", `sys/namespaces/${name}`, undefined, { allow: [400, 404] });
   }
