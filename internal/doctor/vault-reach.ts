@@ -3,19 +3,10 @@
 // untrusted certificate, a wrong host name, nothing listening, plain HTTP). Each call is bounded
 // by DOCTOR_CHECK_TIMEOUT_MS. It sends no token.
 
-import { stateOfHealth } from "../keystore/vault/health.js";
+import { HEALTH_QUERY, stateOfHealth } from "../keystore/vault/health.js";
 import { describeError, type VaultHttpClient } from "../keystore/vault/http.js";
 import { DOCTOR_CHECK_TIMEOUT_MS } from "../limits.js";
 import { type CheckResult, fail, ok, warn } from "./report.js";
-
-// KES compat, kes-api.md §8.3: every non-active state answers 299 so its body is read.
-const HEALTH_QUERY = {
-  uninitcode: "299",
-  sealedcode: "299",
-  standbycode: "299",
-  drsecondarycode: "299",
-  performancestandbycode: "299",
-};
 
 /** vault.reach and vault.state for one endpoint; true when it can serve keys (active/standby). */
 export async function checkEndpoint(

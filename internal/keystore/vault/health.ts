@@ -12,8 +12,8 @@ import { describeError, describeResponse, type VaultHttpClient } from "./http.js
 
 export type VaultState = "ok" | "standby" | "sealed" | "uninitialized" | "unreachable" | "unknown";
 
-// KES compat, kes-api.md §8.3: the Go SDK's Sys().Health() query.
-const HEALTH_QUERY = {
+// KES compat, kes-api.md §8.3: the Go SDK's Sys().Health() query (also keyfront doctor's).
+export const HEALTH_QUERY = {
   uninitcode: "299",
   sealedcode: "299",
   standbycode: "299",
