@@ -5,9 +5,8 @@
 // before this was fixed a DELETE sent that way (or simply followed by a hang-up) removed the key
 // without any audit event, and every such request stayed "active" for ever.
 
-import { connect } from "node:tls";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { RunningServer } from "../helpers/server.js";
+import { connectTo, type RunningServer } from "../helpers/server.js";
 import { type Fixture, makeFixture, startFixtureServer } from "./fixture.js";
 
 let f: Fixture;
@@ -26,14 +25,7 @@ afterAll(async () => {
  */
 function sendAndHangUp(requests: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const sock = connect({
-      host: "127.0.0.1",
-      port: s.port,
-      ca: s.caPem,
-      servername: "localhost",
-      cert: f.clients.admin.certPem,
-      key: f.clients.admin.keyPem,
-    });
+    const sock = connectTo(s, f.clients.admin);
     sock.once("secureConnect", () => sock.end(requests));
     sock.on("data", () => {});
     sock.once("close", () => resolve());

@@ -4,7 +4,6 @@
 // Every answer must be 2xx/3xx/4xx with its status line (never a 5xx, never a dropped
 // connection), and the server must still answer afterwards.
 
-import { connect } from "node:tls";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -14,7 +13,7 @@ import {
   MAX_IMPORT_BODY_BYTES,
 } from "../../internal/limits.js";
 import { ROUTES } from "../../internal/server/routes.js";
-import type { RunningServer, TlsClient } from "../helpers/server.js";
+import { connectTo, type RunningServer, type TlsClient } from "../helpers/server.js";
 import { type Fixture, makeFixture, startFixtureServer } from "./fixture.js";
 
 let f: Fixture;
@@ -44,14 +43,7 @@ function rawStatus(
   body: Buffer = Buffer.alloc(0),
 ): Promise<number> {
   return new Promise((resolve, reject) => {
-    const sock = connect({
-      host: "127.0.0.1",
-      port: s.port,
-      ca: s.caPem,
-      servername: "localhost",
-      cert: client.certPem,
-      key: client.keyPem,
-    });
+    const sock = connectTo(s, client);
     let head = "";
     sock.once("secureConnect", () => {
       const lines = `${method} ${Buffer.isBuffer(target) ? target.toString("latin1") : target} HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\n\r\n`;

@@ -4,10 +4,9 @@
 // connection (measured before the bound: ~16,000 and +270 MB). More than MAX_PIPELINED_REQUESTS
 // in progress closes that connection; a moderate pipeline is answered in full.
 
-import { connect } from "node:tls";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { MAX_PIPELINED_REQUESTS } from "../../internal/limits.js";
-import type { RunningServer } from "../helpers/server.js";
+import { connectTo, type RunningServer } from "../helpers/server.js";
 import { type Client, type Fixture, makeFixture, startFixtureServer } from "./fixture.js";
 
 let f: Fixture;
@@ -32,14 +31,7 @@ function pipeline(
   count: number,
 ): Promise<{ answers: number; closedByServer: boolean }> {
   return new Promise((resolve, reject) => {
-    const sock = connect({
-      host: "127.0.0.1",
-      port: s.port,
-      ca: s.caPem,
-      servername: "localhost",
-      cert: client.certPem,
-      key: client.keyPem,
-    });
+    const sock = connectTo(s, client);
     let text = "";
     let answers = 0;
     let endedByUs = false;
@@ -63,14 +55,7 @@ function pipeline(
 /** Sends `count` requests one after another on one keep-alive connection; resolves the 200s. */
 function sequential(client: Client, count: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const sock = connect({
-      host: "127.0.0.1",
-      port: s.port,
-      ca: s.caPem,
-      servername: "localhost",
-      cert: client.certPem,
-      key: client.keyPem,
-    });
+    const sock = connectTo(s, client);
     let text = "";
     let ok = 0;
     sock.once("secureConnect", () => sock.write(describe));

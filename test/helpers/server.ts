@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { type TLSSocket, connect as tlsConnect } from "node:tls";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const CLI = join(ROOT, "dist/cmd/keyfront/main.js");
@@ -48,6 +49,20 @@ export interface RunningServer {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
   /** Resolves with the exit code once the process has exited by itself. */
   exited: Promise<number | null>;
+}
+
+/**
+ * A raw TLS connection to the server as `client` (for requests written by hand: pipelining,
+ * hang-ups, malformed request lines); the caller writes once "secureConnect" has fired.
+ */
+export function connectTo(s: Pick<RunningServer, "port" | "caPem">, client: TlsClient): TLSSocket {
+  return tlsConnect({
+    host: "127.0.0.1",
+    port: s.port,
+    ca: s.caPem,
+    servername: "localhost",
+    ...(client.certPem ? { cert: client.certPem, key: client.keyPem } : {}),
+  });
 }
 
 /** One HTTPS request with a client certificate (or none), no keep-alive. */
