@@ -5,12 +5,11 @@
 
 import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { encodeKeyVersion } from "../../internal/crypto/key-encoding.js";
 import { generateKeyVersion } from "../../internal/crypto/key-version.js";
-import type { RunningServer } from "../helpers/server.js";
+import { type RunningServer, requestTo } from "../helpers/server.js";
 import { type Fixture, makeFixture, startFixtureServer } from "./fixture.js";
 
 let f: Fixture;
@@ -24,18 +23,7 @@ afterAll(async () => {
 });
 
 function hangingRequest(path: string): () => void {
-  const u = new URL(s.url);
-  const req = httpsRequest({
-    host: u.hostname,
-    port: u.port,
-    method: "GET",
-    path,
-    ca: s.caPem,
-    cert: f.clients.admin.certPem,
-    key: f.clients.admin.keyPem,
-    servername: "localhost",
-    agent: false,
-  });
+  const req = requestTo(s, f.clients.admin, "GET", path);
   req.on("error", () => {});
   req.end();
   return () => req.destroy();

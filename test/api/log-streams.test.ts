@@ -3,10 +3,9 @@
 // KES-style 503 body, the error log has its own slots, and a closed stream frees its slot.
 
 import type { ClientRequest, IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LOG_STREAM_MAX_SUBSCRIBERS } from "../../internal/limits.js";
-import type { RunningServer } from "../helpers/server.js";
+import { type RunningServer, requestTo } from "../helpers/server.js";
 import { type Fixture, makeFixture, startFixtureServer } from "./fixture.js";
 
 let f: Fixture;
@@ -31,19 +30,8 @@ interface Stream {
 
 /** Opens a log stream as the admin and resolves at its response headers. */
 function openStream(path: string): Promise<Stream> {
-  const u = new URL(s.url);
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({
-      host: u.hostname,
-      port: u.port,
-      method: "GET",
-      path,
-      ca: s.caPem,
-      cert: f.clients.admin.certPem,
-      key: f.clients.admin.keyPem,
-      servername: "localhost",
-      agent: false,
-    });
+    const req = requestTo(s, f.clients.admin, "GET", path);
     open.push(req);
     req.on("error", reject);
     req.on("response", (res) => {

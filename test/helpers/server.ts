@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { ClientRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -62,6 +63,29 @@ export function connectTo(s: Pick<RunningServer, "port" | "caPem">, client: TlsC
     ca: s.caPem,
     servername: "localhost",
     ...(client.certPem ? { cert: client.certPem, key: client.keyPem } : {}),
+  });
+}
+
+/**
+ * An HTTPS request to the server as `client` on a connection of its own, not yet ended: for
+ * tests that hang up, stream or time what the server does before the answer.
+ */
+export function requestTo(
+  s: Pick<RunningServer, "url" | "caPem">,
+  client: TlsClient,
+  method: string,
+  path: string,
+): ClientRequest {
+  const u = new URL(s.url);
+  return httpsRequest({
+    host: u.hostname,
+    port: u.port,
+    method,
+    path,
+    ca: s.caPem,
+    ...(client.certPem ? { cert: client.certPem, key: client.keyPem } : {}),
+    servername: "localhost",
+    agent: false,
   });
 }
 

@@ -5,11 +5,10 @@
 // arriving during a reload is queued, so the second configuration is applied too and wins.
 
 import { writeFile } from "node:fs/promises";
-import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { type Fixture, makeFixture } from "../api/fixture.js";
-import { type RunningServer, startServer } from "../helpers/server.js";
+import { type RunningServer, requestTo, startServer } from "../helpers/server.js";
 import { startVaultTestServer } from "../vault-server/server.js";
 import { vaultServerYaml } from "./vault/server-yaml.js";
 import { unique, VaultAdmin, waitFor } from "./vault/vault-admin.js";
@@ -60,18 +59,7 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sends a request with the admin certificate; `hangUp()` drops the connection unanswered. */
 function pendingRequest(method: string, path: string) {
-  const u = new URL(s.url);
-  const req = httpsRequest({
-    host: u.hostname,
-    port: u.port,
-    method,
-    path,
-    ca: s.caPem,
-    cert: f.clients.admin.certPem,
-    key: f.clients.admin.keyPem,
-    servername: "localhost",
-    agent: false,
-  });
+  const req = requestTo(s, f.clients.admin, method, path);
   req.on("error", () => {});
   const answered = new Promise<number>((resolve) =>
     req.on("response", (res) => {

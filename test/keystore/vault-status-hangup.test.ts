@@ -3,10 +3,9 @@
 // Vault is made slow with the test server's latency fault; the request is dropped once Vault has
 // it; the server has handled the hang-up before it answers the next request of the client.
 
-import { request as httpsRequest } from "node:https";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Fixture, makeFixture } from "../api/fixture.js";
-import { type RunningServer, startServer } from "../helpers/server.js";
+import { type RunningServer, requestTo, startServer } from "../helpers/server.js";
 import { startVaultTestServer } from "../vault-server/server.js";
 import { vaultServerYaml } from "./vault/server-yaml.js";
 import { unique, VaultAdmin, waitFor } from "./vault/vault-admin.js";
@@ -44,18 +43,7 @@ it("does not log a status request whose client hung up as a failed keystore prob
   expect((await s.request(f.clients.admin, "GET", "/v1/status")).status).toBe(200);
   const before = vault.requestCount("sys/health");
   vault.faults.setLatency(60_000);
-  const u = new URL(s.url);
-  const req = httpsRequest({
-    host: u.hostname,
-    port: u.port,
-    method: "GET",
-    path: "/v1/status",
-    ca: s.caPem,
-    cert: f.clients.admin.certPem,
-    key: f.clients.admin.keyPem,
-    servername: "localhost",
-    agent: false,
-  });
+  const req = requestTo(s, f.clients.admin, "GET", "/v1/status");
   req.on("error", () => {});
   req.end();
   await waitFor("Vault to receive the status probe", async () =>
