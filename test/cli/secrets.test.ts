@@ -13,7 +13,7 @@ import { decrypt } from "../../internal/crypto/aead.js";
 import { importKeyVersion } from "../../internal/crypto/key-version.js";
 import { generateApiKey, identityOfApiKey } from "../../internal/identity/api-key.js";
 import { selfSignedServer } from "../../internal/pki/self-signed.js";
-import { CLI, ROOT, type RunningServer, requireBuild, startServer } from "../helpers/server.js";
+import { CLI, ROOT, type RunningServer, runCli, startServer } from "../helpers/server.js";
 import { cleanEnv } from "./cli-helpers.js";
 
 const apiKey = generateApiKey();
@@ -41,36 +41,9 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the built CLI with `input` on its stdin (a pipe), or stdin closed. */
-function kfIn(args: string[], env: Record<string, string>, input?: string | Buffer): Promise<Run> {
-  requireBuild();
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...cleanEnv(env) },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    proc.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    proc.stdin.end(input);
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
-    proc.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function kfIn(args: string[], env: Record<string, string>, input?: string | Buffer) {
+  return runCli(args, { env: cleanEnv(env), input: input ?? null });
 }
 
 async function secretFile(name: string, content: string | Buffer, mode = 0o600): Promise<string> {

@@ -228,21 +228,28 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 /** Runs the CLI to completion (for config errors and other short-lived invocations). */
 export function runCli(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: {
+    cwd?: string;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    /** stdin as a pipe carrying this (null: a pipe closed at once); default: no stdin */
+    input?: string | Buffer | null;
+  } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   requireBuild();
   return new Promise((resolveRun) => {
     const proc = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...opts.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    if (opts.input !== undefined) proc.stdin?.end(opts.input ?? undefined);
     let stdout = "";
     let stderr = "";
-    proc.stdout.on("data", (c: Buffer) => {
+    proc.stdout?.on("data", (c: Buffer) => {
       stdout += c.toString();
     });
-    proc.stderr.on("data", (c: Buffer) => {
+    proc.stderr?.on("data", (c: Buffer) => {
       stderr += c.toString();
     });
     const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 20_000);
