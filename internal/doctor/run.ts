@@ -10,11 +10,10 @@ import { pino } from "pino";
 import type { Config, VaultConfig } from "../config/config.js";
 import type { Env } from "../config/env.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
-import { connectFs } from "../keystore/fs/fs-store.js";
 import type { KeyStore } from "../keystore/keystore.js";
 import type { VaultTlsMaterial } from "../keystore/vault/http.js";
-import { connectVault } from "../keystore/vault/vault-store.js";
 import { CONFIG_CA_DIR_MAX_FILES } from "../limits.js";
+import { connectStore } from "../server/state.js";
 import { checkIdentities, checkMinioRoutes } from "./policy-checks.js";
 import { probeStore } from "./probe.js";
 import { type CheckResult, fail, ok, warn } from "./report.js";
@@ -88,7 +87,7 @@ async function checkKeystore(config: Config, opts: DoctorOptions, now: Date) {
   }
   let store: KeyStore;
   try {
-    store = await connectStore(config);
+    store = await connectStore(config, undefined, pino({ level: "silent" }));
   } catch (err) {
     out.push(fail("probe", `cannot open the keystore: ${(err as Error).message}`));
     return out;
@@ -99,12 +98,6 @@ async function checkKeystore(config: Config, opts: DoctorOptions, now: Date) {
     await store.close();
   }
   return out;
-}
-
-function connectStore(config: Config): Promise<KeyStore> {
-  const ks = config.keystore;
-  if (ks.kind === "fs") return connectFs({ path: ks.fs.path });
-  return connectVault(ks.vault, { log: pino({ level: "silent" }) });
 }
 
 /** The host of a normalised "host:port" / "[v6]:port" address, without brackets. */
