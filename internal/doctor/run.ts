@@ -7,11 +7,10 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pino } from "pino";
-import type { Config, VaultConfig } from "../config/config.js";
+import type { Config } from "../config/config.js";
 import type { Env } from "../config/env.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
 import type { KeyStore } from "../keystore/keystore.js";
-import type { VaultTlsMaterial } from "../keystore/vault/http.js";
 import { CONFIG_CA_DIR_MAX_FILES } from "../limits.js";
 import { connectStore } from "../server/state.js";
 import { checkIdentities, checkMinioRoutes } from "./policy-checks.js";
@@ -69,14 +68,16 @@ async function checkKeystore(config: Config, opts: DoctorOptions, now: Date) {
         `Vault keystore: K/V ${ks.vault.version} mount '${ks.vault.engine}'${ks.vault.prefix ? `, prefix '${ks.vault.prefix}'` : ""}${ks.vault.namespace ? `, namespace '${ks.vault.namespace}'` : ""}`,
       ),
     );
-    const ca = ks.vault.tls.ca;
-    if (ca !== undefined) out.push(...checkCaFiles("vault.tls.ca", readCaFiles(ca), now));
-    const { cert, key } = ks.vault.tls;
-    if (cert !== undefined && key !== undefined) {
-      const pair = [readFileSync(cert, "utf8"), readFileSync(key, "utf8")] as const;
-      out.push(...checkClientPair("vault.tls.cert", ...pair, now));
+    // Vault's TLS files, read once: checked here, then used to reach Vault.
+    const tls = ks.vault.tls;
+    const caFiles = tls.ca === undefined ? undefined : readCaFiles(tls.ca);
+    if (caFiles !== undefined) out.push(...checkCaFiles("vault.tls.ca", caFiles, now));
+    const read = (p: string | undefined) => (p === undefined ? undefined : readFileSync(p, "utf8"));
+    const material = { ca: caFiles?.map((f) => f.text), cert: read(tls.cert), key: read(tls.key) };
+    if (material.cert !== undefined && material.key !== undefined) {
+      out.push(...checkClientPair("vault.tls.cert", material.cert, material.key, now));
     }
-    out.push(...(await checkVault(ks.vault, vaultTls(ks.vault))));
+    out.push(...(await checkVault(ks.vault, material)));
   }
   if (!opts.probe) return out;
   // Capabilities as Vault reports them may be wrong in either direction: the probe still runs.
@@ -114,10 +115,4 @@ function readCaFiles(path: string): { file: string; text: string }[] {
         .map((f) => join(path, f))
     : [path];
   return files.map((file) => ({ file, text: readFileSync(file, "utf8") }));
-}
-
-function vaultTls(v: VaultConfig): VaultTlsMaterial {
-  const read = (p: string | undefined) => (p === undefined ? undefined : readFileSync(p, "utf8"));
-  const ca = v.tls.ca === undefined ? undefined : readCaFiles(v.tls.ca).map((f) => f.text);
-  return { ca, cert: read(v.tls.cert), key: read(v.tls.key) };
 }
