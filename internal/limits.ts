@@ -192,3 +192,11 @@ export const DOCTOR_CERT_EXPIRY_WARN_MS = 14 * 24 * 60 * 60 * 1000;
 export const MAX_EXPLAIN_BODY_BYTES = 2 * MAX_URL_BYTES + 1_024;
 /** `policy explain` follows at most this many 301s: one path cleaning, one trailing slash. */
 export const EXPLAIN_MAX_REDIRECTS = 2;
+/** Differential Vault check (test/vault-diff): timeout of one request to the server under test. */
+export const VAULT_DIFF_REQUEST_TIMEOUT_MS = 10_000;
+/** Differential Vault check: the largest answer body it reads, in bytes. */
+export const VAULT_DIFF_MAX_BODY_BYTES = 1_000_000;
+/** Differential Vault check: the longest wait a step may ask for (token expiry), in ms. */
+export const VAULT_DIFF_MAX_WAIT_MS = 10_000;
+/** Differential Vault check: how long an unsealed server may take to answer health 200, in ms. */
+export const VAULT_DIFF_ACTIVE_WAIT_MS = 30_000;

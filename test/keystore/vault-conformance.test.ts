@@ -4,6 +4,7 @@
 
 import { afterAll, beforeAll, describe } from "vitest";
 import { connectVault } from "../../internal/keystore/vault/vault-store.js";
+import { VAULT_REQUEST_TIMEOUT_MS } from "../../internal/limits.js";
 import { startVaultTestServer } from "../vault-server/server.js";
 import type { OpenedStore } from "./conformance.js";
 import { describeKeyStoreConformance } from "./conformance.js";
@@ -35,7 +36,11 @@ interface Variant {
 }
 
 /** Opens a store on a fresh mount (in a fresh namespace if asked) that cleanup removes. */
-function opener(admin: () => VaultAdmin, v: Variant): () => Promise<OpenedStore> {
+function opener(
+  admin: () => VaultAdmin,
+  v: Variant,
+  timeoutMs = 2_000,
+): () => Promise<OpenedStore> {
   return async () => {
     const root = admin();
     const ns = v.namespace ? unique("ns") : "";
@@ -48,6 +53,7 @@ function opener(admin: () => VaultAdmin, v: Variant): () => Promise<OpenedStore>
       version: v.version,
       prefix: v.prefix,
       namespace: ns,
+      timeoutMs,
     });
     const store = await connectVault(config, { log: captureLog().log });
     return {
@@ -77,10 +83,21 @@ for (const [label, variant] of VARIANTS) {
 }
 
 warnIfNoRealVault("vault-conformance.test.ts");
+const realNamespaces = REAL_VAULT
+  ? await new VaultAdmin(REAL_VAULT.addr, REAL_VAULT.token).supportsNamespaces()
+  : false;
 describe.skipIf(!REAL_VAULT)("real Vault", () => {
   const realAdmin = () => new VaultAdmin(REAL_VAULT?.addr ?? "", REAL_VAULT?.token ?? "");
-  // Namespaces need Vault Enterprise; the real-Vault run covers both KV versions with prefixes.
-  for (const [label, variant] of VARIANTS.filter(([, v]) => !v.namespace)) {
-    describeKeyStoreConformance(`real Vault ${label}`, opener(realAdmin, variant), OPTIONS);
+  // Namespaces need Vault Enterprise or OpenBao ≥ 2.3 (probed above). A real server under load can take longer than 2 s, and a timed-out create whose first
+  // attempt landed answers "exists" by design (README): real stores get the default timeout.
+  const variants = VARIANTS.filter(([, v]) => !v.namespace || realNamespaces);
+  if (REAL_VAULT && !realNamespaces) {
+    console.warn(
+      "*** vault-conformance: this Vault has no namespaces; namespace variant SKIPPED ***",
+    );
+  }
+  for (const [label, variant] of variants) {
+    const open = opener(realAdmin, variant, VAULT_REQUEST_TIMEOUT_MS);
+    describeKeyStoreConformance(`real Vault ${label}`, open, OPTIONS);
   }
 });

@@ -129,6 +129,16 @@ it("retries bursts of 500s and 429s", async () => {
   expect((await store.list("", "", 0)).names).toEqual(["k"]);
 });
 
+it("waits out a freshly mounted K/V v2 that is still upgrading (a 400 seen on OpenBao)", async () => {
+  const store = await open();
+  server.faults.failNext(2, 400);
+  await store.create("k", "v");
+  server.faults.failNext(2, 400);
+  expect(await store.get("k")).toBe("v");
+  server.faults.failNext(2, 400);
+  expect((await store.list("", "", 0)).names).toEqual(["k"]);
+});
+
 it("answers KeyExistsError to every loser of a create race between replicas", async () => {
   const replicas = [await open(), await open(), await open()];
   const results = await Promise.allSettled(replicas.map((r, i) => r.create("race", `value-${i}`)));

@@ -30,6 +30,8 @@ export interface VaultFaults {
 /** The error text an injected failure carries, Vault-like per status. */
 export function faultMessage(status: number, path: string): string {
   switch (status) {
+    case 400: // a freshly mounted K/V v2 (vault-api.md §3.8), seen on OpenBao with raft storage
+      return "Upgrading from non-versioned to versioned data. This backend will be unavailable for a brief period and will resume service shortly.";
     case 412:
       return "required index state not present";
     case 429:

@@ -68,6 +68,14 @@ export class VaultTransportError extends Error {
 
 const RETRY_STATUS = (s: number) => s === 412 || s === 429 || (s >= 500 && s !== 501);
 
+/** K/V v2's answer for a brief period after it is mounted or upgraded (vault-api.md §3.8). */
+export const KV_UPGRADING = "Upgrading from non-versioned to versioned data.";
+
+/** Retryable: a transient status, or a K/V v2 mount still upgrading (a 400 that will pass). */
+const retryable = (res: VaultResponse) =>
+  RETRY_STATUS(res.status) ||
+  (res.status === 400 && res.errors.some((e) => e.startsWith(KV_UPGRADING)));
+
 /** True for Vault's seal error (vault-api.md §1.3: any error containing it → 503). */
 export function isSealedResponse(res: VaultResponse): boolean {
   return res.status === 503 && res.errors.some((e) => e.includes("Vault is sealed"));
@@ -122,7 +130,7 @@ export class VaultHttpClient {
       let res: VaultResponse | undefined;
       try {
         res = await this.#attempt(this.#url(index, req), req);
-        if (!RETRY_STATUS(res.status) || isSealedResponse(res)) return res;
+        if (!retryable(res) || isSealedResponse(res)) return res;
       } catch (err) {
         if (err instanceof BodyTooLargeError || req.signal?.aborted) throw err;
         if (isCertificateError(err))

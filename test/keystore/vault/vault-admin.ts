@@ -23,6 +23,9 @@ export function warnIfNoRealVault(file: string): void {
   );
 }
 
+/** Attempts of an admin call that meets a K/V v2 mount still upgrading (200 ms apart). */
+const ADMIN_UPGRADE_TRIES = 50;
+
 export const unique = (label: string) => `${label}-${randomBytes(4).toString("hex")}`;
 
 export interface AdminResponse {
@@ -53,13 +56,22 @@ export class VaultAdmin {
       ...opts.headers,
     };
     if (this.namespace) headers["X-Vault-Namespace"] = this.namespace;
-    const res = await fetch(`${this.addr}/v1/${path}`, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    const parsed = text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>);
+    // A freshly mounted K/V v2 answers 400 "Upgrading…" for a moment on a real server (OpenBao
+    // with raft storage): an operator retries, and so does this helper, a bounded number of times.
+    let res: Response;
+    let parsed: Record<string, unknown> | undefined;
+    for (let attempt = 1; ; attempt++) {
+      res = await fetch(`${this.addr}/v1/${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      parsed = text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>);
+      const upgrading = res.status === 400 && JSON.stringify(parsed?.errors).includes("Upgrading");
+      if (!upgrading || attempt >= ADMIN_UPGRADE_TRIES) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     if (res.status >= 400 && !(opts.allow ?? []).includes(res.status)) {
       throw new Error(
         `vault admin: ${method} ${path} → ${res.status} ${JSON.stringify(parsed?.errors)}`,
