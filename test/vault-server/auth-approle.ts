@@ -176,7 +176,8 @@ function consumeSecretId(role: Role, secretId: string): SecretId | undefined {
 function login(ctx: Ctx, roles: Map<string, Role>): Reply {
   const d = ctx.data ?? {};
   const roleId = typeof d.role_id === "string" ? d.role_id : "";
-  if (roleId === "") return fail(400, "missing role_id");
+  // The role is resolved before the login proper, where a missing ID is a plain error: 500.
+  if (roleId === "") return fail(500, "missing role_id");
   const role = [...roles.values()].find((r) => r.roleId === roleId);
   if (role === undefined) return fail(400, INVALID);
   let meta: Record<string, string> = { role_name: role.name };
@@ -192,7 +193,7 @@ function login(ctx: Ctx, roles: Map<string, Role>): Reply {
     policies: role.tokenPolicies,
     noDefaultPolicy: role.tokenNoDefaultPolicy,
     path: ctx.fullPath,
-    displayName: "approle",
+    displayName: ctx.mount.path.replace(/\/$/, "").replaceAll("/", "-"),
     meta,
     ttl: role.tokenTtl,
     maxTtl: role.tokenMaxTtl,
@@ -200,7 +201,6 @@ function login(ctx: Ctx, roles: Map<string, Role>): Reply {
     period: role.tokenPeriod,
     numUses: role.tokenNumUses,
     orphan: true,
-    role: role.name,
   });
   const warnings =
     role.tokenMaxTtl > 0 && role.tokenTtl === 0 && role.tokenPeriod === 0

@@ -82,7 +82,12 @@ export function writeErrors(res: ServerResponse, status: number, errors: string[
 }
 
 export function writeEmpty(res: ServerResponse, status: number): void {
-  res.writeHead(status, { "Cache-Control": "no-store", "Content-Length": 0 });
+  // Vault's handlers set the JSON content type before any status, a 204 included (vault-diff).
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "Content-Length": 0,
+  });
   res.end();
 }
 

@@ -249,6 +249,9 @@ export function createKv2Backend(): Backend & { store: Kv2Store } {
       if (!SUBPATHS.includes(sub)) return invalidPath(ctx.op);
       if (key === undefined || key === "") {
         if (ctx.op === "list" && sub === "metadata") return listMetadata(store, "", ctx);
+        // `data/` has a route but no list operation: 405, as OpenBao answers (vault-diff).
+        if (ctx.op === "list" && sub === "data")
+          return fail(405, multiError("unsupported operation"));
         return ctx.op === "list"
           ? invalidPath(ctx.op)
           : warning404("Non-listing operations on the root of a K/V v2 mount are not supported.");

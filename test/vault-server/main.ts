@@ -1,5 +1,5 @@
 // CLI of the Vault test server: `node dist/test/vault-server/main.js [--port N] [--tls]
-// [--oss] [--root-token T] [--ca-file PATH] [--vars-file PATH]` starts it on 127.0.0.1, prints
+// [--oss] [--root-token T] [--unseal-key B64] [--ca-file PATH] [--vars-file PATH]` starts it on 127.0.0.1, prints
 // `VAULT_ADDR=…` and `VAULT_TOKEN=…` (and `VAULT_CACERT=…` with --tls) on stdout, and serves until
 // SIGINT/SIGTERM. With --vars-file it also writes `export VAULT_…='…'` lines (0600) to PATH once it
 // is listening — atomically, so a script that waits for the file sources a complete one — and
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     "root-token"?: string;
     "ca-file"?: string;
     "vars-file"?: string;
+    "unseal-key"?: string;
   };
   try {
     ({ values } = parseArgs({
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
         "root-token": { type: "string" },
         "ca-file": { type: "string" },
         "vars-file": { type: "string" },
+        "unseal-key": { type: "string" },
       },
     }));
   } catch (err) {
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     tls: values.tls === true,
     enterprise: values.oss !== true,
     ...(values["root-token"] ? { rootToken: values["root-token"] } : {}),
+    ...(values["unseal-key"] ? { unsealKey: values["unseal-key"] } : {}),
   });
   const vars: [string, string][] = [
     ["VAULT_ADDR", server.addr],

@@ -28,9 +28,11 @@ export function resolveNamespace(
   state: ServerState,
   header: string | undefined,
   path: string,
-): { ns: Namespace; path: string } {
+): { ns: Namespace; path: string; missing?: boolean } {
   if (!state.enterprise) return { ns: state.root, path };
   const prefix = (header ?? "").replace(/^\/+|\/+$/g, "");
+  // A header naming a namespace that does not exist: 404 "namespace not found" (vault-diff).
+  const depth = prefix === "" ? 0 : prefix.split("/").length;
   const full = prefix === "" ? path : `${prefix}/${path}`;
   const segments = full.split("/");
   let ns = state.root;
@@ -41,7 +43,7 @@ export function resolveNamespace(
     ns = child;
     used++;
   }
-  return { ns, path: segments.slice(used).join("/") };
+  return { ns, path: segments.slice(used).join("/"), ...(used < depth ? { missing: true } : {}) };
 }
 
 /** Whether `ns` is `ancestor` or below it. */
@@ -52,7 +54,14 @@ export function isWithin(ns: Namespace, ancestor: Namespace): boolean {
 }
 
 function infoOf(ns: Namespace): Record<string, unknown> {
-  return { id: ns.id, path: ns.path, custom_metadata: {} };
+  return {
+    id: ns.id,
+    uuid: ns.uuid,
+    path: ns.path,
+    custom_metadata: {},
+    locked: false,
+    tainted: false,
+  };
 }
 
 /** `sys/namespaces[/<name>]` in the request's namespace. */
@@ -76,8 +85,10 @@ export function handleSysNamespaces(ctx: Ctx, rest: string, setup: NamespaceSetu
     case "read":
       return existing === undefined ? none() : ok(infoOf(existing));
     case "delete":
+      // OpenBao deletes a namespace in the background and says so (vault-diff).
+      if (existing === undefined) return none();
       ctx.ns.children.delete(name);
-      return none();
+      return ok({ status: "in-progress" });
     default: {
       if (existing !== undefined) return ok(infoOf(existing));
       const child = newNamespace(`${ctx.ns.path}${name}/`, ctx.ns);

@@ -257,6 +257,7 @@ export async function serveV1(
     typeof nsHeader === "string" ? nsHeader : undefined,
     path,
   );
+  if (resolved.missing) return writeErrors(res, 404, ["namespace not found"]);
   if (req.method === "HEAD") {
     if (resolved.path !== "sys/health") return writeErrors(res, 405, []);
   }

@@ -47,6 +47,8 @@ export interface VaultTestServerOptions {
   tls?: boolean;
   enterprise?: boolean;
   rootToken?: string;
+  /** The one unseal key (base64) that `sys/unseal` accepts after a `sys/seal`; none by default. */
+  unsealKey?: string;
 }
 
 export interface VaultTestServer {
@@ -226,6 +228,7 @@ export async function startVaultTestServer(
 ): Promise<VaultTestServer> {
   const rootToken = opts.rootToken ?? `hvs.${randomAlnum(24)}`;
   const state = newState(opts.enterprise ?? true, rootToken);
+  if (opts.unsealKey) state.seal.shares = [Buffer.from(opts.unsealKey, "base64")];
   const faults = createFaults(state);
   const tls = opts.tls === true ? makeTls() : undefined;
   const sockets = new Set<Socket>();

@@ -61,6 +61,7 @@ export interface Mount {
 
 export interface Namespace {
   id: string;
+  uuid: string;
   /** "" for root, "ns1/" or "ns1/ns2/" otherwise. */
   path: string;
   parent: Namespace | undefined;
@@ -147,6 +148,7 @@ export const VAULT_VERSION = "1.17.0";
 export function newNamespace(path: string, parent: Namespace | undefined): Namespace {
   return {
     id: parent === undefined ? "root" : randomAlnum(5),
+    uuid: newUuid(),
     path,
     parent,
     children: new Map(),

@@ -95,7 +95,11 @@ export function findToken(state: ServerState, id: string): TokenEntry | undefine
 export function useToken(state: ServerState, entry: TokenEntry): void {
   if (entry.numUses === 0) return;
   entry.numUses -= 1;
-  if (entry.numUses === 0) state.tokens.delete(entry.id);
+  if (entry.numUses === 0) {
+    // The request that spends the last use still runs, and sees num_uses -1 (vault-diff).
+    entry.numUses = -1;
+    state.tokens.delete(entry.id);
+  }
 }
 
 export function revokeToken(state: ServerState, id: string): boolean {

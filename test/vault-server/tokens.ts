@@ -83,6 +83,14 @@ function renewSelf(ctx: Ctx): Reply {
   });
 }
 
+/** `auth/token/lookup-accessor`: the token's lookup data without its ID (vault-diff). */
+function lookupAccessor(ctx: Ctx): Reply {
+  const accessor = ctx.data?.accessor;
+  if (typeof accessor !== "string" || accessor === "") return fail(400, "missing accessor");
+  const entry = [...ctx.state.tokens.values()].find((t) => t.accessor === accessor);
+  return entry ? ok({ ...lookupDataOf(entry), id: "" }) : fail(400, "invalid accessor");
+}
+
 function targetToken(ctx: Ctx): TokenEntry | Reply {
   const id = ctx.data?.token;
   if (typeof id !== "string" || id === "") return fail(400, "missing token");
@@ -111,6 +119,7 @@ export function createTokenBackend(): Backend {
         const target = targetToken(ctx);
         return "kind" in target ? target : ok(lookupDataOf(target));
       }
+      if (path === "lookup-accessor" && write) return lookupAccessor(ctx);
       if (path === "revoke" && write) {
         const id = ctx.data?.token;
         if (typeof id === "string") revokeToken(ctx.state, id);
