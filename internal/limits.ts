@@ -200,3 +200,7 @@ export const VAULT_DIFF_MAX_BODY_BYTES = 1_000_000;
 export const VAULT_DIFF_MAX_WAIT_MS = 10_000;
 /** Differential Vault check: how long an unsealed server may take to answer health 200, in ms. */
 export const VAULT_DIFF_ACTIVE_WAIT_MS = 30_000;
+/** Differential Vault check: attempts of a step that meets a K/V v2 mount still upgrading. */
+export const VAULT_DIFF_UPGRADE_TRIES = 50;
+/** Differential Vault check: pause between those attempts, in ms. */
+export const VAULT_DIFF_UPGRADE_PAUSE_MS = 200;

@@ -7,6 +7,8 @@ import {
   VAULT_DIFF_MAX_BODY_BYTES,
   VAULT_DIFF_MAX_WAIT_MS,
   VAULT_DIFF_REQUEST_TIMEOUT_MS,
+  VAULT_DIFF_UPGRADE_PAUSE_MS,
+  VAULT_DIFF_UPGRADE_TRIES,
 } from "../../internal/limits.js";
 import type { Step } from "./step.js";
 
@@ -57,7 +59,15 @@ export async function runSequence(steps: readonly Step[], opts: RunOptions): Pro
       continue;
     }
     if (step.waitMs) await sleep(Math.min(step.waitMs, VAULT_DIFF_MAX_WAIT_MS));
-    const answer = await send(opts.addr, step, vars);
+    let answer = await send(opts.addr, step, vars);
+    for (
+      let n = 1;
+      step.retryUpgrading && isUpgrading(answer) && n < VAULT_DIFF_UPGRADE_TRIES;
+      n++
+    ) {
+      await sleep(VAULT_DIFF_UPGRADE_PAUSE_MS);
+      answer = await send(opts.addr, step, vars);
+    }
     answers.push(answer);
     for (const [name, where] of Object.entries(step.save ?? {})) {
       const value = dig(answer.body, where);
@@ -66,6 +76,11 @@ export async function runSequence(steps: readonly Step[], opts: RunOptions): Pro
     if (step.untilActive) await waitActive(opts.addr);
   }
   return { answers, skipped, vars };
+}
+
+function isUpgrading(a: Answer): boolean {
+  const errors = (a.body as { errors?: unknown } | null)?.errors;
+  return a.status === 400 && Array.isArray(errors) && String(errors[0]).startsWith("Upgrading");
 }
 
 /** `{name}` → the saved value; an unknown name stays as written (the request then fails visibly). */

@@ -58,7 +58,7 @@ export const KV1_STEPS: Step[] = [
 ];
 
 export const KV2_STEPS: Step[] = [
-  { name: "kv2-list-empty-mount", method: "LIST", path: `${V2}/metadata/` },
+  { name: "kv2-list-empty-mount", method: "LIST", path: `${V2}/metadata/`, retryUpgrading: true },
   { name: "kv2-read-missing", method: "GET", path: `${V2}/data/k` },
   {
     name: "kv2-create-cas0",

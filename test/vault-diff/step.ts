@@ -23,6 +23,11 @@ export interface Step {
   needs?: "unseal-key" | "namespaces";
   /** Waits this long before sending (token expiry), bounded by VAULT_DIFF_MAX_WAIT_MS. */
   waitMs?: number;
+  /**
+   * Sent again (bounded) while it answers K/V v2's 400 "Upgrading…": a fresh v2 mount on a real
+   * server with persistent storage is briefly unavailable, and an operator waits it out.
+   */
+  retryUpgrading?: boolean;
   /** After this step, poll sys/health until it answers 200 (an unseal makes the node active). */
   untilActive?: boolean;
 }
