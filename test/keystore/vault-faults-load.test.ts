@@ -10,13 +10,13 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Fixture, makeFixture } from "../api/fixture.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
 import { startVaultTestServer, type VaultTestServer } from "../vault-server/server.js";
+import { underLoad as runUnderLoad } from "./vault/load.js";
 
 let vault: VaultTestServer;
 let f: Fixture;
 let s: RunningServer;
 const FAULT_MS = 2_500;
 const RECOVERY_LIMIT_MS = 30_000;
-const b64 = (v: string) => Buffer.from(v).toString("base64");
 const rows: string[] = [];
 
 beforeAll(async () => {
@@ -61,78 +61,16 @@ afterAll(async () => {
   await vault?.close();
 });
 
-/** 8 clients generating and decrypting with the cached key until `stop` resolves. */
-async function steadyLoad(stop: Promise<void>): Promise<{ total: number; failed: number }> {
-  let done = false;
-  void stop.then(() => {
-    done = true;
-  });
-  let total = 0;
-  let failed = 0;
-  const ctx = b64("ctx");
-  const loop = async () => {
-    while (!done) {
-      total += 2;
-      try {
-        const g = await s.request(
-          f.clients.admin,
-          "POST",
-          "/v1/key/generate/hot",
-          JSON.stringify({ context: ctx }),
-        );
-        if (g.status !== 200) {
-          failed += 2;
-          continue;
-        }
-        const { ciphertext } = g.json() as { ciphertext: string };
-        const d = await s.request(
-          f.clients.admin,
-          "POST",
-          "/v1/key/decrypt/hot",
-          JSON.stringify({ ciphertext, context: ctx }),
-        );
-        if (d.status !== 200) failed++;
-      } catch {
-        failed += 2;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, loop));
-  return { total, failed };
-}
-
-let n = 0;
-/** Milliseconds from now until creating a fresh key (a Vault write) succeeds. */
-async function recoverySeconds(): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < RECOVERY_LIMIT_MS) {
-    const r = await s
-      .request(f.clients.admin, "POST", `/v1/key/create/probe-${n++}`)
-      .catch(() => undefined);
-    if (
-      r?.status === 200 &&
-      (await s.request(f.clients.admin, "GET", "/v1/ready")).status === 200
-    ) {
-      return (Date.now() - started) / 1000;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("no recovery within the limit");
-}
-
 async function underLoad(name: string, inject: () => void, clear: () => void): Promise<void> {
-  let release: () => void = () => {};
-  const stop = new Promise<void>((r) => {
-    release = r;
+  const { total, failed, recovery } = await runUnderLoad({
+    s,
+    client: f.clients.admin,
+    key: "hot",
+    faultMs: FAULT_MS,
+    recoveryLimitMs: RECOVERY_LIMIT_MS,
+    inject,
+    clear,
   });
-  const load = steadyLoad(stop);
-  await new Promise((r) => setTimeout(r, 300));
-  inject();
-  await new Promise((r) => setTimeout(r, FAULT_MS));
-  clear();
-  const recovery = await recoverySeconds();
-  release();
-  const { total, failed } = await load;
   rows.push(
     `${name.padEnd(24)} | ${String(total).padStart(13)} | ${String(failed).padStart(6)} | ${recovery.toFixed(2).padStart(12)}`,
   );
