@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type Fixture, makeFixture } from "../api/fixture.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
 import { underLoad } from "./vault/load.js";
+import { vaultServerYaml } from "./vault/server-yaml.js";
 import { REAL_VAULT, unique, VaultAdmin, waitFor } from "./vault/vault-admin.js";
 
 const UNSEAL_KEY = process.env.VAULT_UNSEAL_KEY;
@@ -53,26 +54,17 @@ describe.skipIf(!RUN)("keyfront through a real seal and unseal", () => {
   it("serves cached keys while Vault is sealed, fails misses fast naming the seal, and recovers", async () => {
     await admin().mountKv(engine, "v2");
     s = await startServer({
-      yaml: `
-admin:
-  identity: ${f.clients.admin.identity}
-tls:
-  key: \${DIR}/server.key
-  cert: \${DIR}/server.crt
-cache:
-  expiry: { any: 5m, unused: 5m, offline: 5m }
-log:
-  error: error
-  audit: off
-keystore:
-  vault:
-    endpoint: ${REAL_VAULT?.addr}
-    engine: ${engine}
-    version: v2
-    token: \${ROOT_TOKEN}
-    status:
-      ping: 500ms
-`,
+      yaml: vaultServerYaml(
+        f,
+        {
+          addr: REAL_VAULT?.addr ?? "",
+          engine,
+          version: "v2",
+          token: "${ROOT_TOKEN}",
+          ping: "500ms",
+        },
+        "cache:\n  expiry: { any: 5m, unused: 5m, offline: 5m }\n",
+      ),
       caPem: f.serverCertPem,
       files: { "server.crt": f.serverCertPem, "server.key": f.serverKeyPem },
       env: { ROOT_TOKEN: REAL_VAULT?.token ?? "" },
