@@ -23,8 +23,12 @@ const TIME_KEYS = new Set([
   "server_time_utc",
   "build_date",
 ]);
-/** Keys whose value is a count of seconds that shrinks while the sequence runs: rounded to 10 s. */
+/**
+ * Keys whose value is a count of seconds that shrinks while the sequence runs: rounded to the
+ * minute, so that a slow run (up to 29 s between a token's creation and its lookup) compares equal.
+ */
 const TTL_KEYS = new Set(["ttl", "lease_duration", "creation_ttl"]);
+const TTL_GRAIN_S = 60;
 /** Keys whose value names one server or one object on it. */
 const ID_KEYS: Record<string, string> = {
   request_id: "<uuid>",
@@ -57,7 +61,7 @@ export function normalizeAnswer(answer: Answer, vars: Map<string, string>): Answ
     }
     if (typeof v === "number") {
       if (TIME_KEYS.has(key) && v > 0) return "<time>";
-      if (TTL_KEYS.has(key)) return Math.round(v / 10) * 10;
+      if (TTL_KEYS.has(key)) return Math.round(v / TTL_GRAIN_S) * TTL_GRAIN_S;
       return v;
     }
     if (Array.isArray(v)) return v.map((x) => walk(x, key));
