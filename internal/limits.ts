@@ -192,3 +192,9 @@ export const DOCTOR_CERT_EXPIRY_WARN_MS = 14 * 24 * 60 * 60 * 1000;
 export const MAX_EXPLAIN_BODY_BYTES = 2 * MAX_URL_BYTES + 1_024;
 /** `policy explain` follows at most this many 301s: one path cleaning, one trailing slash. */
 export const EXPLAIN_MAX_REDIRECTS = 2;
+/** The Vault client certificate (`keystore.vault.tls.cert`) is reported as expiring when less than this remains (ms)… */
+export const VAULT_CLIENT_CERT_WARN_MS = 7 * 24 * 3_600_000;
+/** …or, for short-lived certificates, less than this share of its whole lifetime (a fraction). */
+export const VAULT_CLIENT_CERT_WARN_SHARE = 0.2;
+/** An expiring or expired Vault client certificate is logged again at most this often (ms). */
+export const VAULT_CLIENT_CERT_LOG_EVERY_MS = 3_600_000;
