@@ -1,0 +1,63 @@
+// Certificates for the Vault `cert` login tests: CAs (optionally intermediate), and client
+// certificates with a chosen common name, validity window and extended key usage, as PEM text
+// (and, with `writePair`, as files in a directory the test owns). Test helper only.
+
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createCertificate, type ExtKeyUsage } from "../../../internal/pki/certificate.js";
+import { generateKeyPair, type KeyPair } from "../../../internal/pki/keys.js";
+
+export interface TestCa {
+  certPem: string;
+  keyPair: KeyPair;
+}
+
+export interface ClientPair {
+  certPem: string;
+  keyPem: string;
+}
+
+/** A self-signed CA, or one issued by `parent` (an intermediate). */
+export function makeCa(name: string, parent?: TestCa): TestCa {
+  const keyPair = generateKeyPair("ecdsa-p256");
+  const cert = createCertificate({
+    subject: name,
+    keyPair,
+    isCA: true,
+    ...(parent ? { issuer: { certPem: parent.certPem, keyPair: parent.keyPair } } : {}),
+  });
+  return { certPem: cert.certPem, keyPair };
+}
+
+export interface ClientOptions {
+  cn?: string;
+  notBefore?: Date;
+  notAfter?: Date;
+  extKeyUsage?: ExtKeyUsage[];
+  /** PEM appended after the leaf (an intermediate the client presents). */
+  chain?: string;
+}
+
+/** A client certificate issued by `ca` (default CN "keyfront", clientAuth, 30 days). */
+export function issueClient(ca: TestCa, o: ClientOptions = {}): ClientPair {
+  const keyPair = generateKeyPair("ecdsa-p256");
+  const notBefore = o.notBefore ?? new Date(Date.now() - 60_000);
+  const cert = createCertificate({
+    subject: o.cn ?? "keyfront",
+    keyPair,
+    issuer: { certPem: ca.certPem, keyPair: ca.keyPair },
+    notBefore,
+    notAfter: o.notAfter ?? new Date(notBefore.getTime() + 30 * 86_400_000),
+    extKeyUsage: o.extKeyUsage ?? ["clientAuth"],
+  });
+  return { certPem: cert.certPem + (o.chain ?? ""), keyPem: keyPair.privateKeyPem };
+}
+
+/** Writes `pair` to `<dir>/<name>.crt` and `.key` (replacing them); answers the paths. */
+export async function writePair(dir: string, name: string, pair: ClientPair) {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  await writeFile(cert, pair.certPem);
+  await writeFile(key, pair.keyPem, { mode: 0o600 });
+  return { cert, key };
+}
