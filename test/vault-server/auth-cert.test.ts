@@ -1,4 +1,4 @@
-// The TLS certificate auth method of the Vault test server (vault-api.md §5.4) over real TLS:
+// The TLS certificate auth method of the Vault test server (auth-cert.ts) over real TLS:
 // enable, role management and its errors, login verifying the presented chain (CA roles,
 // intermediates, pinned leaves, allowed_common_names), Vault's answers for no certificate, an
 // untrusted, an expired and a server-only certificate, and renewal bound to the login's

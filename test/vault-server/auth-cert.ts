@@ -1,9 +1,25 @@
-// TLS certificate auth backend of the Vault test server (`sys/auth` type `cert`, vault-api.md
-// §5.4): roles at `certs/<name>` holding a PEM CA (or a pinned non-CA leaf), token_* settings and
+// TLS certificate auth backend of the Vault test server (`sys/auth` type `cert`): roles at
+// `certs/<name>` holding a PEM CA (or a pinned non-CA leaf), token_* settings and
 // allowed_common_names globs; login verifying the chain the TLS connection presented against the
-// roles (all of them, or the one `name` picks), with Vault's answers for no certificate, an
-// untrusted one, an expired one and unmet constraints; and renewal bound to the login's
-// certificate. It must never accept a certificate whose chain it has not verified.
+// roles (all of them, or the one `name` picks); renewal bound to the login's certificate. It must
+// never accept a certificate whose chain it has not verified.
+//
+// Vault facts (developer.hashicorp.com/vault/api-docs/auth/cert; answers checked against OpenBao
+// 2.x over TLS, the spec's vault-api.md has no cert section):
+// - `POST auth/<m>/login` `{"name": role}` or `{}`: unauthenticated; the credential is the TLS
+//   client certificate. Vault's listener requests one without requiring or verifying it.
+// - No certificate (also over plain HTTP): 400 "no client certificate found". No chain to a
+//   trusted CA (wrong role, unknown role, untrusted CA): 400 "invalid certificate or no client
+//   certificate supplied". Trusted but constraints unmet: 400 "no chain matching all constraints
+//   could be found for this login certificate". An expired/not-yet-valid leaf or one without
+//   clientAuth: 500 "failed to verify client's certificate: x509: …" (Go's text).
+// - Success: the auth block with policies (+ default), metadata cert_name, common_name,
+//   serial_number; renewable; lease_duration token_ttl. Token display name "cert-<display>".
+// - `renew-self` of such a token re-verifies the connection's certificate against the role:
+//   none → 400 "no client certificate found"; another certificate → 500 "failed to renew entry:
+//   client identity during renewal not matching …". Ordinary calls need no certificate.
+// - Role write: certificate missing or not PEM → 400 "failed to parse certificate"; a non-CA
+//   leaf whose EKU lacks clientAuth → 400; token_ttl > token_max_ttl → 400.
 
 import { X509Certificate } from "node:crypto";
 import { verifyClientChain } from "./cert-verify.js";

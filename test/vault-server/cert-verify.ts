@@ -1,5 +1,5 @@
 // Client certificate chain verification for the Vault test server's `cert` auth method, as Go's
-// x509.Certificate.Verify does it for Vault (vault-api.md §5.4): the leaf's validity period first
+// x509.Certificate.Verify does it for Vault (auth-cert.ts): the leaf's validity period first
 // (an expired leaf is an error whatever the roots), then a chain through the presented
 // intermediates to one of the roots, then the client-auth extended key usage. An unknown
 // authority is not an error but "no chain" (Vault then answers 400, not 500). Test fixture only.

@@ -1,7 +1,7 @@
 // The client certificate chain each TLS connection to the Vault test server presented, kept per
 // socket (the socket node:http sees is the LIST-rewriting wrapper, list-method.ts) for the `cert`
 // auth method. Vault's listener requests a client certificate without requiring or verifying
-// one: verification is the auth method's business (vault-api.md §5.4). Nothing here is trusted.
+// one: verification is the auth method's business (auth-cert.ts). Nothing here is trusted.
 
 import type { IncomingMessage } from "node:http";
 import type { DetailedPeerCertificate, TLSSocket } from "node:tls";
