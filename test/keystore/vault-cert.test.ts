@@ -92,7 +92,8 @@ describe("cert login", () => {
   it("logs in with the client certificate of keystore.vault.tls and serves keys", async () => {
     const log = captureLog();
     vault.resetRequestCount();
-    const { store } = await open(issueClient(ca), "keyfront", log);
+    const pair = issueClient(ca);
+    const { store } = await open(pair, "keyfront", log);
     await waitFor("login", () => store.status());
     await store.create("cert-k1", "value-1");
     expect(await store.get("cert-k1")).toBe("value-1");
@@ -100,6 +101,9 @@ describe("cert login", () => {
     expect(log.text()).toContain('"method":"cert"');
     expect(log.text()).toContain("vault: logged in");
     expect(store.warnings?.()).toEqual([]);
+    // Neither the private key nor a Vault token (the test server's are hvs.…) is logged.
+    expect(log.text()).not.toContain(pair.keyPem.split("\n")[1]);
+    expect(log.text()).not.toMatch(/hvs\.[A-Za-z0-9]{20}/);
   });
 
   it("logs in without a role name when a role trusts the certificate", async () => {
