@@ -10,8 +10,8 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { type Fixture, makeFixture } from "../api/fixture.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
 import { startVaultTestServer, type VaultTestServer } from "../vault-server/server.js";
-import { call } from "../vault-server/test-client.js";
-import { type ClientPair, issueClient, makeCa, type TestCa } from "./vault/cert-pki.js";
+import { type ClientPair, issueClient, makeCa, type TestCa, tlsAdmin } from "./vault/cert-pki.js";
+import { vaultServerYaml } from "./vault/server-yaml.js";
 import { tenantPolicy, unique, waitFor } from "./vault/vault-admin.js";
 
 const DAY = 86_400_000;
@@ -21,14 +21,7 @@ let s: RunningServer | undefined;
 const engine = unique("kv");
 const policy = unique("keyfront");
 
-async function vaultAdmin(method: string, path: string, body?: unknown): Promise<void> {
-  const r = await call(vault.addr, method, `/v1/${path}`, {
-    token: vault.rootToken,
-    caPem: vault.caPem as string,
-    ...(body !== undefined ? { body } : {}),
-  });
-  if (r.status >= 400) throw new Error(`${method} ${path} → ${r.status} ${r.text}`);
-}
+const vaultAdmin = tlsAdmin(() => vault);
 
 /** The role `keyfront` trusts `ca` only (what an operator changes when the CA is rotated). */
 const trust = (ca: TestCa) =>
@@ -53,26 +46,19 @@ afterEach(async () => {
   s = undefined;
 });
 
-const yaml = () => `
-admin:
-  identity: ${f.clients.admin.identity}
-tls:
-  key: \${DIR}/server.key
-  cert: \${DIR}/server.crt
-log:
-  error: debug
-keystore:
-  vault:
-    endpoint: ${vault.addr}
-    engine: ${engine}
-    version: v2
-    cert:
+const yaml = () =>
+  vaultServerYaml(f, {
+    addr: vault.addr,
+    engine,
+    version: "v2",
+    vault: `    cert:
       name: keyfront
     tls:
       cert: \${DIR}/vault-client.crt
       key: \${DIR}/vault-client.key
       ca: \${DIR}/vault-ca.pem
-`;
+`,
+  });
 
 async function start(pair: ClientPair): Promise<RunningServer> {
   s = await startServer({
@@ -125,7 +111,7 @@ it("reports an expiring certificate, and uses a certificate rotated on disk afte
   expect(before.keystore_unavailable).toBeUndefined();
   expect(before.keystore_warnings).toEqual([
     expect.stringMatching(
-      /^the Vault client certificate keystore\.vault\.tls\.cert '.*vault-client\.crt' \(CN=keyfront\) expires at .* \(in 2[34] h \d+ min\): renew the file and reload keyfront \(SIGHUP\) before then$/,
+      /^the Vault client certificate keystore\.vault\.tls\.cert '.*vault-client\.crt' \(CN=keyfront\) expires at .* \(in 2[34]h \d+m\): renew the file and reload keyfront \(SIGHUP\) before then$/,
     ),
   ]);
   expect(srv.stderr()).toMatch(/"level":40.*vault: the Vault client certificate .* expires at/);

@@ -13,8 +13,7 @@ import type { VaultAuth } from "../../internal/config/config.js";
 import type { KeyStore } from "../../internal/keystore/keystore.js";
 import { connectVault } from "../../internal/keystore/vault/vault-store.js";
 import { startVaultTestServer, type VaultTestServer } from "../vault-server/server.js";
-import { call } from "../vault-server/test-client.js";
-import { type ClientPair, issueClient, makeCa, writePair } from "./vault/cert-pki.js";
+import { type ClientPair, issueClient, makeCa, tlsAdmin, writePair } from "./vault/cert-pki.js";
 import {
   type CapturedLog,
   captureLog,
@@ -35,15 +34,7 @@ let dir: string;
 const engine = unique("kv");
 const policy = unique("keyfront");
 
-/** Vault's admin API; the test client needs the test server's CA (fetch cannot take one). */
-async function adminCall(method: string, path: string, body?: unknown): Promise<void> {
-  const r = await call(vault.addr, method, `/v1/${path}`, {
-    token: vault.rootToken,
-    caPem: vault.caPem as string,
-    ...(body !== undefined ? { body } : {}),
-  });
-  if (r.status >= 400) throw new Error(`${method} ${path} → ${r.status} ${r.text}`);
-}
+const adminCall = tlsAdmin(() => vault);
 
 beforeAll(async () => {
   vault = await startVaultTestServer({ tls: true });
@@ -181,7 +172,7 @@ describe("client certificate expiry", () => {
     const [warning, ...more] = store.warnings?.() ?? [];
     expect(more).toEqual([]);
     expect(warning).toMatch(
-      /^the Vault client certificate keystore\.vault\.tls\.cert '.+' \(CN=keyfront\) expires at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in 2[34] h \d+ min\): renew the file and reload keyfront \(SIGHUP\) before then$/,
+      /^the Vault client certificate keystore\.vault\.tls\.cert '.+' \(CN=keyfront\) expires at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in 2[34]h \d+m\): renew the file and reload keyfront \(SIGHUP\) before then$/,
     );
     expect(warning).toContain(files.cert);
     expect(linesAt(log, 40).join("")).toContain(`vault: ${warning}`);

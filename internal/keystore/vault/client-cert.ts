@@ -6,6 +6,7 @@
 // session. It must never read or log the private key.
 
 import { X509Certificate } from "node:crypto";
+import { formatDuration } from "../../config/duration.js";
 import {
   VAULT_CLIENT_CERT_LOG_EVERY_MS,
   VAULT_CLIENT_CERT_WARN_MS,
@@ -73,7 +74,7 @@ export function judgeClientCert(info: ClientCertInfo, now: number): ClientCertVe
   if (left <= threshold) {
     return {
       state: "expiring",
-      message: `${what} expires at ${iso(info.notAfter)} (in ${spell(left)}): ${renew} before then`,
+      message: `${what} expires at ${iso(info.notAfter)} (in ${formatDuration(left / 1000)}): ${renew} before then`,
     };
   }
   return { state: "ok", message: "" };
@@ -125,16 +126,4 @@ export class ClientCertWatch {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/** "3 d 4 h", "5 h 12 min", "42 s". */
-export function spell(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  const d = Math.floor(s / 86_400);
-  const h = Math.floor((s % 86_400) / 3_600);
-  const m = Math.floor((s % 3_600) / 60);
-  if (d > 0) return `${d} d ${h} h`;
-  if (h > 0) return `${h} h ${m} min`;
-  if (m > 0) return `${m} min ${s % 60} s`;
-  return `${s} s`;
 }

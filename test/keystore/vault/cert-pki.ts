@@ -1,11 +1,14 @@
 // Certificates for the Vault `cert` login tests: CAs (optionally intermediate), and client
 // certificates with a chosen common name, validity window and extended key usage, as PEM text
-// (and, with `writePair`, as files in a directory the test owns). Test helper only.
+// (and, with `writePair`, as files in a directory the test owns); and the root-token admin calls
+// that set up the TLS test server for them. Test helper only.
 
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createCertificate, type ExtKeyUsage } from "../../../internal/pki/certificate.js";
 import { generateKeyPair, type KeyPair } from "../../../internal/pki/keys.js";
+import type { VaultTestServer } from "../../vault-server/server.js";
+import { call } from "../../vault-server/test-client.js";
 
 export interface TestCa {
   certPem: string;
@@ -60,4 +63,17 @@ export async function writePair(dir: string, name: string, pair: ClientPair) {
   await writeFile(cert, pair.certPem);
   await writeFile(key, pair.keyPem, { mode: 0o600 });
   return { cert, key };
+}
+
+/** Vault's API with the root token over TLS to `server` (fetch cannot take a CA); throws on ≥ 400. */
+export function tlsAdmin(server: () => VaultTestServer) {
+  return async (method: string, path: string, body?: unknown): Promise<void> => {
+    const v = server();
+    const r = await call(v.addr, method, `/v1/${path}`, {
+      token: v.rootToken,
+      caPem: v.caPem as string,
+      ...(body !== undefined ? { body } : {}),
+    });
+    if (r.status >= 400) throw new Error(`${method} ${path} → ${r.status} ${r.text}`);
+  };
 }
