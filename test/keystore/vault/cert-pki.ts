@@ -7,7 +7,6 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createCertificate, type ExtKeyUsage } from "../../../internal/pki/certificate.js";
 import { generateKeyPair, type KeyPair } from "../../../internal/pki/keys.js";
-import type { VaultTestServer } from "../../vault-server/server.js";
 import { call } from "../../vault-server/test-client.js";
 
 export interface TestCa {
@@ -65,13 +64,22 @@ export async function writePair(dir: string, name: string, pair: ClientPair) {
   return { cert, key };
 }
 
+/** A Vault over TLS and its root-capable token (the test server, or a real Vault). */
+export interface AdminTarget {
+  addr: string;
+  rootToken: string;
+  caPem: string;
+}
+
 /** Vault's API with the root token over TLS to `server` (fetch cannot take a CA); throws on ≥ 400. */
-export function tlsAdmin(server: () => VaultTestServer) {
+export function tlsAdmin(
+  server: () => Pick<AdminTarget, "addr" | "rootToken"> & { caPem?: string | undefined },
+) {
   return async (method: string, path: string, body?: unknown): Promise<void> => {
     const v = server();
     const r = await call(v.addr, method, `/v1/${path}`, {
       token: v.rootToken,
-      caPem: v.caPem as string,
+      caPem: v.caPem ?? "",
       ...(body !== undefined ? { body } : {}),
     });
     if (r.status >= 400) throw new Error(`${method} ${path} → ${r.status} ${r.text}`);
