@@ -8,7 +8,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { type Fixture, makeFixture } from "../api/fixture.js";
-import { type RunningServer, startServer } from "../helpers/server.js";
+import { type RunningServer, runCli, startServer } from "../helpers/server.js";
 import { startVaultTestServer, type VaultTestServer } from "../vault-server/server.js";
 import { type ClientPair, issueClient, makeCa, type TestCa, tlsAdmin } from "./vault/cert-pki.js";
 import { vaultServerYaml } from "./vault/server-yaml.js";
@@ -84,6 +84,21 @@ const ready = (srv: RunningServer) =>
     (await adminReq(srv, "GET", "/v1/ready")).status === 200 ? true : undefined,
   );
 
+/** `keyfront status` as the admin, against `srv`. */
+async function statusCli(srv: RunningServer) {
+  await writeFile(join(srv.dir, "admin.crt"), f.clients.admin.certPem);
+  await writeFile(join(srv.dir, "admin.key"), f.clients.admin.keyPem, { mode: 0o600 });
+  await writeFile(join(srv.dir, "ca.crt"), f.serverCertPem);
+  return runCli(["status"], {
+    env: {
+      KES_SERVER: `127.0.0.1:${srv.port}`,
+      KES_CLIENT_CERT: join(srv.dir, "admin.crt"),
+      KES_CLIENT_KEY: join(srv.dir, "admin.key"),
+      NODE_EXTRA_CA_CERTS: join(srv.dir, "ca.crt"),
+    },
+  });
+}
+
 /** Writes the renewed pair over the configured files and reloads; waits for the reload. */
 async function rotate(srv: RunningServer, pair: ClientPair): Promise<void> {
   await writeFile(join(srv.dir, "vault-client.crt"), pair.certPem);
@@ -115,6 +130,13 @@ it("reports an expiring certificate, and uses a certificate rotated on disk afte
     ),
   ]);
   expect(srv.stderr()).toMatch(/"level":40.*vault: the Vault client certificate .* expires at/);
+  // `keyfront status` shows it too.
+  const cli = await statusCli(srv);
+  expect(cli.code).toBe(0);
+  expect(cli.stdout).toMatch(/^\s+Keystore\s+ok/m);
+  expect(cli.stdout).toMatch(
+    /^\s+Warning\s+the Vault client certificate .* expires at .*\(SIGHUP\) before then$/m,
+  );
 
   // The operator moves Vault's role to the new CA and writes the new certificate.
   const newCa = makeCa("vault clients 2026");
@@ -128,6 +150,7 @@ it("reports an expiring certificate, and uses a certificate rotated on disk afte
   const after = await statusOf(srv);
   expect(after.keystore_unavailable).toBeUndefined();
   expect(after.keystore_warnings).toBeUndefined();
+  expect((await statusCli(srv)).stdout).not.toContain("Warning");
 }, 60_000);
 
 it("says in /v1/status that the certificate expired, and recovers from a renewed file on SIGHUP", async () => {

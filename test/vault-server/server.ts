@@ -1,5 +1,6 @@
 // A Vault-compatible HTTP(S) test server on 127.0.0.1 for keyfront's Vault keystore tests and for
-// trying keyfront end to end: in-memory KV v1/v2, AppRole, tokens, ACL policies, namespaces,
+// trying keyfront end to end: in-memory KV v1/v2, AppRole, TLS certificate auth (its listener asks
+// for a client certificate without requiring one), tokens, ACL policies, namespaces,
 // health/seal/init, transit, response wrapping, optional TLS with a CA it generates, and fault
 // injection (programmatic and under `/__test/`). It is a test fixture, not a secret store: it
 // must never persist anything, never listen beyond 127.0.0.1, and never log secrets.

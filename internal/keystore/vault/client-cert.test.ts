@@ -8,9 +8,10 @@ const D = 24 * H;
 const NOW = Date.parse("2026-06-01T12:00:00Z");
 
 /** A certificate valid from `from` to `to` (ms relative to NOW). */
-const info = (from: number, to: number): ClientCertInfo => ({
+const info = (from: number, to: number, login = true): ClientCertInfo => ({
   path: "/etc/keyfront/vault.crt",
   subject: "CN=keyfront",
+  login,
   notBefore: NOW + from,
   notAfter: NOW + to,
 });
@@ -35,6 +36,9 @@ describe("judgeClientCert", () => {
     expect(judgeClientCert(info(-30 * D, -H), NOW).message).toBe(
       "the Vault client certificate keystore.vault.tls.cert '/etc/keyfront/vault.crt' (CN=keyfront) expired at 2026-06-01T11:00:00Z: Vault refuses it; renew the file and reload keyfront (SIGHUP)",
     );
+    expect(judgeClientCert(info(-30 * D, -H, false), NOW).message).toBe(
+      "the Vault client certificate keystore.vault.tls.cert '/etc/keyfront/vault.crt' (CN=keyfront) expired at 2026-06-01T11:00:00Z: a Vault that verifies client certificates refuses it; renew the file and reload keyfront (SIGHUP)",
+    );
     expect(judgeClientCert(info(-30 * D, 30 * D), NOW).message).toBe("");
   });
 });
@@ -44,11 +48,12 @@ it("reads the leaf of a PEM file, and nothing from a file without a certificate"
   const notBefore = new Date("2026-01-01T00:00:00Z");
   const notAfter = new Date("2026-04-01T00:00:00Z");
   const { certPem } = createCertificate({ subject: "keyfront", keyPair, notBefore, notAfter });
-  expect(clientCertOf(certPem, "c.pem")).toEqual({
+  expect(clientCertOf(certPem, "c.pem", true)).toEqual({
     path: "c.pem",
     subject: "CN=keyfront",
+    login: true,
     notBefore: notBefore.getTime(),
     notAfter: notAfter.getTime(),
   });
-  expect(clientCertOf("no certificate here", "c.pem")).toBeUndefined();
+  expect(clientCertOf("no certificate here", "c.pem", true)).toBeUndefined();
 });

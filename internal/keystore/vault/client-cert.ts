@@ -19,6 +19,8 @@ export interface ClientCertInfo {
   /** The configured file, for messages. */
   path: string;
   subject: string;
+  /** It is the login credential (`keystore.vault.cert`), not only mTLS to Vault. */
+  login: boolean;
   notBefore: number;
   notAfter: number;
 }
@@ -32,7 +34,11 @@ export interface ClientCertVerdict {
 }
 
 /** The leaf of a PEM certificate file; undefined when it holds none (checked at config load). */
-export function clientCertOf(pem: string, path: string): ClientCertInfo | undefined {
+export function clientCertOf(
+  pem: string,
+  path: string,
+  login: boolean,
+): ClientCertInfo | undefined {
   let leaf: X509Certificate;
   try {
     const der = certificatePemBlocks(pem)[0];
@@ -44,6 +50,7 @@ export function clientCertOf(pem: string, path: string): ClientCertInfo | undefi
   return {
     path,
     subject: leaf.subject.replace(/\n/g, ", "),
+    login,
     notBefore: Date.parse(leaf.validFrom),
     notAfter: Date.parse(leaf.validTo),
   };
@@ -56,16 +63,19 @@ export function clientCertOf(pem: string, path: string): ClientCertInfo | undefi
 export function judgeClientCert(info: ClientCertInfo, now: number): ClientCertVerdict {
   const what = `the Vault client certificate keystore.vault.tls.cert '${info.path}' (${info.subject})`;
   const renew = "renew the file and reload keyfront (SIGHUP)";
+  const refuses = info.login
+    ? "Vault refuses it"
+    : "a Vault that verifies client certificates refuses it";
   if (now < info.notBefore) {
     return {
       state: "not-yet-valid",
-      message: `${what} is not valid before ${iso(info.notBefore)}: Vault refuses it until then`,
+      message: `${what} is not valid before ${iso(info.notBefore)}: ${refuses} until then`,
     };
   }
   if (now >= info.notAfter) {
     return {
       state: "expired",
-      message: `${what} expired at ${iso(info.notAfter)}: Vault refuses it; ${renew}`,
+      message: `${what} expired at ${iso(info.notAfter)}: ${refuses}; ${renew}`,
     };
   }
   const left = info.notAfter - now;

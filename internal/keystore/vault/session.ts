@@ -1,5 +1,5 @@
-// One authenticated conversation with Vault for the keystore: the HTTP client, the token manager
-// and the health poll together. Every call fails fast while Vault is known to be sealed, logs in
+// One authenticated conversation with Vault for the keystore: the HTTP client, the token manager,
+// the health poll and the watch on the client certificate's expiry together. Every call fails fast while Vault is known to be sealed, logs in
 // again once when Vault says the token is dead, and turns transport failures and a sealed Vault
 // into VaultUnreachableError naming the state. It must never log a token or a request body.
 
@@ -45,8 +45,10 @@ export class VaultSession {
       timeoutMs: config.timeoutMs,
       tls,
     });
-    const leaf = tls.cert && config.tls.cert ? clientCertOf(tls.cert, config.tls.cert) : undefined;
-    const certWatch = leaf && new ClientCertWatch(leaf, config.statusPingMs, log);
+    const login = config.auth.kind === "cert";
+    const leaf =
+      tls.cert && config.tls.cert ? clientCertOf(tls.cert, config.tls.cert, login) : undefined;
+    const certWatch = leaf ? new ClientCertWatch(leaf, config.statusPingMs, log) : undefined;
     const auth = config.auth;
     const tokens = new TokenManager({
       client,
