@@ -192,7 +192,7 @@ export const DOCTOR_CERT_EXPIRY_WARN_MS = 14 * 24 * 60 * 60 * 1000;
 export const MAX_EXPLAIN_BODY_BYTES = 2 * MAX_URL_BYTES + 1_024;
 /** `policy explain` follows at most this many 301s: one path cleaning, one trailing slash. */
 export const EXPLAIN_MAX_REDIRECTS = 2;
-/** The Vault client certificate (`keystore.vault.tls.cert`) is reported as expiring when less than this remains (ms)… */
+/** The Vault client certificate (`keystore.vault.tls.cert`) is "expiring" with less than this left (ms)… */
 export const VAULT_CLIENT_CERT_WARN_MS = 7 * 24 * 3_600_000;
 /** …or, for short-lived certificates, less than this share of its whole lifetime (a fraction). */
 export const VAULT_CLIENT_CERT_WARN_SHARE = 0.2;

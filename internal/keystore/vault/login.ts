@@ -1,8 +1,8 @@
 // The login calls of each Vault auth method (kes-api.md §8.3 "Login", vault-api.md §5, §6):
 // AppRole (with a response-wrapped secret ID unwrapped once, vault-api.md §5.3), Kubernetes (the
-// JWT file re-read on every login), TLS certificate (the client certificate of the connection is
-// the credential; Vault's api-docs/auth/cert) and a static token (looked up to learn its TTL). It must never
-// put a token, secret ID, wrapping token or JWT into an error message or a log record.
+// JWT file re-read on every login), TLS certificate (the connection's client certificate is the
+// credential; Vault's api-docs/auth/cert) and a static token (looked up to learn its TTL). It
+// must never put a token, secret ID, wrapping token or JWT into an error message or a log record.
 
 import { readFile } from "node:fs/promises";
 import type { VaultAuth } from "../../config/config.js";
