@@ -204,3 +204,9 @@ export const VAULT_DIFF_ACTIVE_WAIT_MS = 30_000;
 export const VAULT_DIFF_UPGRADE_TRIES = 50;
 /** Differential Vault check: pause between those attempts, in ms. */
 export const VAULT_DIFF_UPGRADE_PAUSE_MS = 200;
+/** The Vault client certificate (`keystore.vault.tls.cert`) is "expiring" with less than this left (ms)… */
+export const VAULT_CLIENT_CERT_WARN_MS = 7 * 24 * 3_600_000;
+/** …or, for short-lived certificates, less than this share of its whole lifetime (a fraction). */
+export const VAULT_CLIENT_CERT_WARN_SHARE = 0.2;
+/** An expiring or expired Vault client certificate is logged again at most this often (ms). */
+export const VAULT_CLIENT_CERT_LOG_EVERY_MS = 3_600_000;

@@ -79,17 +79,8 @@ export function printNames(
     );
 }
 
-/** Human duration: `3d 4h`, `5m 2s`, `42s`. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  const d = Math.floor(s / 86_400);
-  const h = Math.floor((s % 86_400) / 3_600);
-  const m = Math.floor((s % 3_600) / 60);
-  if (d > 0) return `${d}d ${h}h`;
-  if (h > 0) return `${h}h ${m}m`;
-  if (m > 0) return `${m}m ${s % 60}s`;
-  return `${s}s`;
-}
+/** Human duration: `3d 4h`, `5m 2s`, `42s` (shared with the Vault certificate expiry notice). */
+export { formatDuration } from "../../internal/config/duration.js";
 
 /** Human bytes: `12.3 MiB`. */
 export function formatBytes(n: number): string {

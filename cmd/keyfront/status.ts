@@ -82,6 +82,10 @@ export async function runStatus(args: string[]): Promise<number> {
       ...(down && typeof s.keystore_error === "string"
         ? [["  Reason", oneLine(s.keystore_error)] as [string, string]]
         : []),
+      // Such as a Vault client certificate about to expire: what to fix before it breaks.
+      ...(Array.isArray(s.keystore_warnings) ? s.keystore_warnings : []).map(
+        (w): [string, string] => ["  Warning", oneLine(String(w))],
+      ),
     ],
     color,
   );

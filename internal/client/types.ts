@@ -22,6 +22,8 @@ export interface StatusInfo {
   keystore_unreachable?: boolean;
   /** keyfront: why the keystore is unavailable (e.g. a Vault mount of the wrong K/V version). */
   keystore_error?: string;
+  /** keyfront: problems to fix before they break the keystore (an expiring Vault certificate). */
+  keystore_warnings?: string[];
 }
 
 export interface ApiRoute {

@@ -36,6 +36,15 @@ export type VaultAuth =
       jwtFile: string | undefined;
       retryMs: number;
     }
+  | {
+      /** keyfront: Vault's TLS certificate auth method; the credential is `tls.cert`/`tls.key`. */
+      kind: "cert";
+      namespace: string;
+      engine: string;
+      /** The certificate role; undefined: Vault tries every role trusting the certificate. */
+      name: string | undefined;
+      retryMs: number;
+    }
   | { kind: "token"; token: string };
 
 export interface VaultConfig {

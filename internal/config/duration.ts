@@ -48,3 +48,15 @@ export function parseDuration(s: string): number {
   if (!Number.isFinite(total)) throw new Error(`invalid duration ${quoted}`);
   return sign * total;
 }
+
+/** Human duration: `3d 4h`, `5m 2s`, `42s`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3_600);
+  const m = Math.floor((s % 3_600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s % 60}s`;
+  return `${s}s`;
+}

@@ -115,6 +115,28 @@ describe("vault normalisation", () => {
     expect(v.endpoints).toEqual(["https://a:8200", "https://b:8200"]);
   });
 
+  test("cert: the role name, the mount and the retry, with defaults", () => {
+    const tls = "    tls: {cert: c.pem, key: c.key}\n";
+    const full = vaultOf(
+      `    endpoint: https://v:8200\n${tls}    cert:\n      name: web\n      engine: tls-certs\n      namespace: /\n      retry: 2s\n`,
+      { VAULT_TOKEN: "ignored" },
+    );
+    expect(full.auth).toEqual({
+      kind: "cert",
+      namespace: "/",
+      engine: "tls-certs",
+      name: "web",
+      retryMs: 2_000,
+    });
+    expect(vaultOf(`    endpoint: https://v:8200\n${tls}    cert: {}\n`).auth).toEqual({
+      kind: "cert",
+      namespace: "",
+      engine: "cert",
+      name: undefined,
+      retryMs: 5_000,
+    });
+  });
+
   test.each([
     ["    jwt: eyJhbGciOi.x.y\n", { jwt: "eyJhbGciOi.x.y", jwtFile: undefined }],
     [
@@ -145,7 +167,7 @@ describe("vault normalisation", () => {
       "no auth",
       "    endpoint: https://v:8200\n",
       [
-        "v.yml:7 keystore.vault: no authentication method specified (approle, kubernetes, token or VAULT_TOKEN)",
+        "v.yml:7 keystore.vault: no authentication method specified (approle, kubernetes, cert, token or VAULT_TOKEN)",
       ],
     ],
     [
@@ -159,6 +181,32 @@ describe("vault normalisation", () => {
       [
         "v.yml:9 keystore.vault.approle.secret: required field is missing",
         "v.yml:11 keystore.vault.approle.retry: must not be negative, got '-1s'",
+      ],
+    ],
+    [
+      "cert and approle",
+      "    endpoint: https://v:8200\n    tls: {cert: c.pem, key: c.key}\n    cert: {}\n    approle: {id: i, secret: s}\n",
+      ["v.yml:7 keystore.vault: more than one authentication method specified (approle, cert)"],
+    ],
+    [
+      "cert and a token",
+      "    endpoint: https://v:8200\n    tls: {cert: c.pem, key: c.key}\n    token: t\n    cert:\n      name: web\n",
+      ["v.yml:7 keystore.vault: more than one authentication method specified (cert, token)"],
+    ],
+    [
+      "cert without a client certificate",
+      "    endpoint: https://v:8200\n    tls: {ca: ca.pem}\n    cert: {name: web, retry: 1}\n",
+      [
+        "v.yml:10 keystore.vault.cert: needs keystore.vault.tls.cert and tls.key: the client certificate is the login credential",
+        'v.yml:10 keystore.vault.cert.retry: missing unit in duration "1"',
+      ],
+    ],
+    [
+      "cert over plain http",
+      "    endpoint: http://v:8200\n    endpoints: [https://w:8200, http://x:8200]\n    tls: {cert: c.pem, key: c.key}\n    cert: {}\n",
+      [
+        "v.yml:8 keystore.vault.endpoint: cert login needs an https:// endpoint, got 'http://v:8200': the certificate is presented in the TLS handshake",
+        "v.yml:9 keystore.vault.endpoints[1]: cert login needs an https:// endpoint, got 'http://x:8200': the certificate is presented in the TLS handshake",
       ],
     ],
     [

@@ -1,5 +1,5 @@
 // Normalises the `keystore.vault` block (kes-api.md §8.3, §10.2) plus keyfront's additions
-// (`endpoints`, `token`, `timeout`, `approle.retry`, `approle.wrapped`). Pure: VAULT_ADDR and
+// (`endpoints`, `token`, `timeout`, `approle.retry`, `approle.wrapped`, the `cert` login). Pure: VAULT_ADDR and
 // VAULT_TOKEN come from the env parameter. It must never read a secret's file or print a secret.
 
 import { VAULT_LOGIN_RETRY_MS, VAULT_REQUEST_TIMEOUT_MS, VAULT_STATUS_PING_MS } from "../limits.js";
@@ -32,8 +32,10 @@ export function normalizeVault(raw: RawVaultConfig, env: Env, p: Problems): Vaul
     p.error(at("tls", "key"), "required when tls.cert is set");
   const ping = readDuration(p, at("status", "ping"), raw.status?.ping);
   const timeout = readDuration(p, at("timeout"), raw.timeout);
+  const endpoints = readEndpoints(raw, env, p);
+  if (raw.cert !== undefined) checkCertLogin(raw, tls, endpoints, p);
   return {
-    endpoints: readEndpoints(raw, env, p),
+    endpoints,
     engine: readOptional(raw.engine) ?? "kv",
     version: version === "v2" ? "v2" : "v1",
     namespace: raw.namespace ?? "",
@@ -77,9 +79,35 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
-/** Exactly one of approle / kubernetes / token; VAULT_TOKEN only when none is configured. */
+/**
+ * The `cert` login presents `tls.cert` in the TLS handshake with Vault: it needs that pair, and
+ * endpoints that speak TLS.
+ */
+function checkCertLogin(
+  raw: RawVaultConfig,
+  tls: VaultConfig["tls"],
+  endpoints: string[],
+  p: Problems,
+): void {
+  if (tls.cert === undefined || tls.key === undefined) {
+    p.error(
+      at("cert"),
+      "needs keystore.vault.tls.cert and tls.key: the client certificate is the login credential",
+    );
+  }
+  for (const url of endpoints.filter((e) => e.startsWith("http://"))) {
+    const where =
+      raw.endpoint === url ? at("endpoint") : at("endpoints", raw.endpoints?.indexOf(url) ?? 0);
+    p.error(
+      where,
+      `cert login needs an https:// endpoint, got '${url}': the certificate is presented in the TLS handshake`,
+    );
+  }
+}
+
+/** Exactly one of approle / kubernetes / cert / token; VAULT_TOKEN only when none is configured. */
 function readAuth(raw: RawVaultConfig, env: Env, p: Problems): VaultAuth {
-  const configured = (["approle", "kubernetes", "token"] as const).filter(
+  const configured = (["approle", "kubernetes", "cert", "token"] as const).filter(
     (k) => raw[k] !== undefined,
   );
   if (configured.length > 1) {
@@ -116,13 +144,23 @@ function readAuth(raw: RawVaultConfig, env: Env, p: Problems): VaultAuth {
       ),
     };
   }
+  if (raw.cert !== undefined) {
+    const { cert } = raw;
+    return {
+      kind: "cert",
+      namespace: cert.namespace ?? "",
+      engine: readOptional(cert.engine) ?? "cert",
+      name: readOptional(cert.name),
+      retryMs: positiveOr(readDuration(p, at("cert", "retry"), cert.retry), VAULT_LOGIN_RETRY_MS),
+    };
+  }
   if (raw.token !== undefined)
     return { kind: "token", token: readRequired(p, at("token"), raw.token) };
   const token = env.VAULT_TOKEN;
   if (token !== undefined && token !== "") return { kind: "token", token };
   p.error(
     [...AT],
-    "no authentication method specified (approle, kubernetes, token or VAULT_TOKEN)",
+    "no authentication method specified (approle, kubernetes, cert, token or VAULT_TOKEN)",
   );
   return { kind: "token", token: "" };
 }

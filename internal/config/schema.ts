@@ -45,6 +45,16 @@ export const VaultSchema = Type.Object({
       retry: Opt(Duration),
     }),
   ),
+  /** keyfront: Vault's `cert` auth method; the credential is `tls.cert`/`tls.key`. */
+  cert: Opt(
+    Type.Object({
+      namespace: Opt(Str),
+      engine: Opt(Str),
+      /** The certificate role; unset: Vault tries every role that trusts the certificate. */
+      name: Opt(Str),
+      retry: Opt(Duration),
+    }),
+  ),
   tls: Opt(Type.Object({ key: Opt(Str), cert: Opt(Str), ca: Opt(Str) })),
   status: Opt(Type.Object({ ping: Opt(Duration) })),
 });

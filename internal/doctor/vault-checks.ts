@@ -64,7 +64,9 @@ async function checkLogin(
         ? "check keystore.vault.approle (engine, id, secret) and that the secret ID is still valid"
         : a.kind === "token"
           ? "check keystore.vault.token / VAULT_TOKEN: it may be expired or revoked"
-          : "check keystore.vault.kubernetes (engine, role, jwt)";
+          : a.kind === "cert"
+            ? "check keystore.vault.cert (engine, name) and that the role trusts keystore.vault.tls.cert, which must not be expired"
+            : "check keystore.vault.kubernetes (engine, role, jwt)";
     out.push(fail("vault.auth", `cannot log in with ${a.kind}: ${(err as Error).message}`, hint));
     return undefined;
   }

@@ -34,6 +34,8 @@ export interface KeyStore {
   list(prefix: string, startAt: string, limit: number, signal?: AbortSignal): Promise<ListPage>;
   /** Throws KeystoreUnreachableError when the store cannot be reached. */
   status(signal?: AbortSignal): Promise<KeystoreStatus>;
+  /** keyfront: problems /v1/status shows as `keystore_warnings` (e.g. a certificate expiring). */
+  warnings?(): string[];
   close(): Promise<void>;
 }
 

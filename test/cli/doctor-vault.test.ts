@@ -1,4 +1,4 @@
-// `keyfront doctor` against the Vault test server over verified TLS (AppRole login, a policy
+// `keyfront doctor` against the Vault test server over verified TLS (AppRole or cert login, a policy
 // granting the key paths): the healthy setup passes every check with --probe and exit 0; a sealed
 // Vault, a standby node, the wrong K/V version, a missing mount, a token without `create`, an
 // unreachable Vault and an untrusted Vault certificate each show on their line. The probe on a
@@ -285,6 +285,33 @@ describe("keyfront doctor on a Vault keystore", () => {
     expect(r.code).toBe(1);
     expect(lineOf(r.stdout, "probe")).toMatch(/^FAIL probe +create of the throwaway key/);
     expect(await storedKeys()).toEqual([]);
+  });
+
+  it("logs in with Vault's cert method using keystore.vault.tls, and names a refused role", async () => {
+    const mount = unique("cert");
+    await admin.enableAuth(mount, "cert");
+    await admin.call("POST", `auth/${mount}/certs/keyfront`, {
+      certificate: pki.ca.certPem,
+      token_policies: ["keyfront"],
+    });
+    const client = pki.clients["ecdsa-p256"];
+    const tls = `tls: { ca: ${vaultCa}, cert: ${client.certFile}, key: ${client.keyFile} }`;
+    const setup = (name: string) => ({
+      auth: `cert: { engine: ${mount}, name: ${name} }\n    ${tls}`,
+      ca: null,
+    });
+    try {
+      const r = await doctor(config(setup("keyfront")), "--probe");
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(lineOf(r.stdout, "vault.auth")).toMatch(/^ok\s+vault\.auth\s+logged in with cert/);
+      const refused = await doctor(config(setup("nope")));
+      expect(refused.code).toBe(1);
+      expect(lineOf(refused.stdout, "vault.auth")).toContain(
+        "cert login failed for certificate role 'nope' (HTTP 400: invalid certificate or no client certificate supplied)",
+      );
+    } finally {
+      await admin.disableAuth(mount);
+    }
   });
 
   it("--probe with the vault unreachable is not run", async () => {

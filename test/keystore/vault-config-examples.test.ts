@@ -1,5 +1,5 @@
 // The example Vault configurations in config/ load without problems or warnings and mean what
-// their comments say (KV version, auth method, wrapped secret, namespace, HA endpoints).
+// their comments say (KV version, auth method, wrapped secret, namespace, HA endpoints, cert login).
 
 import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
@@ -24,6 +24,11 @@ it.each([
     2,
   ],
   ["vault-token-kv1", { version: "v1", engine: "kes", auth: { kind: "token", token: "token" } }, 1],
+  [
+    "vault-cert",
+    { version: "v2", prefix: "keyfront", auth: { kind: "cert", name: "keyfront", engine: "cert" } },
+    1,
+  ],
   [
     "vault-namespace-tenants",
     { version: "v2", namespace: "acme", auth: { kind: "approle", wrapped: false } },

@@ -176,7 +176,8 @@ export function handleSysAuth(ctx: Ctx, rest: string): Reply {
       : ok(mountInfo(m), { inject: true });
   }
   const type = typeof ctx.data?.type === "string" ? ctx.data.type : "";
-  const backend = type === "approle" ? ctx.state.mountFactory("approle", null) : undefined;
+  const backend =
+    type === "approle" || type === "cert" ? ctx.state.mountFactory(type, null) : undefined;
   if (backend === undefined) return fail(400, `plugin not found in the catalog: ${type}`);
   if (conflicts(ctx.ns.authMounts, path)) return fail(400, `path is already in use at ${path}`);
   const description = typeof ctx.data?.description === "string" ? ctx.data.description : "";

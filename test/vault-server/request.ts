@@ -9,6 +9,7 @@ import { type Capability, capabilitiesOf } from "./acl.js";
 import { writeEmpty, writeErrors, writeJson, writeReply } from "./envelope.js";
 import { findRoute, relativeNsPrefix } from "./mounts.js";
 import { isWithin, resolveNamespace } from "./namespaces.js";
+import { chainOf } from "./peer-certs.js";
 import type { Ctx, Namespace, Op, Reply, ServerState, TokenEntry } from "./state.js";
 import { healthOf, initVault, sealStatusOf, unsealWith } from "./sys.js";
 import { findToken, policiesOf, useToken } from "./token-store.js";
@@ -221,6 +222,7 @@ async function runBackend(
     data: p.data,
     query: p.query,
     headers: req.headers,
+    peerChain: chainOf(req),
     mount: route.mount,
     ns,
     token,

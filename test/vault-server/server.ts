@@ -1,5 +1,6 @@
 // A Vault-compatible HTTP(S) test server on 127.0.0.1 for keyfront's Vault keystore tests and for
-// trying keyfront end to end: in-memory KV v1/v2, AppRole, tokens, ACL policies, namespaces,
+// trying keyfront end to end: in-memory KV v1/v2, AppRole, TLS certificate auth (its listener asks
+// for a client certificate without requiring one), tokens, ACL policies, namespaces,
 // health/seal/init, transit, response wrapping, optional TLS with a CA it generates, and fault
 // injection (programmatic and under `/__test/`). It is a test fixture, not a secret store: it
 // must never persist anything, never listen beyond 127.0.0.1, and never log secrets.
@@ -16,10 +17,11 @@ import {
   type Socket,
 } from "node:net";
 import { posix } from "node:path";
-import { createServer as createTlsServer } from "node:tls";
+import { createServer as createTlsServer, TLSSocket } from "node:tls";
 import { createCertificate } from "../../internal/pki/certificate.js";
 import { generateKeyPair } from "../../internal/pki/keys.js";
 import { createAppRoleBackend } from "./auth-approle.js";
+import { createCertBackend } from "./auth-cert.js";
 import { writeErrors } from "./envelope.js";
 import {
   countRequests,
@@ -32,6 +34,7 @@ import { createKv1Backend } from "./kv1.js";
 import { createKv2Backend } from "./kv2.js";
 import { METHOD_HEADER, wrapSocket } from "./list-method.js";
 import { setupPolicies } from "./namespaces.js";
+import { presentedChain, rememberChain } from "./peer-certs.js";
 import { serveV1 } from "./request.js";
 import { type Backend, type Namespace, newMount, newNamespace, type ServerState } from "./state.js";
 import { createSysBackend } from "./sys-backend.js";
@@ -69,6 +72,7 @@ function createBackend(type: string, options: Record<string, string> | null): Ba
   if (type === "kv") return options?.version === "2" ? createKv2Backend() : createKv1Backend();
   if (type === "transit") return createTransitBackend();
   if (type === "approle") return createAppRoleBackend();
+  if (type === "cert") return createCertBackend();
   return undefined;
 }
 
@@ -246,11 +250,18 @@ export async function startVaultTestServer(
   const onSocket = (s: Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
-    http.emit("connection", wrapSocket(s));
+    const wrapped = wrapSocket(s);
+    if (s instanceof TLSSocket) rememberChain(wrapped, presentedChain(s));
+    http.emit("connection", wrapped);
   };
   // A raw TCP/TLS listener feeds node:http through the LIST-verb rewriter (see list-method.ts).
+  // Like Vault's listener it asks for a client certificate without requiring or verifying one
+  // (the cert auth method verifies it).
   const server: NetServer = tls
-    ? createTlsServer({ key: tls.key, cert: tls.cert }, onSocket)
+    ? createTlsServer(
+        { key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false },
+        onSocket,
+      )
     : createNetServer(onSocket);
   if (tls) server.on("connection", (s: Socket) => sockets.add(s));
   await new Promise<void>((resolve, reject) => {

@@ -36,6 +36,8 @@ export interface Ctx {
   data: Record<string, unknown> | null;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
+  /** The DER client certificates the TLS connection presented, leaf first ([] for none). */
+  peerChain: readonly Buffer[];
   mount: Mount;
   ns: Namespace;
   token: TokenEntry | undefined;
@@ -107,6 +109,8 @@ export interface TokenEntry {
   renewTtl: number;
   lastRenewal?: number;
   wrap?: WrapInfo;
+  /** The auth method's renewal check (cert: same certificate, role still trusting it). */
+  renewCheck?: (ctx: Ctx, entry: TokenEntry) => Reply | undefined;
 }
 
 export interface SealState {
@@ -165,7 +169,7 @@ export function newMount(
   backend: Backend,
   description = "",
 ): Mount {
-  const prefix = type === "approle" || type === "token" ? "auth" : type;
+  const prefix = type === "approle" || type === "token" || type === "cert" ? "auth" : type;
   return {
     path,
     type,

@@ -18,6 +18,9 @@ export interface CallOptions {
   body?: unknown;
   headers?: Record<string, string>;
   caPem?: string;
+  /** A client certificate (and its key) to present over TLS. */
+  cert?: string;
+  key?: string;
 }
 
 /** `method` `addr` + `path` (path starts with '/'); JSON-encodes `body` unless it is a string. */
@@ -37,7 +40,13 @@ export function call(
   return new Promise((resolve, reject) => {
     const req = send(
       url,
-      { method, headers, agent: false, ...(o.caPem ? { ca: o.caPem } : {}) },
+      {
+        method,
+        headers,
+        agent: false,
+        ...(o.caPem ? { ca: o.caPem } : {}),
+        ...(o.cert && o.key ? { cert: o.cert, key: o.key } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));

@@ -75,6 +75,8 @@ function renewSelf(ctx: Ctx): Reply {
   const entry = ctx.token as TokenEntry;
   const increment = parseDurationSeconds(ctx.data?.increment);
   if (increment === undefined) return fail(400, "invalid increment");
+  const refused = entry.renewCheck?.(ctx, entry);
+  if (refused !== undefined) return refused;
   const result = renewToken(entry, increment);
   if (typeof result === "string") return fail(400, result);
   return ok(null, {

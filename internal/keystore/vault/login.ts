@@ -1,7 +1,8 @@
 // The login calls of each Vault auth method (kes-api.md §8.3 "Login", vault-api.md §5, §6):
 // AppRole (with a response-wrapped secret ID unwrapped once, vault-api.md §5.3), Kubernetes (the
-// JWT file re-read on every login) and a static token (looked up to learn its TTL). It must never
-// put a token, secret ID, wrapping token or JWT into an error message or a log record.
+// JWT file re-read on every login), TLS certificate (the connection's client certificate is the
+// credential; Vault's api-docs/auth/cert) and a static token (looked up to learn its TTL). It
+// must never put a token, secret ID, wrapping token or JWT into an error message or a log record.
 
 import { readFile } from "node:fs/promises";
 import type { VaultAuth } from "../../config/config.js";
@@ -58,13 +59,20 @@ export interface LoginContext {
   signal?: AbortSignal | undefined;
 }
 
+export interface AuthenticatorOptions {
+  /** Why the client certificate cannot work (expired, not yet valid), added to a cert login error. */
+  certProblem?: () => string | undefined;
+}
+
 /** Logs in with one auth method; keeps an unwrapped AppRole secret ID for later logins. */
 export class Authenticator {
   readonly #auth: VaultAuth;
+  readonly #opts: AuthenticatorOptions;
   #secretId: string | undefined;
 
-  constructor(auth: VaultAuth) {
+  constructor(auth: VaultAuth, opts: AuthenticatorOptions = {}) {
     this.#auth = auth;
+    this.#opts = opts;
     if (auth.kind === "approle" && !auth.wrapped) this.#secretId = auth.secret;
   }
 
@@ -80,8 +88,28 @@ export class Authenticator {
       this.#secretId = secret;
       return postLogin(ctx, "AppRole", a.engine, { role_id: a.id, secret_id: secret });
     }
+    if (a.kind === "cert") return this.#certLogin(ctx, a.engine, a.name);
     const jwt = a.jwtFile !== undefined ? await readJwt(a.jwtFile) : (a.jwt ?? "");
     return postLogin(ctx, "Kubernetes", a.engine, { role: a.role, jwt });
+  }
+
+  /**
+   * Vault's `cert` method: the TLS client certificate of the connection (keystore.vault.tls) is
+   * the credential; `name` picks one certificate role, else Vault tries every role. A refusal
+   * names the role, Vault's reason and, when known, what is wrong with the local certificate.
+   */
+  async #certLogin(ctx: LoginContext, engine: string, name: string | undefined) {
+    const role =
+      name === undefined
+        ? " for any certificate role (keystore.vault.cert.name unset)"
+        : ` for certificate role '${name}'`;
+    try {
+      return await postLogin(ctx, "cert", engine, name === undefined ? {} : { name }, role);
+    } catch (err) {
+      const problem = this.#opts.certProblem?.();
+      if (!(err instanceof LoginError) || problem === undefined) throw err;
+      throw new LoginError(`${err.message}; ${problem}`);
+    }
   }
 
   /**
@@ -131,6 +159,7 @@ async function postLogin(
   label: string,
   engine: string,
   body: Record<string, string>,
+  forWhom = "",
 ): Promise<TokenLease> {
   const res = await ctx.client.request({
     method: "POST",
@@ -145,7 +174,7 @@ async function postLogin(
   });
   const lease = res.status === 200 ? leaseOfAuth(res) : undefined;
   if (lease === undefined) {
-    throw new LoginError(`vault: ${label} login failed (${describeResponse(res)})`);
+    throw new LoginError(`vault: ${label} login failed${forWhom} (${describeResponse(res)})`);
   }
   return lease;
 }

@@ -1,5 +1,5 @@
-// One authenticated conversation with Vault for the keystore: the HTTP client, the token manager
-// and the health poll together. Every call fails fast while Vault is known to be sealed, logs in
+// One authenticated conversation with Vault for the keystore: the HTTP client, the token manager,
+// the health poll and the watch on the client certificate's expiry together. Every call fails fast while Vault is known to be sealed, logs in
 // again once when Vault says the token is dead, and turns transport failures and a sealed Vault
 // into VaultUnreachableError naming the state. It must never log a token or a request body.
 
@@ -11,6 +11,7 @@ import { VAULT_LOGIN_RETRY_MS } from "../../limits.js";
 import type { Logger } from "../../log/logger.js";
 import type { KeystoreStatus } from "../keystore.js";
 import { TokenManager } from "./auth.js";
+import { ClientCertWatch, clientCertOf } from "./client-cert.js";
 import { VaultHealth, VaultUnreachableError } from "./health.js";
 import {
   describeError,
@@ -34,18 +35,24 @@ export class VaultSession {
   readonly #tokens: TokenManager;
   readonly #health: VaultHealth;
   readonly #log: Logger;
+  readonly #certWatch: ClientCertWatch | undefined;
 
   /** Starts the first login and health check in the background; throws only for TLS files. */
   static async open(config: VaultConfig, log: Logger): Promise<VaultSession> {
+    const tls = await readTls(config.tls);
     const client = new VaultHttpClient({
       endpoints: config.endpoints,
       timeoutMs: config.timeoutMs,
-      tls: await readTls(config.tls),
+      tls,
     });
+    const login = config.auth.kind === "cert";
+    const leaf =
+      tls.cert && config.tls.cert ? clientCertOf(tls.cert, config.tls.cert, login) : undefined;
+    const certWatch = leaf ? new ClientCertWatch(leaf, config.statusPingMs, log) : undefined;
     const auth = config.auth;
     const tokens = new TokenManager({
       client,
-      authenticator: new Authenticator(auth),
+      authenticator: new Authenticator(auth, { certProblem: () => certWatch?.problem }),
       namespace:
         auth.kind === "token" ? config.namespace : loginNamespace(auth.namespace, config.namespace),
       retryMs: auth.kind === "token" ? VAULT_LOGIN_RETRY_MS : auth.retryMs,
@@ -60,7 +67,7 @@ export class VaultSession {
     const health = new VaultHealth(client, config.statusPingMs, log);
     void health.check().catch(() => {});
     tokens.start();
-    return new VaultSession(config.namespace, client, tokens, health, log);
+    return new VaultSession(config.namespace, client, tokens, health, log, certWatch);
   }
 
   private constructor(
@@ -69,12 +76,20 @@ export class VaultSession {
     tokens: TokenManager,
     health: VaultHealth,
     log: Logger,
+    certWatch: ClientCertWatch | undefined,
   ) {
     this.#namespace = namespace;
     this.#client = client;
     this.#tokens = tokens;
     this.#health = health;
     this.#log = log;
+    this.#certWatch = certWatch;
+  }
+
+  /** Problems to show in /v1/status even while Vault answers (an expiring client certificate). */
+  warnings(): string[] {
+    const problem = this.#certWatch?.problem;
+    return problem === undefined ? [] : [problem];
   }
 
   /** Vault's health now; sealed, uninitialised, unreachable or not logged in are errors. */
@@ -93,6 +108,7 @@ export class VaultSession {
   }
 
   close(): void {
+    this.#certWatch?.close();
     this.#health.close();
     this.#tokens.close();
     this.#client.close();

@@ -278,6 +278,11 @@ class VaultStore implements KeyStore {
     return status;
   }
 
+  /** What /v1/status should show even while Vault answers (an expiring client certificate). */
+  warnings(): string[] {
+    return this.#session.warnings();
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#mount.close();

@@ -53,6 +53,8 @@ export async function status(ctx: RequestContext): Promise<Reply> {
       ...(typeof state === "string" ? { keystore_state: state } : {}),
     };
   }
+  const warnings = ctx.state.store.warnings?.() ?? [];
+  if (warnings.length > 0) store.keystore_warnings = warnings;
   return jsonReply({
     version: ctx.rt.version,
     os: process.platform,

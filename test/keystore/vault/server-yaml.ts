@@ -1,6 +1,7 @@
 // The keyfront config of the end-to-end tests that run the real server on a Vault (test server or
 // real): the fixture's admin and server certificate, debug error log, one K/V engine. `token` is
-// written as given (a literal or `${VAULT_TOKEN}`); `extra` is appended at the top level.
+// written as given (a literal or `${VAULT_TOKEN}`); `vault` is appended inside `keystore.vault`
+// (another login method, `tls`), `extra` at the top level.
 
 import type { Fixture } from "../../api/fixture.js";
 
@@ -8,7 +9,10 @@ export interface VaultServerYaml {
   addr: string;
   engine: string;
   version: "v1" | "v2";
-  token: string;
+  /** Absent: `vault` names the login method. */
+  token?: string;
+  /** YAML lines (indented four spaces) appended inside keystore.vault. */
+  vault?: string;
   /** keystore.vault.status.ping, e.g. "300ms"; Vault's default when absent. */
   ping?: string;
   audit?: boolean;
@@ -28,6 +32,5 @@ ${o.audit ? "  audit: on\n" : ""}keystore:
     endpoint: ${o.addr}
     engine: ${o.engine}
     version: ${o.version}
-    token: ${o.token}
-${o.ping ? `    status:\n      ping: ${o.ping}\n` : ""}${extra}`;
+${o.token !== undefined ? `    token: ${o.token}\n` : ""}${o.ping ? `    status:\n      ping: ${o.ping}\n` : ""}${o.vault ?? ""}${extra}`;
 }
