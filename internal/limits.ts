@@ -192,3 +192,7 @@ export const DOCTOR_CERT_EXPIRY_WARN_MS = 14 * 24 * 60 * 60 * 1000;
 export const MAX_EXPLAIN_BODY_BYTES = 2 * MAX_URL_BYTES + 1_024;
 /** `policy explain` follows at most this many 301s: one path cleaning, one trailing slash. */
 export const EXPLAIN_MAX_REDIRECTS = 2;
+/** Idle kept-alive connections per Vault node in the pool (count). */
+export const VAULT_MAX_FREE_SOCKETS = 16;
+/** Bytes of the KEYFRONT_VAULT_HOSTS_FILE read per Vault name lookup (test/ops hook). */
+export const VAULT_HOSTS_FILE_BYTES = 64 << 10;

@@ -22,6 +22,9 @@ export interface StatusInfo {
   keystore_unreachable?: boolean;
   /** keyfront: why the keystore is unavailable (e.g. a Vault mount of the wrong K/V version). */
   keystore_error?: string;
+  /** keyfront, Vault: the endpoint in use and the IP address:port of the node that answered last. */
+  keystore_endpoint?: string;
+  keystore_address?: string;
 }
 
 export interface ApiRoute {

@@ -12,6 +12,7 @@ import type { Logger } from "../../log/logger.js";
 import type { KeystoreStatus } from "../keystore.js";
 import { TokenManager } from "./auth.js";
 import { VaultHealth, VaultUnreachableError } from "./health.js";
+import { hostsFileLookup } from "./hosts.js";
 import {
   describeError,
   describeWarnings,
@@ -41,7 +42,19 @@ export class VaultSession {
       endpoints: config.endpoints,
       timeoutMs: config.timeoutMs,
       tls: await readTls(config.tls),
+      lookup: config.hostsFile === undefined ? undefined : hostsFileLookup(config.hostsFile),
+      onReconnect: (why, address) =>
+        log.warn(
+          { endpoint: client.endpoint, address },
+          `vault: reconnecting (the endpoint's name is resolved again): ${why}`,
+        ),
     });
+    if (config.hostsFile !== undefined) {
+      log.warn(
+        { hostsFile: config.hostsFile },
+        "vault: KEYFRONT_VAULT_HOSTS_FILE is set: Vault names are looked up in it first (a test/ops hook)",
+      );
+    }
     const auth = config.auth;
     const tokens = new TokenManager({
       client,
@@ -89,7 +102,12 @@ export class VaultSession {
       signal?.throwIfAborted();
       throw this.#classify(err);
     }
-    return { latencyNs: reading.latencyNs > 0n ? reading.latencyNs : 1n, state: reading.state };
+    return {
+      latencyNs: reading.latencyNs > 0n ? reading.latencyNs : 1n,
+      state: reading.state,
+      endpoint: this.#client.endpoint,
+      address: this.#client.lastAddress,
+    };
   }
 
   close(): void {
