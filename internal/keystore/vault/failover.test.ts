@@ -46,6 +46,8 @@ function node(ip: string): Node {
       });
     }),
   };
+  // Idle connections are never closed by the node: only the client's pool decides.
+  n.server.keepAliveTimeout = 600_000;
   n.server.on("connection", (s: Socket) => {
     n.open.add(s);
     s.on("close", () => n.open.delete(s));
@@ -201,5 +203,26 @@ describe("a name whose address moves", () => {
     expect(servedBy(await slow)).toBe("127.0.0.1"); // the busy one was kept for its answer
     while (nodes[0].open.size > 0) await new Promise((r) => setTimeout(r, 5));
     expect(servedBy(await get(c))).toBe("127.0.0.2");
+  });
+
+  it("keepOnly(active address) drops the pooled connections opened before the name moved", async () => {
+    const c = client();
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const answer = nodes[0].answer;
+    nodes[0].answer = (req, res) => void held.then(() => answer(req, res));
+    const slow = get(c, "slow"); // busy on a connection to the old node
+    while (nodes[0].hits.length === 0) await new Promise((r) => setTimeout(r, 5));
+    pointAt("127.0.0.2");
+    expect(servedBy(await get(c))).toBe("127.0.0.2"); // a new connection resolves anew
+    c.keepOnly("127.0.0.2"); // what the health poll does when the active node answers
+    release();
+    expect(servedBy(await slow)).toBe("127.0.0.1");
+    for (let i = 0; i < 3; i++) expect(servedBy(await get(c))).toBe("127.0.0.2");
+    while (nodes[0].open.size > 0) await new Promise((r) => setTimeout(r, 5));
+    expect(nodes[0].hits).toEqual(["GET /v1/slow"]);
+    expect(c.reconnects).toBe(0);
   });
 });

@@ -130,6 +130,8 @@ export class VaultHealth {
       });
       const latencyNs = process.hrtime.bigint() - started;
       const state = stateOfHealth(res.body);
+      // The active node answered here: no pooled connection to another address stays (pool.ts).
+      if (state === "ok" && res.address !== undefined) this.#client.keepOnly(res.address);
       reading =
         state === undefined
           ? {

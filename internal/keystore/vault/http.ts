@@ -64,6 +64,8 @@ export interface VaultResponse {
   errors: string[];
   /** Vault's `warnings` array (empty when absent or null; at most VAULT_MAX_WARNINGS). */
   warnings: string[];
+  /** The IP address of the node that answered. */
+  address?: string;
 }
 
 /** Vault could not be reached (after retries and failover), or an attempt timed out. */
@@ -138,6 +140,11 @@ export class VaultHttpClient {
    */
   reconnect(): void {
     this.#pool.retire(this.#pool.current.id);
+  }
+
+  /** Drops pooled connections to any address but `ip` (where Vault's active node answered). */
+  keepOnly(ip: string): void {
+    this.#pool.keepOnly(ip);
   }
 
   #retire(generation: number, why: string): boolean {
@@ -254,6 +261,7 @@ export class VaultHttpClient {
         (res) => {
           const { remoteAddress, remotePort } = res.socket;
           if (remoteAddress !== undefined) this.#lastAddress = hostPort(remoteAddress, remotePort);
+          const address = remoteAddress === undefined ? {} : { address: remoteAddress };
           readCapped(res, cap).then((raw) => {
             const parsed = parseJson(raw);
             const location = res.headers.location;
@@ -262,6 +270,7 @@ export class VaultHttpClient {
               body: parsed,
               errors: errorsOf(parsed),
               warnings: warningsOf(parsed),
+              ...address,
               ...(location !== undefined ? { location } : {}),
             });
           }, reject);

@@ -3,12 +3,14 @@
 // "no active Vault instance", a health poll saying standby) retires the whole generation: its
 // idle connections are closed at once and its busy ones when their answer is in, and the next
 // request opens a new connection — resolving the endpoint's name again (vault-api.md §10.1;
-// README "HA Vault behind a DNS name"). So no pooled connection outlives a failover. It must
+// README "HA Vault behind a DNS name"). A health poll that finds the active node drops the
+// connections to every other address. So no pooled connection outlives a failover. It must
 // never close a connection with a request still on it, and never retire a generation twice.
 
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import type { LookupFunction } from "node:net";
+import type { LookupFunction, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { VAULT_MAX_FREE_SOCKETS, VAULT_MAX_SOCKETS } from "../../limits.js";
 
 export interface PoolTls {
@@ -56,17 +58,19 @@ export class VaultPool {
     if (old.id !== id) return false;
     this.#current = this.#open(id + 1);
     this.#retired++;
-    for (const agent of [old.http, old.https]) {
-      // A busy socket is closed once its answer is in, instead of going back to the pool
-      // (node:http's documented agent.keepSocketAlive hook); idle ones are closed now.
-      agent.keepSocketAlive = () => false;
-      for (const sockets of Object.values(agent.freeSockets)) {
-        for (const socket of sockets ?? []) socket.destroy();
-      }
-    }
+    dropSockets(old, () => true);
     this.#draining = this.#draining.filter(inUse);
     this.#draining.push(old);
     return true;
+  }
+
+  /**
+   * Drops every connection of the current generation that is not to `ip` (the address a health
+   * poll just found Vault's active node at): connections opened before the endpoint's name moved
+   * do not stay in the pool talking to a node that forwards or will go away.
+   */
+  keepOnly(ip: string): void {
+    dropSockets(this.#current, (socket) => (socket as Socket).remoteAddress !== ip);
   }
 
   close(): void {
@@ -95,6 +99,21 @@ export class VaultPool {
         ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
       }),
     };
+  }
+}
+
+/**
+ * Closes the generation's idle connections that `doomed` selects now and its busy ones once their
+ * answer is in, instead of returning them to the pool (node:http's documented
+ * agent.keepSocketAlive hook).
+ */
+function dropSockets(g: Generation, doomed: (socket: Duplex) => boolean): void {
+  for (const agent of [g.http, g.https]) {
+    const keep = HttpAgent.prototype.keepSocketAlive;
+    agent.keepSocketAlive = (socket) => !doomed(socket) && keep.call(agent, socket);
+    for (const sockets of Object.values(agent.freeSockets)) {
+      for (const socket of sockets ?? []) if (doomed(socket)) socket.destroy();
+    }
   }
 }
 
