@@ -196,3 +196,5 @@ export const EXPLAIN_MAX_REDIRECTS = 2;
 export const VAULT_MAX_FREE_SOCKETS = 16;
 /** Bytes of the KEYFRONT_VAULT_HOSTS_FILE read per Vault name lookup (test/ops hook). */
 export const VAULT_HOSTS_FILE_BYTES = 64 << 10;
+/** Retries of a Vault request once a failover shows (connection error, node not active), within VAULT_RETRY_BUDGET_MS. */
+export const VAULT_FAILOVER_RETRIES = 8;

@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { VAULT_MAX_RETRIES } from "../../limits.js";
 import { addressesOf, hostsFileLookup } from "./hosts.js";
 import { VaultHttpClient } from "./http.js";
 
@@ -224,5 +225,26 @@ describe("a name whose address moves", () => {
     while (nodes[0].open.size > 0) await new Promise((r) => setTimeout(r, 5));
     expect(nodes[0].hits).toEqual(["GET /v1/slow"]);
     expect(c.reconnects).toBe(0);
+  });
+
+  it("rides out an election: keeps retrying past VAULT_MAX_RETRIES until the name moves", async () => {
+    const c = client();
+    const noActive = VAULT_MAX_RETRIES + 2;
+    nodes[0].answer = (_req, res) => {
+      // The name moves only after more "no active node" answers than ordinary retries allow.
+      if (nodes[0].hits.length === noActive) pointAt("127.0.0.2");
+      json(res, 503, { errors: ["no active Vault instance found"] });
+    };
+    const r = await c.request({ method: "PUT", path: "kv/k", body: { v: 1 } });
+    expect([r.status, servedBy(r)]).toEqual([200, "127.0.0.2"]);
+    expect(nodes[0].hits).toHaveLength(noActive);
+  });
+
+  it("an explicit retry count is not extended by a failover (health, login)", async () => {
+    const c = client();
+    nodes[0].answer = (_req, res) => json(res, 503, { errors: ["no active Vault instance found"] });
+    const r = await c.request({ method: "GET", path: "sys/health", retries: 0 });
+    // One attempt, as asked; the pool is retired all the same, for the next request.
+    expect([r.status, nodes[0].hits.length, c.reconnects]).toEqual([503, 1, 1]);
   });
 });

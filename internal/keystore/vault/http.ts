@@ -15,6 +15,7 @@ import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import {
   VAULT_BODY_BYTES,
+  VAULT_FAILOVER_RETRIES,
   VAULT_MAX_REDIRECTS,
   VAULT_MAX_RETRIES,
   VAULT_RETRY_BASE_MS,
@@ -155,14 +156,19 @@ export class VaultHttpClient {
 
   /**
    * Sends one logical request: retried on connection errors (moving to the next endpoint) and
-   * on retryable statuses, within VAULT_RETRY_BUDGET_MS. Answers any final HTTP status; throws
-   * VaultTransportError when no endpoint answered.
+   * on retryable statuses, within VAULT_RETRY_BUDGET_MS. Once a failover shows (a connection
+   * error or a node that is not active), a request without its own `retries` keeps trying up to
+   * VAULT_FAILOVER_RETRIES times within that budget, to ride out an election and a name that
+   * moves late. Answers any final HTTP status; throws VaultTransportError when no endpoint answered.
    */
   async request(req: VaultRequest): Promise<VaultResponse> {
     const started = performance.now();
-    const retries = (req.retries ?? VAULT_MAX_RETRIES) + this.#endpoints.length - 1;
+    const extra = this.#endpoints.length - 1;
+    const retries = (req.retries ?? VAULT_MAX_RETRIES) + extra;
+    const failoverRetries = Math.max(retries, (req.retries ?? VAULT_FAILOVER_RETRIES) + extra);
     let lastError: unknown;
     let reconnected = false;
+    let failover = false;
     for (let attempt = 0; ; attempt++) {
       req.signal?.throwIfAborted();
       const index = this.#current;
@@ -171,7 +177,10 @@ export class VaultHttpClient {
       let fresh = false;
       try {
         res = await this.#attempt(this.#url(index, req), req);
-        if (isNotActiveResponse(res)) fresh = this.#retire(generation, describeResponse(res));
+        if (isNotActiveResponse(res)) {
+          failover = true;
+          fresh = this.#retire(generation, describeResponse(res));
+        }
         // A sealed node is asked once more only on a new connection (its name may have moved).
         const sealedAgain = isSealedResponse(res) && (!fresh || reconnected);
         if (!RETRY_STATUS(res.status) || sealedAgain) return res;
@@ -179,13 +188,15 @@ export class VaultHttpClient {
         if (err instanceof BodyTooLargeError || req.signal?.aborted) throw err;
         if (isCertificateError(err))
           throw new VaultTransportError(describeError(err), { cause: err });
+        failover = true;
         fresh = this.#retire(generation, describeError(err));
         lastError = err;
         // Fail over: the next request (and this retry) goes to the next endpoint.
         if (this.#current === index) this.#current = (index + 1) % this.#endpoints.length;
       }
       const delay = backoffMs(attempt);
-      if (attempt >= retries || performance.now() - started + delay > VAULT_RETRY_BUDGET_MS) {
+      const limit = failover ? failoverRetries : retries;
+      if (attempt >= limit || performance.now() - started + delay > VAULT_RETRY_BUDGET_MS) {
         if (res) return res;
         throw new VaultTransportError(`${describeError(lastError)}`, { cause: lastError });
       }
