@@ -16,12 +16,13 @@
 // keyfront write reaches the new one), p50 and max per way.
 
 import { writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Agent, request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Fixture, makeFixture } from "../api/fixture.js";
+import { kf } from "../cli/cli-helpers.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
 import { startVaultTestCluster, type VaultTestCluster } from "./vault/ha-cluster.js";
 
@@ -231,12 +232,17 @@ async function switchActive(way: Way, to: number): Promise<{ t0: number; moved: 
 
 /** Milliseconds from `t0` until a keyfront write has reached node `to`. */
 async function recoveryMs(t0: number, to: number, before: number): Promise<number> {
-  while (writes(to) === before) {
-    if (performance.now() - t0 > RECOVERY_LIMIT_MS)
-      throw new Error("no write reached the new node");
+  await until(() => writes(to) > before, "a keyfront write reaching the new node");
+  return Math.round(performance.now() - t0);
+}
+
+/** Waits until `done()` (polling every 5 ms); throws after RECOVERY_LIMIT_MS. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const started = performance.now();
+  while (!done()) {
+    if (performance.now() - started > RECOVERY_LIMIT_MS) throw new Error(`${what}: not seen`);
     await sleep(5);
   }
-  return Math.round(performance.now() - t0);
 }
 
 /** Creates and uncached reads after the load: every one must go to `to`, none to the other. */
@@ -268,11 +274,17 @@ it("follows the active node through name moves under load: no failed request", a
       await sleep(LOAD_BEFORE_SWITCH_MS);
       const before = writes(to);
       const { t0, moved } = await switchActive(way, to);
-      const recovery = await recoveryMs(t0, to, before);
+      let recovery: number;
+      try {
+        recovery = await recoveryMs(t0, to, before);
+        // Polls run one at a time: the third arriving means the second, sent after the move,
+        // is done — and every health answer cleans the pool (standby: all, active: the rest).
+        const polls = healthPolls();
+        await until(() => healthPolls() >= polls + 3, "three health polls");
+      } finally {
+        await load.stop();
+      }
       const afterMove = Math.max(0, Math.round(recovery - (moved - t0)));
-      // Two health polls after the move: the second starts only once the first is done.
-      const polls = healthPolls();
-      while (healthPolls() < polls + 2) await sleep(10);
       const { total, failed, failures } = await load.stop();
       rows.push(
         `${`${way} ${from}→${to}`.padEnd(23)} | ${String(total).padStart(13)} | ${String(failed).padStart(6)} | ${String(recovery).padStart(13)} | ${String(afterMove).padStart(15)}`,
@@ -301,4 +313,20 @@ it("follows the active node through name moves under load: no failed request", a
   }
   expect(totals.failed).toBe(0);
   expect(s.stderr() + s.stdout()).toContain("vault: reconnecting");
+});
+
+it("`keyfront status` names the Vault node that answered last", async () => {
+  await writeFile(join(dir, "admin.crt"), f.clients.admin.certPem);
+  await writeFile(join(dir, "admin.key"), f.clients.admin.keyPem, { mode: 0o600 });
+  await writeFile(join(dir, "server.crt"), f.serverCertPem);
+  const human = await kf(["status"], {
+    KES_SERVER: s.url.replace("https://", ""),
+    KES_CLIENT_CERT: join(dir, "admin.crt"),
+    KES_CLIENT_KEY: join(dir, "admin.key"),
+    NODE_EXTRA_CA_CERTS: join(dir, "server.crt"),
+  });
+  expect(human.code).toBe(0);
+  expect(human.stdout).toMatch(
+    new RegExp(`^\\s*Vault node\\s+${ipOf(active)}:${cluster.port}$`, "m"),
+  );
 });
