@@ -5,6 +5,7 @@
 // elsewhere, a 503, a dropped connection or a health poll (reconnect()). Then the pool is retired
 // — without cutting a request still in flight — and the next request resolves the name again.
 
+import type { LookupOptions } from "node:dns";
 import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -120,6 +121,33 @@ describe("addressesOf", () => {
     ["10.0.0.1 vault.ha.testing", "vault.ha.test", []],
   ])("%j, %s → %j", (text, host, want) => {
     expect(addressesOf(text, host).map((a) => a.address)).toEqual(want);
+  });
+});
+
+describe("hostsFileLookup", () => {
+  const look = (host: string, options: LookupOptions) =>
+    new Promise<unknown>((resolve) =>
+      hostsFileLookup(hosts)(host, options, (err, address, family) =>
+        resolve(err ? err.code : [address, family]),
+      ),
+    );
+
+  it("answers from the file, one address or all, and re-reads it on every lookup", async () => {
+    expect(await look("VAULT.ha.test", {})).toEqual(["127.0.0.1", 4]);
+    pointAt("127.0.0.2");
+    expect(await look(NAME, { all: true })).toEqual([
+      [{ address: "127.0.0.2", family: 4 }],
+      undefined,
+    ]);
+  });
+
+  it("leaves a name the file does not list to the system resolver", async () => {
+    expect(await look("localhost", { family: 4 })).toEqual(["127.0.0.1", 4]);
+  });
+
+  it("fails the lookup when the file cannot be read", async () => {
+    await rm(hosts);
+    expect(await look(NAME, {})).toBe("ENOENT");
   });
 });
 
