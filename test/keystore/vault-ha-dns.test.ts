@@ -25,6 +25,7 @@ import { type Fixture, makeFixture } from "../api/fixture.js";
 import { kf } from "../cli/cli-helpers.js";
 import { type RunningServer, startServer } from "../helpers/server.js";
 import { startVaultTestCluster, type VaultTestCluster } from "./vault/ha-cluster.js";
+import { vaultServerYaml } from "./vault/server-yaml.js";
 
 type Way = "redirect" | "forwarding" | "crash";
 const WAYS: Way[] = ["redirect", "forwarding", "crash"];
@@ -61,30 +62,19 @@ beforeAll(async () => {
   pointAt(0);
   f = makeFixture();
   s = await startServer({
-    yaml: `
-admin:
-  identity: ${f.clients.admin.identity}
-tls:
-  key: \${DIR}/server.key
-  cert: \${DIR}/server.crt
-cache:
-  expiry: { any: 5m, unused: 5m, offline: 5m }
-  max_keys: 8
-log:
-  error: warn
-  audit: off
-keystore:
-  vault:
-    endpoint: ${cluster.endpoint}
-    engine: secret
-    version: v2
-    prefix: ha
-    token: ${cluster.nodes[0].rootToken}
-    tls:
-      ca: \${DIR}/vault-ca.pem
-    status:
-      ping: 300ms
-`,
+    yaml: vaultServerYaml(
+      f,
+      {
+        addr: cluster.endpoint,
+        engine: "secret",
+        version: "v2",
+        token: cluster.nodes[0].rootToken,
+        prefix: "ha",
+        ca: "${DIR}/vault-ca.pem",
+        ping: "300ms",
+      },
+      "cache:\n  expiry: { any: 5m, unused: 5m, offline: 5m }\n  max_keys: 8\n",
+    ),
     caPem: f.serverCertPem,
     env: { KEYFRONT_VAULT_HOSTS_FILE: hostsFile },
     files: {

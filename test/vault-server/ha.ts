@@ -22,21 +22,17 @@ export interface HaControl {
   standBy(activeAddr: string | undefined, opts?: { forwarding?: boolean }): void;
 }
 
-/** A new node's state for `peer`'s cluster: shared storage, everything node-local fresh. */
+/**
+ * A new node's state for `peer`'s cluster: shared storage; its own seal, health, faults and
+ * request counts (copies here, which the server then resets to a fresh node's).
+ */
 export function joinState(peer: ServerState): ServerState {
   const { ha: _peerRole, ...shared } = peer;
   return {
     ...shared,
-    seal: { ...peer.seal, shares: [...peer.seal.shares], progress: [] },
-    health: { standby: false, perfStandby: false, drSecondary: false },
-    faults: {
-      latencyMs: 0,
-      failCount: 0,
-      failStatus: 500,
-      dropCount: 0,
-      loseWrites: 0,
-      hideReads: 0,
-    },
+    seal: { ...peer.seal, shares: [...peer.seal.shares] },
+    health: { ...peer.health },
+    faults: { ...peer.faults },
     requestCounts: new Map(),
   };
 }

@@ -246,6 +246,7 @@ export async function startVaultTestServer(
   const rootToken = peer?.state.rootToken ?? opts.rootToken ?? `hvs.${randomAlnum(24)}`;
   const state = peer ? joinState(peer.state) : newState(opts.enterprise ?? true, rootToken);
   const faults = createFaults(state);
+  if (peer) faults.reset(); // a joining node starts unsealed, active, without faults
   const tls = peer ? peer.tls : opts.tls === true ? makeTls(opts.tlsNames) : undefined;
   const host = opts.host ?? "127.0.0.1";
   if (!host.startsWith("127.")) throw new Error(`vault test server: ${host} is not loopback`);

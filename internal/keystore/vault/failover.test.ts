@@ -205,8 +205,8 @@ describe("a name whose address moves", () => {
     },
   );
 
-  it("a retired pool lets a request in flight finish, then closes its connection", async () => {
-    const c = client();
+  /** A GET /v1/slow that the old node holds (busy on its connection) until `release()`. */
+  async function holdSlow(c: VaultHttpClient) {
     let release: () => void = () => {};
     const held = new Promise<void>((r) => {
       release = r;
@@ -218,6 +218,12 @@ describe("a name whose address moves", () => {
     };
     const slow = get(c, "slow");
     while (!nodes[0].hits.includes("GET /v1/slow")) await new Promise((r) => setTimeout(r, 5));
+    return { slow, release, answer };
+  }
+
+  it("a retired pool lets a request in flight finish, then closes its connection", async () => {
+    const c = client();
+    const { slow, release, answer } = await holdSlow(c);
     expect(servedBy(await get(c))).toBe("127.0.0.1"); // on a second connection, now idle
     expect(nodes[0].open.size).toBe(2);
     nodes[0].answer = (req, res) => {
@@ -236,14 +242,7 @@ describe("a name whose address moves", () => {
 
   it("keepOnly(active address) drops the pooled connections opened before the name moved", async () => {
     const c = client();
-    let release: () => void = () => {};
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
-    const answer = nodes[0].answer;
-    nodes[0].answer = (req, res) => void held.then(() => answer(req, res));
-    const slow = get(c, "slow"); // busy on a connection to the old node
-    while (nodes[0].hits.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const { slow, release } = await holdSlow(c); // busy on a connection to the old node
     pointAt("127.0.0.2");
     expect(servedBy(await get(c))).toBe("127.0.0.2"); // a new connection resolves anew
     c.keepOnly("127.0.0.2"); // what the health poll does when the active node answers

@@ -11,6 +11,10 @@ export interface VaultServerYaml {
   token: string;
   /** keystore.vault.status.ping, e.g. "300ms"; Vault's default when absent. */
   ping?: string;
+  /** keystore.vault.prefix; none when absent. */
+  prefix?: string;
+  /** keystore.vault.tls.ca (a path, e.g. `${DIR}/vault-ca.pem`); none when absent. */
+  ca?: string;
   audit?: boolean;
 }
 
@@ -29,5 +33,5 @@ ${o.audit ? "  audit: on\n" : ""}keystore:
     engine: ${o.engine}
     version: ${o.version}
     token: ${o.token}
-${o.ping ? `    status:\n      ping: ${o.ping}\n` : ""}${extra}`;
+${o.prefix ? `    prefix: ${o.prefix}\n` : ""}${o.ca ? `    tls:\n      ca: ${o.ca}\n` : ""}${o.ping ? `    status:\n      ping: ${o.ping}\n` : ""}${extra}`;
 }
