@@ -1,14 +1,14 @@
 // The HTTP client keyfront speaks Vault's API with (vault-api.md §1, §10): a keep-alive connection
 // pool per scheme (KES opened a new connection per call, kes-api.md §8.3), a timeout per attempt,
 // bounded retries with exponential backoff and jitter on connection errors, 412, 429 and 5xx other
-// than 501 (never on "Vault is sealed"), failover across the configured endpoints, standby
-// redirects (307/308) followed only to a configured endpoint's origin and at most
-// VAULT_MAX_REDIRECTS times, and response body caps. A transport failure or an answer saying the
-// node is not Vault's active one (a redirect elsewhere, 503, "local node not active") retires the
-// connection pool (pool.ts), so the retry reconnects and resolves the endpoint's name again: an HA
-// Vault behind a DNS name is followed to its new active node. It must never send the token or a login body
-// to an origin that is not a configured endpoint, and never log or put into an error the
-// X-Vault-Token header, a request body or a response body.
+// than 501 ("Vault is sealed" only once more, on a new connection), failover across the configured
+// endpoints, standby redirects (307/308) followed only to a configured endpoint's origin and at
+// most VAULT_MAX_REDIRECTS times, and response body caps. A transport failure or an answer saying
+// the node is not Vault's active one (a redirect elsewhere, 503, "local node not active") retires
+// the connection pool (pool.ts), so the retry reconnects and resolves the endpoint's name again:
+// an HA Vault behind a DNS name is followed to its new active node. It must never send the token
+// or a login body to an origin that is not a configured endpoint, and never log or put into an
+// error the X-Vault-Token header, a request body or a response body.
 
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
