@@ -210,3 +210,9 @@ export const VAULT_CLIENT_CERT_WARN_MS = 7 * 24 * 3_600_000;
 export const VAULT_CLIENT_CERT_WARN_SHARE = 0.2;
 /** An expiring or expired Vault client certificate is logged again at most this often (ms). */
 export const VAULT_CLIENT_CERT_LOG_EVERY_MS = 3_600_000;
+/** Idle kept-alive connections per Vault node in the pool (count). */
+export const VAULT_MAX_FREE_SOCKETS = 16;
+/** Bytes of the KEYFRONT_VAULT_HOSTS_FILE read per Vault name lookup (test/ops hook). */
+export const VAULT_HOSTS_FILE_BYTES = 64 << 10;
+/** Retries of a Vault request once a failover shows (connection error, node not active), within VAULT_RETRY_BUDGET_MS. */
+export const VAULT_FAILOVER_RETRIES = 8;

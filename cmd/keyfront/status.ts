@@ -78,6 +78,10 @@ export async function runStatus(args: string[]): Promise<number> {
         "  Keystore",
         down ? (s.keystore_unreachable ? "unreachable" : "unavailable") : `ok${storeLatency}`,
       ],
+      // Which Vault node answered last (an HA Vault behind a name, README).
+      ...(!down && typeof s.keystore_address === "string"
+        ? [["  Vault node", oneLine(s.keystore_address)] as [string, string]]
+        : []),
       // The server's reason, such as a Vault mount of the other K/V version: what to fix.
       ...(down && typeof s.keystore_error === "string"
         ? [["  Reason", oneLine(s.keystore_error)] as [string, string]]

@@ -24,6 +24,9 @@ export interface StatusInfo {
   keystore_error?: string;
   /** keyfront: problems to fix before they break the keystore (an expiring Vault certificate). */
   keystore_warnings?: string[];
+  /** keyfront, Vault: the endpoint in use and the IP address:port of the node that answered last. */
+  keystore_endpoint?: string;
+  keystore_address?: string;
 }
 
 export interface ApiRoute {

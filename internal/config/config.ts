@@ -59,6 +59,8 @@ export interface VaultConfig {
   tls: { key: string | undefined; cert: string | undefined; ca: string | undefined };
   statusPingMs: number;
   timeoutMs: number;
+  /** KEYFRONT_VAULT_HOSTS_FILE: names looked up there before the system resolver (test/ops). */
+  hostsFile?: string;
 }
 
 export type KeystoreConfig =

@@ -255,3 +255,12 @@ describe("vault normalisation", () => {
     expect(problemsOf(body)).toEqual(want);
   });
 });
+
+describe("KEYFRONT_VAULT_HOSTS_FILE (test/ops name lookup hook)", () => {
+  test("is taken from the environment; absent or empty means the system resolver", () => {
+    const body = "    endpoint: https://vault.ha.test:8200\n    token: t\n";
+    expect(vaultOf(body, { KEYFRONT_VAULT_HOSTS_FILE: "/run/hosts" }).hostsFile).toBe("/run/hosts");
+    expect(vaultOf(body, { KEYFRONT_VAULT_HOSTS_FILE: "" })).not.toHaveProperty("hostsFile");
+    expect(vaultOf(body)).not.toHaveProperty("hostsFile");
+  });
+});

@@ -46,6 +46,7 @@ export function normalizeVault(raw: RawVaultConfig, env: Env, p: Problems): Vaul
     // Documented 10 s (sample config, kesconf); KES's code really uses 15 s (kes-api.md §8.3).
     statusPingMs: positiveOr(ping, VAULT_STATUS_PING_MS),
     timeoutMs: positiveOr(timeout, VAULT_REQUEST_TIMEOUT_MS),
+    ...(env.KEYFRONT_VAULT_HOSTS_FILE ? { hostsFile: env.KEYFRONT_VAULT_HOSTS_FILE } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
 // key paths (sys/capabilities-self). It must never log or print a token, secret ID or JWT.
 
 import type { VaultConfig } from "../config/config.js";
+import { hostsFileLookup } from "../keystore/vault/hosts.js";
 import {
   describeResponse,
   VaultHttpClient,
@@ -43,7 +44,9 @@ export async function checkVault(v: VaultConfig, tls: VaultTlsMaterial): Promise
 
 function clientFor(v: VaultConfig, endpoint: string, tls: VaultTlsMaterial): VaultHttpClient {
   const timeoutMs = Math.min(v.timeoutMs, DOCTOR_CHECK_TIMEOUT_MS);
-  return new VaultHttpClient({ endpoints: [endpoint], timeoutMs, tls });
+  // The server's own name lookup (KEYFRONT_VAULT_HOSTS_FILE), so doctor reaches the same node.
+  const lookup = v.hostsFile === undefined ? undefined : hostsFileLookup(v.hostsFile);
+  return new VaultHttpClient({ endpoints: [endpoint], timeoutMs, tls, lookup });
 }
 
 async function checkLogin(

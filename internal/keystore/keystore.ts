@@ -10,6 +10,10 @@ export interface KeystoreStatus {
   latencyNs: bigint;
   /** Backend-specific state shown in /v1/status, e.g. "sealed" (keyfront extension). */
   state?: string;
+  /** The endpoint in use, e.g. "https://vault.example:8200" (keyfront extension). */
+  endpoint?: string;
+  /** The IP address and port that answered last, e.g. "10.0.0.7:8200" (keyfront extension). */
+  address?: string;
 }
 
 export interface ListPage {

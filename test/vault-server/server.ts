@@ -30,6 +30,7 @@ import {
   handleAdmin,
   type VaultFaults,
 } from "./faults.js";
+import { answerAsStandby, type HaControl, haControl, joinState } from "./ha.js";
 import { createKv1Backend } from "./kv1.js";
 import { createKv2Backend } from "./kv2.js";
 import { METHOD_HEADER, wrapSocket } from "./list-method.js";
@@ -52,6 +53,12 @@ export interface VaultTestServerOptions {
   rootToken?: string;
   /** The one unseal key (base64) that `sys/unseal` accepts after a `sys/seal`; none by default. */
   unsealKey?: string;
+  /** A loopback address to listen on (default 127.0.0.1); an HA node's own address. */
+  host?: string;
+  /** Extra DNS names in the TLS certificate (e.g. the name an HA cluster is reached by). */
+  tlsNames?: string[];
+  /** Join `peer`'s cluster: share its storage, tokens, policies and TLS certificate (ha.ts). */
+  peer?: VaultTestServer;
 }
 
 export interface VaultTestServer {
@@ -59,6 +66,8 @@ export interface VaultTestServer {
   readonly rootToken: string;
   readonly caPem: string | undefined;
   readonly faults: VaultFaults;
+  /** This node's role in an HA cluster (ha.ts). */
+  readonly ha: HaControl;
   /** Requests received so far whose path (without /v1/) starts with `prefix` ("" = all). */
   requestCount(prefix?: string): number;
   resetRequestCount(): void;
@@ -208,11 +217,20 @@ async function handleRequest(
   }
   state.requestCounts.set(path, (state.requestCounts.get(path) ?? 0) + 1);
   if (await applyFaults(state, req, res, path)) return;
+  if (answerAsStandby(state, req, res, url, path)) return;
   if (raw === undefined) return writeErrors(res, 413, ["http: request body too large"]);
   await serveV1(state, req, res, url, path, raw);
 }
 
-function makeTls(): { caPem: string; key: string; cert: string } {
+interface TlsMaterial {
+  caPem: string;
+  key: string;
+  cert: string;
+}
+/** Each node's state and TLS material, for a peer joining its cluster. */
+const nodes = new WeakMap<VaultTestServer, { state: ServerState; tls: TlsMaterial | undefined }>();
+
+function makeTls(names: string[] = []): TlsMaterial {
   const caKeys = generateKeyPair("ecdsa-p256");
   const ca = createCertificate({ subject: "vault-test-server CA", keyPair: caKeys, isCA: true });
   const serverKeys = generateKeyPair("ecdsa-p256");
@@ -220,8 +238,8 @@ function makeTls(): { caPem: string; key: string; cert: string } {
     subject: "localhost",
     keyPair: serverKeys,
     issuer: { certPem: ca.certPem, keyPair: caKeys },
-    dns: ["localhost"],
-    ips: ["127.0.0.1"],
+    dns: ["localhost", ...names],
+    ips: ["127.0.0.1", "127.0.0.2"],
     extKeyUsage: ["serverAuth"],
   });
   return { caPem: ca.certPem, key: serverKeys.privateKeyPem, cert: cert.certPem };
@@ -230,11 +248,15 @@ function makeTls(): { caPem: string; key: string; cert: string } {
 export async function startVaultTestServer(
   opts: VaultTestServerOptions = {},
 ): Promise<VaultTestServer> {
-  const rootToken = opts.rootToken ?? `hvs.${randomAlnum(24)}`;
-  const state = newState(opts.enterprise ?? true, rootToken);
-  if (opts.unsealKey) state.seal.shares = [Buffer.from(opts.unsealKey, "base64")];
+  const peer = opts.peer === undefined ? undefined : nodes.get(opts.peer);
+  const rootToken = peer?.state.rootToken ?? opts.rootToken ?? `hvs.${randomAlnum(24)}`;
+  const state = peer ? joinState(peer.state) : newState(opts.enterprise ?? true, rootToken);
+  if (opts.unsealKey && !peer) state.seal.shares = [Buffer.from(opts.unsealKey, "base64")];
   const faults = createFaults(state);
-  const tls = opts.tls === true ? makeTls() : undefined;
+  if (peer) faults.reset(); // a joining node starts unsealed, active, without faults
+  const tls = peer ? peer.tls : opts.tls === true ? makeTls(opts.tlsNames) : undefined;
+  const host = opts.host ?? "127.0.0.1";
+  if (!host.startsWith("127.")) throw new Error(`vault test server: ${host} is not loopback`);
   const sockets = new Set<Socket>();
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (req.headers[METHOD_HEADER] === "LIST") {
@@ -266,14 +288,15 @@ export async function startVaultTestServer(
   if (tls) server.on("connection", (s: Socket) => sockets.add(s));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+    server.listen(opts.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  return {
-    addr: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
+  const node: VaultTestServer = {
+    addr: `${tls ? "https" : "http"}://${host}:${port}`,
     rootToken,
     caPem: tls?.caPem,
     faults,
+    ha: haControl(state),
     requestCount: (prefix = "") => countRequests(state, prefix),
     resetRequestCount: () => state.requestCounts.clear(),
     close: () =>
@@ -283,4 +306,6 @@ export async function startVaultTestServer(
         for (const s of sockets) s.destroy();
       }),
   };
+  nodes.set(node, { state, tls });
+  return node;
 }

@@ -139,6 +139,8 @@ export interface ServerState {
   tokens: Map<string, TokenEntry>;
   seal: SealState;
   health: { standby: boolean; perfStandby: boolean; drSecondary: boolean };
+  /** Set on the nodes of an HA cluster (ha.ts): where the active node is, and forwarding. */
+  ha?: { activeAddr: string | undefined; forwarding: boolean };
   faults: FaultState;
   requestCounts: Map<string, number>;
   rootToken: string;

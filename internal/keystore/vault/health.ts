@@ -1,9 +1,10 @@
 // Vault's health as keyfront sees it (kes-api.md §8.3 "Health / sealed tracking", vault-api.md
 // §7.1): a poll of sys/health every `status.ping`, sent WITHOUT the namespace header and without
 // a token (the endpoint is root-only and unauthenticated), with every non-active code forced to
-// 299 so the body is always read. Standby nodes count as healthy; sealed, uninitialised and
-// unreachable are told apart. It must never block a request on a poll, and its timer never keeps
-// the process alive.
+// 299 so the body is always read. Standby nodes count as healthy, but a standby or sealed answer
+// retires the connection pool, so that the next request resolves the endpoint's name again (an
+// HA Vault behind a DNS name, README); sealed, uninitialised and unreachable are told apart. It
+// must never block a request on a poll, and its timer never keeps the process alive.
 
 import { KeystoreUnreachableError } from "../../errors.js";
 import { VAULT_HEALTH_RECHECK_MS } from "../../limits.js";
@@ -129,6 +130,8 @@ export class VaultHealth {
       });
       const latencyNs = process.hrtime.bigint() - started;
       const state = stateOfHealth(res.body);
+      // The active node answered here: no pooled connection to another address stays (pool.ts).
+      if (state === "ok" && res.address !== undefined) this.#client.keepOnly(res.address);
       reading =
         state === undefined
           ? {
@@ -143,6 +146,10 @@ export class VaultHealth {
       reading = { state: "unreachable", detail, latencyNs: process.hrtime.bigint() - started };
     }
     this.#checkedAt = performance.now();
+    if (reading.state === "standby" || reading.state === "sealed") {
+      // The endpoint's name may have moved to the new active node: reconnect (pool.ts).
+      this.#client.reconnect();
+    }
     if (!this.#closed) this.#set(reading);
     return reading;
   }

@@ -108,10 +108,15 @@ describe("VaultHttpClient", () => {
     expect(s.hits).toHaveLength(attempts);
   });
 
-  it("does not retry a sealed Vault", async () => {
+  it("asks a sealed Vault once more, on a new connection (its name may have moved), no more", async () => {
     const s = await serve((_req, res) => json(res, 503, { errors: ["Vault is sealed"] }));
     const r = await client([s.url]).request({ method: "GET", path: "kv/x" });
-    expect([r.status, r.errors, s.hits.length]).toEqual([503, ["Vault is sealed"], 1]);
+    expect([r.status, r.errors, s.hits.length, s.sockets]).toEqual([
+      503,
+      ["Vault is sealed"],
+      2,
+      2,
+    ]);
   });
 
   it("fails over to the next endpoint when one is down, and stays there", async () => {

@@ -13,6 +13,7 @@ import type { KeystoreStatus } from "../keystore.js";
 import { TokenManager } from "./auth.js";
 import { ClientCertWatch, clientCertOf } from "./client-cert.js";
 import { VaultHealth, VaultUnreachableError } from "./health.js";
+import { hostsFileLookup } from "./hosts.js";
 import {
   describeError,
   describeWarnings,
@@ -44,7 +45,19 @@ export class VaultSession {
       endpoints: config.endpoints,
       timeoutMs: config.timeoutMs,
       tls,
+      lookup: config.hostsFile === undefined ? undefined : hostsFileLookup(config.hostsFile),
+      onReconnect: (why, address) =>
+        log.warn(
+          { endpoint: client.endpoint, address },
+          `vault: reconnecting (the endpoint's name is resolved again): ${why}`,
+        ),
     });
+    if (config.hostsFile !== undefined) {
+      log.warn(
+        { hostsFile: config.hostsFile },
+        "vault: KEYFRONT_VAULT_HOSTS_FILE is set: Vault names are looked up in it first (a test/ops hook)",
+      );
+    }
     const login = config.auth.kind === "cert";
     const leaf =
       tls.cert && config.tls.cert ? clientCertOf(tls.cert, config.tls.cert, login) : undefined;
@@ -104,7 +117,12 @@ export class VaultSession {
       signal?.throwIfAborted();
       throw this.#classify(err);
     }
-    return { latencyNs: reading.latencyNs > 0n ? reading.latencyNs : 1n, state: reading.state };
+    return {
+      latencyNs: reading.latencyNs > 0n ? reading.latencyNs : 1n,
+      state: reading.state,
+      endpoint: this.#client.endpoint,
+      address: this.#client.lastAddress,
+    };
   }
 
   close(): void {

@@ -38,6 +38,8 @@ export async function status(ctx: RequestContext): Promise<Reply> {
     store = {
       keystore_latency: Number(s.latencyNs > 0n ? s.latencyNs : 1n),
       ...(s.state !== undefined ? { keystore_state: s.state } : {}),
+      ...(s.endpoint ? { keystore_endpoint: s.endpoint } : {}),
+      ...(s.address ? { keystore_address: s.address } : {}),
     };
   } catch (first) {
     const err = await reasonOfOutage(ctx, first);

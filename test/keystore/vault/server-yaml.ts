@@ -15,6 +15,10 @@ export interface VaultServerYaml {
   vault?: string;
   /** keystore.vault.status.ping, e.g. "300ms"; Vault's default when absent. */
   ping?: string;
+  /** keystore.vault.prefix; none when absent. */
+  prefix?: string;
+  /** keystore.vault.tls.ca (a path, e.g. `${DIR}/vault-ca.pem`); none when absent. */
+  ca?: string;
   audit?: boolean;
 }
 
@@ -32,5 +36,5 @@ ${o.audit ? "  audit: on\n" : ""}keystore:
     endpoint: ${o.addr}
     engine: ${o.engine}
     version: ${o.version}
-${o.token !== undefined ? `    token: ${o.token}\n` : ""}${o.ping ? `    status:\n      ping: ${o.ping}\n` : ""}${o.vault ?? ""}${extra}`;
+${o.token !== undefined ? `    token: ${o.token}\n` : ""}${o.prefix ? `    prefix: ${o.prefix}\n` : ""}${o.ca ? `    tls:\n      ca: ${o.ca}\n` : ""}${o.ping ? `    status:\n      ping: ${o.ping}\n` : ""}${o.vault ?? ""}${extra}`;
 }
