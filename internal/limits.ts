@@ -192,3 +192,12 @@ export const DOCTOR_CERT_EXPIRY_WARN_MS = 14 * 24 * 60 * 60 * 1000;
 export const MAX_EXPLAIN_BODY_BYTES = 2 * MAX_URL_BYTES + 1_024;
 /** `policy explain` follows at most this many 301s: one path cleaning, one trailing slash. */
 export const EXPLAIN_MAX_REDIRECTS = 2;
+/**
+ * Rewrap of a stream of ciphertexts (client `rewrapStream`, `keyfront key rewrap`): requests in
+ * flight at once (counts). Enough to hide the round trip; small enough not to crowd a server.
+ */
+export const REWRAP_CONCURRENCY = 16;
+/** `keyfront key rewrap`: longest input line, ciphertext and context in base64 (bytes). */
+export const REWRAP_MAX_LINE_BYTES = 1_000_000;
+/** `keyfront key rewrap`: the progress bar on a terminal is redrawn at most this often (ms). */
+export const REWRAP_PROGRESS_INTERVAL_MS = 100;
