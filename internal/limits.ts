@@ -201,3 +201,5 @@ export const REWRAP_CONCURRENCY = 16;
 export const REWRAP_MAX_LINE_BYTES = 1_000_000;
 /** `keyfront key rewrap`: the progress bar on a terminal is redrawn at most this often (ms). */
 export const REWRAP_PROGRESS_INTERVAL_MS = 100;
+/** `keyfront migrate`: most version records, and most state records, copied per key (counts). */
+export const MIGRATE_MAX_CHAIN_RECORDS = 1_000_000;
