@@ -4,6 +4,7 @@
 // an error of the source itself) ends the stream; the error names the item's position, and every
 // earlier item has been yielded. The plaintext never leaves the server: nothing here sees one.
 
+import { setMaxListeners } from "node:events";
 import { REWRAP_CONCURRENCY } from "../limits.js";
 import type { Sealed } from "./types.js";
 
@@ -56,6 +57,8 @@ export async function* rewrapStream<I extends RewrapItem>(
   }
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  // Every request in flight listens on it (fail-over, transport): not a leak.
+  setMaxListeners(limit * 4 + 10, signal);
   const queue: Promise<Settled<I>>[] = [];
   const source = (Symbol.asyncIterator in items ? items : toAsync(items))[Symbol.asyncIterator]();
   let index = 0;
