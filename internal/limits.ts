@@ -192,6 +192,23 @@ export const DOCTOR_CERT_EXPIRY_WARN_MS = 14 * 24 * 60 * 60 * 1000;
 export const MAX_EXPLAIN_BODY_BYTES = 2 * MAX_URL_BYTES + 1_024;
 /** `policy explain` follows at most this many 301s: one path cleaning, one trailing slash. */
 export const EXPLAIN_MAX_REDIRECTS = 2;
+/** Versions one key may have: bounds the search of a key's version records (count). */
+export const MAX_KEY_VERSIONS = 1_000_000;
+/** State records one key may have: bounds the search of its state chain (count). */
+export const MAX_KEY_STATES = 1_000_000;
+/** Version records of one key read at once while loading it (count). */
+export const RING_LOAD_CONCURRENCY = 16;
+/** Attempts of one state change that keeps losing the race for the next state record (count). */
+export const KEY_STATE_WRITE_ATTEMPTS = 5;
+/**
+ * A ciphertext claiming a version newer than the cached key makes the service load the key again
+ * at most this often per key (ms), so forged headers cannot flood the keystore.
+ */
+export const VERSION_MISS_RELOAD_MS = 1_000;
+/** Default `cache.expiry.refresh`: a used cached key older than this is re-probed (ms). */
+export const CACHE_REFRESH_MS = 30_000;
+/** Time allowed for one background refresh probe of a cached key (ms). */
+export const KEY_REFRESH_TIMEOUT_MS = 10_000;
 /**
  * Rewrap of a stream of ciphertexts (client `rewrapStream`, `keyfront key rewrap`): requests in
  * flight at once (counts). Enough to hide the round trip; small enough not to crowd a server.
@@ -201,5 +218,3 @@ export const REWRAP_CONCURRENCY = 16;
 export const REWRAP_MAX_LINE_BYTES = 1_000_000;
 /** `keyfront key rewrap`: the progress bar on a terminal is redrawn at most this often (ms). */
 export const REWRAP_PROGRESS_INTERVAL_MS = 100;
-/** `keyfront migrate`: most version records, and most state records, copied per key (counts). */
-export const MIGRATE_MAX_CHAIN_RECORDS = 1_000_000;

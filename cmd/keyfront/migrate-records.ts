@@ -4,8 +4,9 @@
 // values are copied as stored: never decoded, printed or logged.
 
 import { KeyNotFoundError } from "../../internal/errors.js";
+import { stateRecord, versionRecord } from "../../internal/keys/ring-records.js";
 import type { KeyStore } from "../../internal/keystore/keystore.js";
-import { MIGRATE_MAX_CHAIN_RECORDS } from "../../internal/limits.js";
+import { MAX_KEY_STATES, MAX_KEY_VERSIONS } from "../../internal/limits.js";
 
 /** The stored value, or undefined when the record does not exist. */
 export function valueOrNone(
@@ -24,17 +25,18 @@ async function chainOf(
   store: KeyStore,
   name: string,
   tag: "v" | "s",
-  first: number,
   signal: AbortSignal,
 ): Promise<[string, string][]> {
+  const [first, max, recordOf] =
+    tag === "v" ? [2, MAX_KEY_VERSIONS, versionRecord] : [1, MAX_KEY_STATES, stateRecord];
   const records: [string, string][] = [];
-  for (let i = first; i < first + MIGRATE_MAX_CHAIN_RECORDS; i++) {
-    const record = `${name}.${tag}${i}`;
+  for (let i = first; i <= max; i++) {
+    const record = recordOf(name, i);
     const value = await valueOrNone(store, record, signal);
     if (value === undefined) return records;
     records.push([record, value]);
   }
-  throw new Error(`key '${name}' has more than ${MIGRATE_MAX_CHAIN_RECORDS} '${tag}' records`);
+  throw new Error(`key '${name}' has more than ${max} '${tag}' records`);
 }
 
 /**
@@ -48,8 +50,8 @@ export async function extraRecordsOf(
   signal: AbortSignal,
 ): Promise<[string, string][]> {
   const [versions, states] = await Promise.all([
-    chainOf(store, name, "v", 2, signal),
-    chainOf(store, name, "s", 1, signal),
+    chainOf(store, name, "v", signal),
+    chainOf(store, name, "s", signal),
   ]);
   return [...versions, ...states];
 }

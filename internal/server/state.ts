@@ -8,11 +8,11 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { rootCertificates, type SecureContextOptions } from "node:tls";
 import type { Config } from "../config/config.js";
-import type { KeyVersion } from "../crypto/key-version.js";
 import { formatTimestamp, nowTimestamp } from "../crypto/timestamp.js";
 import { ApiError } from "../errors.js";
 import { KeyCache } from "../keys/cache.js";
-import { decodeStoredKey, KeyService } from "../keys/key-service.js";
+import { KeyService, ringLoader } from "../keys/key-service.js";
+import type { Ring } from "../keys/ring.js";
 import { CaseInsensitiveDirError } from "../keystore/fs/fs-checks.js";
 import { connectFs } from "../keystore/fs/fs-store.js";
 import type { KeyStore } from "../keystore/keystore.js";
@@ -84,7 +84,7 @@ export interface ServerState {
   readonly inFlight: InFlight;
   readonly policies: PolicySet;
   readonly store: KeyStore;
-  readonly cache: KeyCache<KeyVersion>;
+  readonly cache: KeyCache<Ring>;
   readonly keys: KeyService;
   readonly router: Router;
   /** RFC 3339 time this configuration was loaded: policies' and identities' created_at. */
@@ -226,7 +226,7 @@ export async function buildState(
 ): Promise<ServerState> {
   const secure = await loadTls(config.tls);
   const store = await connectStore(config, opts.store, rt.log);
-  const cache = new KeyCache(store, decodeStoredKey, config.cache);
+  const cache = new KeyCache(store, ringLoader(store), config.cache);
   try {
     const keys = new KeyService({
       store,

@@ -105,7 +105,7 @@ export async function listKeys(ctx: RequestContext): Promise<Reply> {
 
 export async function deleteKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
-  await ctx.state.keys.delete(name, ctx.signal);
+  await ctx.state.keys.delete(name, ctx.identity, ctx.signal);
   ctx.rt.log.info({ name, identity: ctx.identity }, `secret key '${name}' deleted`);
   return emptyReply();
 }
@@ -135,7 +135,7 @@ export async function encryptKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   const body = decode(ctx, ENCRYPT, errBody);
   const plaintext = body.plaintext ?? EMPTY;
-  const ciphertext = await ctx.state.keys.encrypt(
+  const { ciphertext } = await ctx.state.keys.encrypt(
     name,
     plaintext,
     body.context ?? EMPTY,
@@ -172,6 +172,6 @@ const HMAC = { message: "bytes", version: "string" } as const;
 export async function hmacKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   const body = decode(ctx, HMAC, errBody);
-  const mac = await ctx.state.keys.hmac(name, body.message ?? EMPTY, () => ctx.signal);
+  const { hmac: mac } = await ctx.state.keys.hmac(name, body.message ?? EMPTY, () => ctx.signal);
   return jsonReply({ hmac: mac.toString("base64") });
 }
