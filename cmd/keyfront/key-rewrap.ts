@@ -4,7 +4,8 @@
 // ciphertext replaced, to stdout or OUT (written beside it and renamed into place only when every
 // line succeeded, so OUT is never half-written). REWRAP_CONCURRENCY requests are in flight; on a
 // terminal stderr shows a progress bar, otherwise one count line at the end. The first bad line
-// (malformed, or refused by the server) ends the run with exit 1 and an error naming its number.
+// (malformed, or refused by the server) ends the run with exit 1 and an error naming its number;
+// stdout then holds every line before it, OUT is left as it was.
 // The plaintext never reaches this process: the server rewraps it in place.
 
 import { once } from "node:events";
@@ -104,8 +105,9 @@ class Output {
     await rename(this.temp, this.path);
   }
 
+  /** After a failure: stdout gets every line before it; a file is not written at all. */
   async abandon(): Promise<void> {
-    if (this.temp === undefined) return;
+    if (this.temp === undefined) return this.flush().catch(() => {});
     (this.stream as WriteStream).destroy();
     await unlink(this.temp).catch(() => {});
   }
