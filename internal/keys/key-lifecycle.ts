@@ -10,7 +10,7 @@ import { encodeKeyVersion } from "../crypto/key-encoding.js";
 import { generateKeyVersion, importKeyVersion, type KeyVersion } from "../crypto/key-version.js";
 import { formatTimestamp } from "../crypto/timestamp.js";
 import {
-  ApiError,
+  type ApiError,
   errCreateKey,
   errDeleteKey,
   errInvalidKeyVersion,
