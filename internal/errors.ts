@@ -117,3 +117,8 @@ export const errExplainBody = (detail?: string) =>
   );
 export const errExplainField = (what: string) =>
   new ApiError(400, `invalid policy explain request: ${what}`);
+/** keyfront (issue 10): a `"version"` that is not a version of the key callers may use. */
+export const errInvalidKeyVersion = () => new ApiError(400, "invalid key version");
+/** keyfront (issue 10): a /v1/key/configure body that cannot be used; `what` names the field. */
+export const errConfigureBody = (what?: string) =>
+  new ApiError(400, `invalid key configure request${what === undefined ? "" : `: ${what}`}`);
