@@ -192,23 +192,40 @@ export const DOCTOR_CERT_EXPIRY_WARN_MS = 14 * 24 * 60 * 60 * 1000;
 export const MAX_EXPLAIN_BODY_BYTES = 2 * MAX_URL_BYTES + 1_024;
 /** `policy explain` follows at most this many 301s: one path cleaning, one trailing slash. */
 export const EXPLAIN_MAX_REDIRECTS = 2;
-/** Default `cache.expiry.refresh` (ms): a used cached key older than this is re-read in the background. */
+/** Versions one key may have: bounds the search of a key's version records (count). */
+export const MAX_KEY_VERSIONS = 1_000_000;
+/** State records one key may have: bounds the search of its state chain (count). */
+export const MAX_KEY_STATES = 1_000_000;
+/** Version records of one key read at once while loading it (count). */
+export const RING_LOAD_CONCURRENCY = 16;
+/** Attempts of one state change that keeps losing the race for the next state record (count). */
+export const KEY_STATE_WRITE_ATTEMPTS = 5;
+/**
+ * A ciphertext claiming a version newer than the cached key makes the service load the key again
+ * at most this often per key (ms), so forged headers cannot flood the keystore.
+ */
+export const VERSION_MISS_RELOAD_MS = 1_000;
+/** Default `cache.expiry.refresh`: a used cached key older than this is re-probed (ms). */
 export const CACHE_REFRESH_MS = 30_000;
+/** Time allowed for one background refresh probe of a cached key (ms). */
+export const KEY_REFRESH_TIMEOUT_MS = 10_000;
 /** Shortest rotation period a key may have (`keys[].rotate`, `configure`), in ms; 0 = none. */
 export const MIN_ROTATE_PERIOD_MS = 1_000;
 /** Longest rotation period a key may have (ms; 100 years): bigger values are typos. */
 export const MAX_ROTATE_PERIOD_MS = 100 * 365 * 86_400_000;
 /** Longest `keystore.deletion.window` (ms; 1 year). */
 export const MAX_DELETION_WINDOW_MS = 365 * 86_400_000;
-/** Scheduler: longest wait between two sweeps of the keys for due rotations and purges (ms). */
+/** Scheduler: longest wait between two ticks (ms). */
 export const SCHEDULER_MAX_TICK_MS = 60_000;
-/** Scheduler: shortest wait between two sweeps (ms), however short a period or window is. */
+/** Scheduler: shortest wait between two ticks (ms), however short a period or window is. */
 export const SCHEDULER_MIN_TICK_MS = 500;
-/** Scheduler: keys examined per sweep (counts); the next sweep continues where this one stopped. */
+/** Scheduler: keys examined per page of a pass (counts); the next page follows SCHEDULER_MIN_TICK_MS later. */
 export const SCHEDULER_KEYS_PER_TICK = 1_000;
-/** Scheduler: rotations and purges done per sweep (counts); the rest waits for the next sweep. */
+/** Scheduler: rotations and purges done per tick (counts); the rest waits SCHEDULER_MIN_TICK_MS. */
 export const SCHEDULER_ACTIONS_PER_TICK = 100;
 /** Scheduler: time allowed for one key's examination, rotation or purge (ms). */
 export const SCHEDULER_STEP_TIMEOUT_MS = 15_000;
 /** Request body cap of /v1/key/configure (bytes): a version number and a duration. */
 export const MAX_CONFIGURE_BODY_BYTES = 4_096;
+/** Scheduler: a full pass over every key (to see what other replicas changed) starts this often (ms). */
+export const SCHEDULER_PASS_INTERVAL_MS = 5 * 60_000;

@@ -20,7 +20,7 @@ import {
   rotateUnderLoad,
 } from "./key-lifecycle-helpers.js";
 
-const NEW_ROUTES = [
+const NEW_ROUTES: [string, string][] = [
   ["PUT", "/v1/key/rotate/"],
   ["GET", "/v1/key/versions/"],
   ["PUT", "/v1/key/rewrap/"],
@@ -40,7 +40,8 @@ let admin: Api;
 /** The vectors' KES-stored keys, written into the fs keystore as KES left them. */
 const KES_FILES: Record<string, string> = {};
 for (const [i, v] of KES_VECTORS.key_values.entries()) {
-  if (v.era.startsWith("protobuf")) KES_FILES[`kes-${v.want.algorithm.toLowerCase()}-${i}`] = v.value;
+  if (v.era.startsWith("protobuf"))
+    KES_FILES[`kes-${v.want.algorithm.toLowerCase()}-${i}`] = v.value;
 }
 const kesKey = (algorithm: string) =>
   Object.keys(KES_FILES).find((n) => n.startsWith(`kes-${algorithm.toLowerCase()}-`)) ?? "";
@@ -56,7 +57,8 @@ async function serve(keystoreDir: string, extraKeystore = "", extra = ""): Promi
 beforeAll(async () => {
   f = makeFixture();
   keysDir = await mkdtemp(join(tmpdir(), "kf-lifecycle-"));
-  for (const [name, value] of Object.entries(KES_FILES)) await writeFile(join(keysDir, name), value);
+  for (const [name, value] of Object.entries(KES_FILES))
+    await writeFile(join(keysDir, name), value);
   s = await serve(keysDir, "  deletion:\n    window: 1h\n");
   admin = new Api(s, f.clients.admin);
 }, 30_000);
@@ -212,9 +214,11 @@ describe("retiring versions and disabling keys", () => {
       400,
       "invalid key version",
     );
-    const states = ((await admin.ok("GET", "/v1/key/versions/retire")).versions as {
-      state: string;
-    }[]).map((x) => x.state);
+    const states = (
+      (await admin.ok("GET", "/v1/key/versions/retire")).versions as {
+        state: string;
+      }[]
+    ).map((x) => x.state);
     expect(states).toEqual(["retired", "current"]);
   });
 
@@ -226,9 +230,18 @@ describe("retiring versions and disabling keys", () => {
     expect((await admin.ok("POST", "/v1/key/configure/conf", { rotate: "" })).rotate).toBe("");
     const bad: [unknown, string][] = [
       [{}, "invalid key configure request: set min_decryption_version, rotate or both"],
-      [{ rotate: "90days" }, 'invalid key configure request: rotate: unknown unit "days" in duration "90days"'],
-      [{ rotate: "10ms" }, `invalid key configure request: rotate: '10ms' is out of range (want "" or 1s to 36500d)`],
-      [{ min_decryption_version: 0 }, "invalid key configure request: min_decryption_version: versions start at 1"],
+      [
+        { rotate: "90days" },
+        'invalid key configure request: rotate: unknown unit "days" in duration "90days"',
+      ],
+      [
+        { rotate: "10ms" },
+        `invalid key configure request: rotate: '10ms' is out of range (want "" or 1s to 36500d)`,
+      ],
+      [
+        { min_decryption_version: 0 },
+        "invalid key configure request: min_decryption_version: versions start at 1",
+      ],
       [{ min_decryption_version: "2" }, "invalid key configure request"],
       [{ min_decryption_version: 2 }, "invalid key version"],
     ];
@@ -273,7 +286,12 @@ describe("deletion with a recovery window", () => {
     for (const [method, path, body] of missing) {
       expectError(await admin.call(method, path, body), 404, "key does not exist", PENDING);
     }
-    expectError(await admin.call("POST", "/v1/key/create/gone"), 400, "key already exists", PENDING);
+    expectError(
+      await admin.call("POST", "/v1/key/create/gone"),
+      400,
+      "key already exists",
+      PENDING,
+    );
     const imported = await admin.call("POST", "/v1/key/import/gone", {
       key: Buffer.alloc(32, 7).toString("base64"),
       cipher: "AES256",
@@ -290,16 +308,26 @@ describe("deletion with a recovery window", () => {
     await admin.ok("POST", "/v1/key/create/burn");
     await admin.rotate("burn");
     const dek = await admin.generate("burn");
-    expectError(await admin.call("DELETE", "/v1/key/purge/burn"), 400, "key is not pending deletion");
+    expectError(
+      await admin.call("DELETE", "/v1/key/purge/burn"),
+      400,
+      "key is not pending deletion",
+    );
     await admin.ok("DELETE", "/v1/key/delete/burn");
     await admin.ok("DELETE", "/v1/key/purge/burn");
-    expect((await readdir(keysDir)).filter((n) => n === "burn" || n.startsWith("burn."))).toEqual([]);
+    expect((await readdir(keysDir)).filter((n) => n === "burn" || n.startsWith("burn."))).toEqual(
+      [],
+    );
     const d = await admin.decrypt("burn", dek.ciphertext);
     expect([d.status, d.detail]).toEqual([404, undefined]);
     // the name is free again: a new key, starting at version 1, that cannot open the old DEK
     await admin.ok("POST", "/v1/key/create/burn");
     expect((await admin.ok("GET", "/v1/key/versions/burn")).latest).toBe(1);
-    expectError(await admin.decrypt("burn", dek.ciphertext), 400, "decryption failed: ciphertext is not authentic");
+    expectError(
+      await admin.decrypt("burn", dek.ciphertext),
+      400,
+      "decryption failed: ciphertext is not authentic",
+    );
   });
 });
 
@@ -323,7 +351,9 @@ describe("policies and audit", () => {
     const events = s
       .stdout()
       .split("\n")
-      .filter((l) => l.includes('"/v1/key/rotate/audited"') || l.includes('"/v1/key/generate/audited"'))
+      .filter(
+        (l) => l.includes('"/v1/key/rotate/audited"') || l.includes('"/v1/key/generate/audited"'),
+      )
       .map((l) => JSON.parse(l) as { response: { version?: number } });
     expect(events.map((e) => e.response.version)).toEqual([2, 2]);
   });
@@ -364,7 +394,12 @@ describe("the scheduler and the deletion settings", () => {
     await api.rotate("brief");
     const dek = await api.generate("brief");
     await api.ok("DELETE", "/v1/key/delete/brief");
-    expectError(await api.call("POST", "/v1/key/generate/brief", {}), 404, "key does not exist", PENDING);
+    expectError(
+      await api.call("POST", "/v1/key/generate/brief", {}),
+      404,
+      "key does not exist",
+      PENDING,
+    );
     let files = ["brief"];
     for (let i = 0; i < 300 && files.length > 0; i++) {
       files = (await readdir(dir)).filter((n) => n === "brief" || n.startsWith("brief."));
@@ -372,7 +407,11 @@ describe("the scheduler and the deletion settings", () => {
     }
     expect(files).toEqual([]);
     const after = await api.decrypt("brief", dek.ciphertext);
-    expect([after.status, after.body.message, after.detail]).toEqual([404, "key does not exist", undefined]);
+    expect([after.status, after.body.message, after.detail]).toEqual([
+      404,
+      "key does not exist",
+      undefined,
+    ]);
     expect(t.stderr()).toMatch(/key scheduler: purged key 'brief'/);
   });
 });

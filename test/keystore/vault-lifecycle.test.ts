@@ -104,7 +104,8 @@ for (const version of ["v1", "v2"] as const) {
         if (!v.era.startsWith("protobuf")) continue;
         const path = version === "v2" ? `${engine}/data/kes-${i}` : `${engine}/kes-${i}`;
         const res = await admin.call("GET", path);
-        const data = (version === "v2" ? (res.body?.data as { data: unknown }).data : res.body?.data) as Record<string, string>;
+        const outer = res.body?.data as Record<string, unknown> | undefined;
+        const data = version === "v2" ? (outer?.data as Record<string, unknown>) : outer;
         expect(data).toEqual({ [`kes-${i}`]: v.value });
       }
     });
@@ -164,7 +165,12 @@ for (const version of ["v1", "v2"] as const) {
       );
       await a.ok("DELETE", "/v1/key/delete/gone");
       await a.ok("DELETE", "/v1/key/purge/gone");
-      const listed = await admin.call("LIST", version === "v2" ? `${engine}/metadata` : engine, undefined, { allow: [404] });
+      const listed = await admin.call(
+        "LIST",
+        version === "v2" ? `${engine}/metadata` : engine,
+        undefined,
+        { allow: [404] },
+      );
       const keys = ((listed.body?.data as { keys?: string[] } | undefined)?.keys ?? []).filter(
         (k) => k === "gone" || k.startsWith("gone."),
       );

@@ -11,6 +11,7 @@ import {
   errListLimit,
 } from "../../errors.js";
 import type { Dek } from "../../keys/key-service.js";
+import type { Opened } from "../../keys/ring-crypto.js";
 import { KEY_BYTES, LIST_PAGE_SIZE, MIN_LIST_LIMIT } from "../../limits.js";
 import { BodyDecodeError, type Decoded, decodeJsonBody, type FieldKind } from "../body.js";
 import { emptyReply, jsonReply, type Reply, type RequestContext } from "../route.js";
@@ -39,6 +40,7 @@ const EMPTY = Buffer.alloc(0);
 export async function createKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   await ctx.state.keys.create(name, ctx.identity, ctx.signal);
+  ctx.state.scheduler.created(name);
   ctx.rt.log.info({ name, identity: ctx.identity }, `secret key '${name}' created`);
   return emptyReply();
 }
@@ -60,6 +62,7 @@ export async function importKey(ctx: RequestContext): Promise<Reply> {
   } finally {
     key.fill(0);
   }
+  ctx.state.scheduler.created(name);
   ctx.rt.log.info({ name, identity: ctx.identity }, `secret key '${name}' created`);
   return emptyReply();
 }
@@ -77,7 +80,7 @@ export async function describeKey(ctx: RequestContext): Promise<Reply> {
     versions: versionsJson(d.versions),
     enabled: d.enabled,
     min_decryption_version: d.minDecryptionVersion,
-    rotate: rotateText(d.rotate),
+    rotate: rotateText(d.rotateMs),
   });
 }
 
@@ -115,6 +118,7 @@ export async function listKeys(ctx: RequestContext): Promise<Reply> {
 export async function deleteKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   await ctx.state.keys.delete(name, ctx.identity, ctx.signal);
+  ctx.state.scheduler.nudge(name);
   const pending = ctx.state.config.deletion.windowMs > 0;
   const what = pending ? "pending deletion" : "deleted";
   ctx.rt.log.info({ name, identity: ctx.identity }, `secret key '${name}' ${what}`);
@@ -170,9 +174,10 @@ export async function encryptKey(ctx: RequestContext): Promise<Reply> {
 
 const DECRYPT = { ciphertext: "bytes", context: "bytes", version: "string" } as const;
 
-function plaintextReply(plaintext: Buffer): Reply {
-  const reply = jsonReply({ plaintext: plaintext.toString("base64") });
-  plaintext.fill(0);
+function plaintextReply(ctx: RequestContext, opened: Opened): Reply {
+  ctx.audit.version = opened.version;
+  const reply = jsonReply({ plaintext: opened.plaintext.toString("base64") });
+  opened.plaintext.fill(0);
   return reply;
 }
 
@@ -182,15 +187,16 @@ export function decryptKey(ctx: RequestContext): Reply | Promise<Reply> {
   const body = decode(ctx, DECRYPT, errBody);
   const ciphertext = body.ciphertext ?? EMPTY;
   const version = requestedVersion(body.version);
-  const plaintext = ctx.state.keys.decrypt(
+  const opened = ctx.state.keys.decryptVersioned(
     name,
     ciphertext,
     body.context ?? EMPTY,
     () => ctx.signal,
     version,
   );
-  ctx.audit.version = ciphertextVersion(ciphertext);
-  return plaintext instanceof Promise ? plaintext.then(plaintextReply) : plaintextReply(plaintext);
+  return opened instanceof Promise
+    ? opened.then((o) => plaintextReply(ctx, o))
+    : plaintextReply(ctx, opened);
 }
 
 const HMAC = { message: "bytes", version: "string" } as const;

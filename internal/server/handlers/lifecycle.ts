@@ -16,6 +16,7 @@ const EMPTY = Buffer.alloc(0);
 export async function rotateKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   const made = await ctx.state.keys.rotate(name, ctx.identity, ctx.signal);
+  ctx.state.scheduler.nudge(name);
   ctx.audit.version = made.version;
   ctx.rt.log.info(
     { name, identity: ctx.identity, version: made.version },
@@ -84,6 +85,7 @@ export async function configureKey(ctx: RequestContext): Promise<Reply> {
     ...(body.rotate === undefined ? {} : { rotateMs: rotatePeriod(body.rotate) }),
   };
   const s = await ctx.state.keys.configure(name, change, ctx.identity, ctx.signal);
+  ctx.state.scheduler.nudge(name);
   ctx.rt.log.info({ name, identity: ctx.identity, ...change }, `secret key '${name}' configured`);
   return jsonReply({
     name,
@@ -110,6 +112,7 @@ export const enableKey = setEnabled(true);
 export async function restoreKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   await ctx.state.keys.restore(name, ctx.identity, ctx.signal);
+  ctx.state.scheduler.nudge(name);
   ctx.rt.log.info({ name, identity: ctx.identity }, `secret key '${name}' restored`);
   return emptyReply();
 }

@@ -5,7 +5,7 @@
 
 import { formatLifecycleDuration } from "../../config/duration.js";
 import { errInvalidKeyVersion } from "../../errors.js";
-import type { VersionList } from "../../keys/key-service.js";
+import type { VersionInfo } from "../../keys/ring.js";
 
 /** Largest version number a request may name: versions are uint32 in versioned ciphertexts. */
 const MAX_VERSION = 0xffff_ffff;
@@ -18,7 +18,7 @@ export function requestedVersion(text: string | undefined): number | undefined {
 }
 
 /** The versions of a key as the API lists them, oldest first. */
-export function versionsJson(versions: VersionList["versions"]) {
+export function versionsJson(versions: readonly VersionInfo[]) {
   return versions.map((v) => ({
     version: v.version,
     created_at: v.createdAt,
