@@ -149,3 +149,6 @@ export const errNotPendingDeletion = () => new ApiError(400, "key is not pending
 export const errRotatePeriod = () => new ApiError(400, "invalid rotation period");
 /** keyfront extension: a key's new version or state could not be written to the keystore. */
 export const errUpdateKey = () => new ApiError(502, "failed to update key");
+/** keyfront (issue 10): a /v1/key/configure body that cannot be used; `what` names the field. */
+export const errConfigureBody = (what?: string) =>
+  new ApiError(400, `invalid key configure request${what === undefined ? "" : `: ${what}`}`);

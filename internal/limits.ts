@@ -209,6 +209,26 @@ export const VERSION_MISS_RELOAD_MS = 1_000;
 export const CACHE_REFRESH_MS = 30_000;
 /** Time allowed for one background refresh probe of a cached key (ms). */
 export const KEY_REFRESH_TIMEOUT_MS = 10_000;
+/** Shortest rotation period a key may have (`keys[].rotate`, `configure`), in ms; 0 = none. */
+export const MIN_ROTATE_PERIOD_MS = 1_000;
+/** Longest rotation period a key may have (ms; 100 years): bigger values are typos. */
+export const MAX_ROTATE_PERIOD_MS = 100 * 365 * 86_400_000;
+/** Longest `keystore.deletion.window` (ms; 1 year). */
+export const MAX_DELETION_WINDOW_MS = 365 * 86_400_000;
+/** Scheduler: longest wait between two ticks (ms). */
+export const SCHEDULER_MAX_TICK_MS = 60_000;
+/** Scheduler: shortest wait between two ticks (ms), however short a period or window is. */
+export const SCHEDULER_MIN_TICK_MS = 500;
+/** Scheduler: keys examined per page of a pass (counts); the next page follows SCHEDULER_MIN_TICK_MS later. */
+export const SCHEDULER_KEYS_PER_TICK = 1_000;
+/** Scheduler: rotations and purges done per tick (counts); the rest waits SCHEDULER_MIN_TICK_MS. */
+export const SCHEDULER_ACTIONS_PER_TICK = 100;
+/** Scheduler: time allowed for one key's examination, rotation or purge (ms). */
+export const SCHEDULER_STEP_TIMEOUT_MS = 15_000;
+/** Request body cap of /v1/key/configure (bytes): a version number and a duration. */
+export const MAX_CONFIGURE_BODY_BYTES = 4_096;
+/** Scheduler: a full pass over every key (to see what other replicas changed) starts this often (ms). */
+export const SCHEDULER_PASS_INTERVAL_MS = 5 * 60_000;
 /**
  * Rewrap of a stream of ciphertexts (client `rewrapStream`, `keyfront key rewrap`): requests in
  * flight at once (counts). Enough to hide the round trip; small enough not to crowd a server.
@@ -218,21 +238,3 @@ export const REWRAP_CONCURRENCY = 16;
 export const REWRAP_MAX_LINE_BYTES = 1_000_000;
 /** `keyfront key rewrap`: the progress bar on a terminal is redrawn at most this often (ms). */
 export const REWRAP_PROGRESS_INTERVAL_MS = 100;
-/** Shortest rotation period a key may have (`keys[].rotate`, `configure`), in ms; 0 = none. */
-export const MIN_ROTATE_PERIOD_MS = 1_000;
-/** Longest rotation period a key may have (ms; 100 years): bigger values are typos. */
-export const MAX_ROTATE_PERIOD_MS = 100 * 365 * 86_400_000;
-/** Longest `keystore.deletion.window` (ms; 1 year). */
-export const MAX_DELETION_WINDOW_MS = 365 * 86_400_000;
-/** Scheduler: longest wait between two sweeps of the keys for due rotations and purges (ms). */
-export const SCHEDULER_MAX_TICK_MS = 60_000;
-/** Scheduler: shortest wait between two sweeps (ms), however short a period or window is. */
-export const SCHEDULER_MIN_TICK_MS = 500;
-/** Scheduler: keys examined per sweep (counts); the next sweep continues where this one stopped. */
-export const SCHEDULER_KEYS_PER_TICK = 1_000;
-/** Scheduler: rotations and purges done per sweep (counts); the rest waits for the next sweep. */
-export const SCHEDULER_ACTIONS_PER_TICK = 100;
-/** Scheduler: time allowed for one key's examination, rotation or purge (ms). */
-export const SCHEDULER_STEP_TIMEOUT_MS = 15_000;
-/** Request body cap of /v1/key/configure (bytes): a version number and a duration. */
-export const MAX_CONFIGURE_BODY_BYTES = 4_096;

@@ -64,7 +64,7 @@ const settingsOf = (ring: Ring): KeySettings => ({
 });
 
 /** Milliseconds since the epoch of a version's creation time. */
-const createdMs = (kv: KeyVersion) =>
+export const createdMs = (kv: KeyVersion) =>
   Number(kv.createdAt.seconds) * 1000 + kv.createdAt.nanos / 1e6;
 
 export class KeyLifecycle {
@@ -172,17 +172,19 @@ export class KeyLifecycle {
   }
 
   /**
-   * For the scheduler: rotates when the key has a rotation period and its newest version is at
-   * least that old (read afresh, so a replica that rotated first makes this a no-op); else
-   * undefined.
+   * For the scheduler: rotates when the key has a rotation period (its own, else `periodMs`, the
+   * config's `keys[].rotate`) and its newest version is at least that old (read afresh, so a
+   * replica that rotated first makes this a no-op); else undefined.
    */
   async rotateIfDue(
     name: string,
     createdBy: string,
     signal?: AbortSignal,
-  ): Promise<{ version: number; createdAt: string } | undefined> {
+    periodMs = 0,
+  ): Promise<{ version: number; createdAt: string; made: boolean } | undefined> {
     const ring = await this.fresh(name, signal);
-    const { rotateMs, purgeAt } = ring.state;
+    const { purgeAt } = ring.state;
+    const rotateMs = ring.state.rotateMs > 0 ? ring.state.rotateMs : periodMs;
     const newest = ring.versions[latestOf(ring) - 1] as KeyVersion;
     if (rotateMs <= 0 || purgeAt !== undefined || createdMs(newest) + rotateMs > this.now()) {
       return undefined;
@@ -208,7 +210,8 @@ export class KeyLifecycle {
     this.cache.set(ring.name, next);
     const version = next.versions[n - 1];
     if (version === undefined) throw errKeyNotFound(); // purged meanwhile
-    return { version: n, createdAt: formatTimestamp(version.createdAt) };
+    // made: false when another replica's rotation won the race (its version is answered)
+    return { version: n, createdAt: formatTimestamp(version.createdAt), made };
   }
 
   /**

@@ -127,6 +127,8 @@ export class KeyfrontServer {
     this.https.keepAliveTimeout = next.config.server.idleTimeoutMs;
     this.connections.configure(next.config.server);
     this.current = next;
+    // One scheduler per process: the old state's stops now, not once its requests have drained.
+    void old.scheduler.stop();
     this.retire(old, old.store !== next.store);
   }
 
