@@ -123,22 +123,30 @@ describe("keyfront key rewrap", () => {
   });
 
   const forged = randomBytes(60).toString("base64");
-  it.each([
-    ["not base64", "not*base64", "line 3: the ciphertext is not valid base64"],
+  /** rows[0] has a context (even rows do); the rows exist only once beforeAll ran. */
+  const first = () => (rows[0] as Row).ciphertext;
+  const other = Buffer.from("other").toString("base64");
+  it.each<[string, () => string, string]>([
+    ["not base64", () => "not*base64", "line 3: the ciphertext is not valid base64"],
+    ["a bad context", () => `${first()} ctx*`, "line 3: the context is not valid base64"],
     [
-      "a bad context",
-      `${rows[0]?.ciphertext ?? ""} ctx*`,
-      "line 3: the context is not valid base64",
+      "three fields",
+      () => "a b c",
+      "line 3: 3 fields: want '<base64-ciphertext> [<base64-context>]'",
     ],
-    ["three fields", "a b c", "line 3: 3 fields: want '<base64-ciphertext> [<base64-context>]'"],
-    ["an empty line", "", "line 3: empty line: want '<base64-ciphertext> [<base64-context>]'"],
-    ["a forged ciphertext", forged, "line 3: decryption failed: ciphertext is not authentic"],
+    [
+      "an empty line",
+      () => "",
+      "line 3: empty line: want '<base64-ciphertext> [<base64-context>]'",
+    ],
+    ["a forged ciphertext", () => forged, "line 3: decryption failed: ciphertext is not authentic"],
     [
       "a wrong context",
-      `${rows[0]?.ciphertext ?? ""} ${Buffer.from("other").toString("base64")}`,
+      () => `${first()} ${other}`,
       "line 3: decryption failed: ciphertext is not authentic",
     ],
-  ])("%s on line 3 ends the run there", async (_name, bad, message) => {
+  ])("%s on line 3 ends the run there", async (_name, badLine, message) => {
+    const bad = badLine();
     const good = rows.slice(1, 3);
     const text = `${[...good.map(lineOf), bad, ...rows.slice(3, 40).map(lineOf)].join("\n")}\n`;
     const output = join(env.dir, "bad-out.txt");
