@@ -95,6 +95,30 @@ async function resolveExisting(
 }
 
 /**
+ * Creates `name` in the target unless it is there: undefined when this call created it, else the
+ * value found (a record created by someone else since the read is resolved like any existing one).
+ * The target is read first: a record a previous run copied is resolved without a write attempt (a
+ * create over it is refused only after a write and a read-back, and the Vault store would log it
+ * as a retried create).
+ */
+async function createOrFind(
+  to: KeyStore,
+  name: string,
+  value: string,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const found = await existing(to, name, signal);
+  if (found !== undefined) return found;
+  try {
+    await to.create(name, value, signal);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof KeyExistsError)) throw err;
+    return (await existing(to, name, signal)) ?? "";
+  }
+}
+
+/**
  * Copies one version or state record, create-only: one a previous run copied is left as it is;
  * one with another value is skipped with a warning (--merge), replaced (--force), or stops the run.
  */
@@ -106,16 +130,10 @@ async function copyRecord(
   t: Tally,
   signal: AbortSignal,
 ) {
-  let found = await existing(to, record, signal);
+  const found = await createOrFind(to, record, value, signal);
   if (found === undefined) {
-    try {
-      await to.create(record, value, signal);
-      t.records++;
-      return;
-    } catch (err) {
-      if (!(err instanceof KeyExistsError)) throw err;
-      found = (await existing(to, record, signal)) ?? "";
-    }
+    t.records++;
+    return;
   }
   if (sameValue(found, value)) return;
   if (mode === "merge") {
@@ -136,9 +154,8 @@ async function copyRecord(
  * Copies one key: its version records and state chain first, then its version-1 record `<name>`,
  * so the key appears in the target only with every version it has (an interrupted run leaves
  * records a target server ignores until `<name>` exists; re-running with --merge finishes it).
- * The target is read first: a key a previous run copied is resolved without a write attempt (a
- * create over it is refused only after a write and a read-back, and the Vault store would log it
- * as a retried create), and --merge can tell a different value (then the key is skipped whole).
+ * The target is read first (createOrFind), so --merge can tell a different value (then the key
+ * is skipped whole, its records too).
  */
 async function copyKey(
   from: KeyStore,
@@ -150,21 +167,15 @@ async function copyKey(
 ) {
   const value = await from.get(name, signal);
   const extras = await extraRecordsOf(from, name, signal);
-  let found = await existing(to, name, signal);
-  const sameKey = found !== undefined && sameValue(found, value);
-  if (found === undefined || mode === "force" || (mode === "merge" && sameKey)) {
+  const before = await existing(to, name, signal);
+  const sameKey = before !== undefined && sameValue(before, value);
+  if (before === undefined || mode === "force" || (mode === "merge" && sameKey)) {
     for (const [record, v] of extras) await copyRecord(to, record, v, mode, t, signal);
   }
+  const found = before ?? (await createOrFind(to, name, value, signal));
   if (found === undefined) {
-    try {
-      await to.create(name, value, signal);
-      t.migrated++;
-      return;
-    } catch (err) {
-      // Created by someone else since the read: resolved like any existing key.
-      if (!(err instanceof KeyExistsError)) throw err;
-      found = (await existing(to, name, signal)) ?? "";
-    }
+    t.migrated++;
+    return;
   }
   await resolveExisting(to, name, value, found, mode, t, signal);
 }

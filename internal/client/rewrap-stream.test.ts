@@ -50,25 +50,28 @@ function scripted(fail: Set<number> = new Set()) {
 const items = (n: number): RewrapItem[] =>
   Array.from({ length: n }, (_, i) => ({ ciphertext: Buffer.from([i]) }));
 
-/** Drives the stream, releasing the waiting requests whenever it stalls. */
+/** Drives the stream, releasing the waiting requests whenever it stalls: results, then any error. */
 async function drain(gen: AsyncGenerator<{ ciphertext: Buffer }>, release: () => void) {
   const out: number[] = [];
   const timer = setInterval(release, 1);
   try {
     for await (const r of gen) out.push(r.ciphertext[0] as number);
+    return { out, err: undefined };
+  } catch (err) {
+    return { out, err };
   } finally {
     clearInterval(timer);
   }
-  return out;
 }
 
 describe("rewrapStream", () => {
   it("yields every result in input order with answers arriving in reverse", async () => {
     const s = scripted();
-    const out = await drain(
+    const { out, err } = await drain(
       rewrapStream(s.server, "k", items(50), { concurrency: 4 }),
       s.releaseAll,
     );
+    expect(err).toBeUndefined();
     expect(out).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(s.maxInFlight()).toBeLessThanOrEqual(4);
     expect(s.maxInFlight()).toBeGreaterThan(1);
@@ -76,16 +79,10 @@ describe("rewrapStream", () => {
 
   it("ends at the first failing item, naming its position, after every earlier result", async () => {
     const s = scripted(new Set([7, 9]));
-    const out: number[] = [];
-    const err = await drain(
-      (async function* () {
-        for await (const r of rewrapStream(s.server, "k", items(30), { concurrency: 3 })) {
-          out.push(r.ciphertext[0] as number);
-          yield r;
-        }
-      })(),
+    const { out, err } = await drain(
+      rewrapStream(s.server, "k", items(30), { concurrency: 3 }),
       s.releaseAll,
-    ).catch((e: unknown) => e);
+    );
     expect(err).toBeInstanceOf(RewrapError);
     expect((err as RewrapError).index).toBe(7);
     expect((err as RewrapError).message).toBe(ErrDecrypt.message);
@@ -99,17 +96,10 @@ describe("rewrapStream", () => {
       yield* items(5);
       throw new Error("line 6 is not base64");
     }
-    const out: number[] = [];
-    const gen = rewrapStream(s.server, "k", source(), { concurrency: 8 });
-    const err = await drain(
-      (async function* () {
-        for await (const r of gen) {
-          out.push(r.ciphertext[0] as number);
-          yield r;
-        }
-      })(),
+    const { out, err } = await drain(
+      rewrapStream(s.server, "k", source(), { concurrency: 8 }),
       s.releaseAll,
-    ).catch((e: unknown) => e);
+    );
     expect(err).toBeInstanceOf(RewrapError);
     expect((err as RewrapError).index).toBe(5);
     expect((err as RewrapError).message).toBe("line 6 is not base64");
