@@ -117,7 +117,7 @@ class Output {
 function progressBar(size: number | undefined) {
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
-  let last = 0;
+  let last = Number.NEGATIVE_INFINITY; // the first line always draws
   const rate = (n: number) => n / Math.max(0.001, (performance.now() - started) / 1000);
   const draw = (line: Line) => {
     const count = `${line.number} lines, ${rate(line.number).toFixed(0)} lines/s`;
