@@ -135,8 +135,12 @@ function progressBar(size: number | undefined) {
       last = now;
       draw(line);
     },
-    done(lines: number) {
+    /** Clears the bar, so that an error line starts on a clean line. */
+    clear() {
       if (tty) process.stderr.write("\r\x1b[2K");
+    },
+    done(lines: number) {
+      this.clear();
       const seconds = (performance.now() - started) / 1000;
       note(
         `rewrapped ${lines} lines in ${seconds.toFixed(2)} s (${rate(lines).toFixed(0)} lines/s)`,
@@ -174,6 +178,7 @@ export async function rewrap(args: string[]) {
       }
     });
   } catch (err) {
+    progress.clear();
     await out.abandon();
     input.stream.destroy();
     throw err;
