@@ -117,3 +117,38 @@ export const errExplainBody = (detail?: string) =>
   );
 export const errExplainField = (what: string) =>
   new ApiError(400, `invalid policy explain request: ${what}`);
+/** RFC 3339 (UTC, seconds) of a purge time, as the pending-deletion details show it. */
+const purgeTime = (purgeAtMs: number) =>
+  new Date(purgeAtMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+/**
+ * keyfront extension (key lifecycle): a key pending deletion is absent for KES clients; the
+ * reason and the purge time go into X-Keyfront-Detail.
+ */
+export const errKeyPendingDeletion = (purgeAtMs: number) =>
+  new ApiError(404, "key does not exist", {
+    "X-Keyfront-Detail": `key is pending deletion until ${purgeTime(purgeAtMs)}`,
+  });
+/** keyfront extension: create/import of a name whose key is pending deletion. */
+export const errKeyExistsPending = (purgeAtMs: number) =>
+  new ApiError(400, "key already exists", {
+    "X-Keyfront-Detail": `key is pending deletion until ${purgeTime(purgeAtMs)}`,
+  });
+/** keyfront extension: generate/encrypt/decrypt/hmac/rewrap with a disabled key. */
+export const errKeyDisabled = () => new ApiError(409, "key is disabled");
+/** keyfront extension: a requested key version that does not exist or is retired. */
+export const errInvalidKeyVersion = () => new ApiError(400, "invalid key version");
+/** keyfront extension: an authentic ciphertext of a version below the minimum decryption version. */
+export const errVersionRetired = (version: number, min: number) =>
+  new ApiError(
+    400,
+    `decryption failed: key version ${version} is retired (minimum decryption version is ${min})`,
+  );
+/** keyfront extension: restore/purge of a key that is not pending deletion. */
+export const errNotPendingDeletion = () => new ApiError(400, "key is not pending deletion");
+/** keyfront extension: a rotation period that is negative or not a whole number of ms. */
+export const errRotatePeriod = () => new ApiError(400, "invalid rotation period");
+/** keyfront extension: a key's new version or state could not be written to the keystore. */
+export const errUpdateKey = () => new ApiError(502, "failed to update key");
+/** keyfront (issue 10): a /v1/key/configure body that cannot be used; `what` names the field. */
+export const errConfigureBody = (what?: string) =>
+  new ApiError(400, `invalid key configure request${what === undefined ? "" : `: ${what}`}`);

@@ -216,3 +216,49 @@ export const VAULT_MAX_FREE_SOCKETS = 16;
 export const VAULT_HOSTS_FILE_BYTES = 64 << 10;
 /** Retries of a Vault request once a failover shows (connection error, node not active), within VAULT_RETRY_BUDGET_MS. */
 export const VAULT_FAILOVER_RETRIES = 8;
+/** Versions one key may have: bounds the search of a key's version records (count). */
+export const MAX_KEY_VERSIONS = 1_000_000;
+/** State records one key may have: bounds the search of its state chain (count). */
+export const MAX_KEY_STATES = 1_000_000;
+/** Version records of one key read at once while loading it (count). */
+export const RING_LOAD_CONCURRENCY = 16;
+/** Attempts of one state change that keeps losing the race for the next state record (count). */
+export const KEY_STATE_WRITE_ATTEMPTS = 5;
+/**
+ * A ciphertext claiming a version newer than the cached key makes the service load the key again
+ * at most this often per key (ms), so forged headers cannot flood the keystore.
+ */
+export const VERSION_MISS_RELOAD_MS = 1_000;
+/** Default `cache.expiry.refresh`: a used cached key older than this is re-probed (ms). */
+export const CACHE_REFRESH_MS = 30_000;
+/** Time allowed for one background refresh probe of a cached key (ms). */
+export const KEY_REFRESH_TIMEOUT_MS = 10_000;
+/** Shortest rotation period a key may have (`keys[].rotate`, `configure`), in ms; 0 = none. */
+export const MIN_ROTATE_PERIOD_MS = 1_000;
+/** Longest rotation period a key may have (ms; 100 years): bigger values are typos. */
+export const MAX_ROTATE_PERIOD_MS = 100 * 365 * 86_400_000;
+/** Longest `keystore.deletion.window` (ms; 1 year). */
+export const MAX_DELETION_WINDOW_MS = 365 * 86_400_000;
+/** Scheduler: longest wait between two ticks (ms). */
+export const SCHEDULER_MAX_TICK_MS = 60_000;
+/** Scheduler: shortest wait between two ticks (ms), however short a period or window is. */
+export const SCHEDULER_MIN_TICK_MS = 500;
+/** Scheduler: keys examined per page of a pass (counts); the next page follows SCHEDULER_MIN_TICK_MS later. */
+export const SCHEDULER_KEYS_PER_TICK = 1_000;
+/** Scheduler: rotations and purges done per tick (counts); the rest waits SCHEDULER_MIN_TICK_MS. */
+export const SCHEDULER_ACTIONS_PER_TICK = 100;
+/** Scheduler: time allowed for one key's examination, rotation or purge (ms). */
+export const SCHEDULER_STEP_TIMEOUT_MS = 15_000;
+/** Request body cap of /v1/key/configure (bytes): a version number and a duration. */
+export const MAX_CONFIGURE_BODY_BYTES = 4_096;
+/** Scheduler: a full pass over every key (to see what other replicas changed) starts this often (ms). */
+export const SCHEDULER_PASS_INTERVAL_MS = 5 * 60_000;
+/**
+ * Rewrap of a stream of ciphertexts (client `rewrapStream`, `keyfront key rewrap`): requests in
+ * flight at once (counts). Enough to hide the round trip; small enough not to crowd a server.
+ */
+export const REWRAP_CONCURRENCY = 16;
+/** `keyfront key rewrap`: longest input line, ciphertext and context in base64 (bytes). */
+export const REWRAP_MAX_LINE_BYTES = 1_000_000;
+/** `keyfront key rewrap`: the progress bar on a terminal is redrawn at most this often (ms). */
+export const REWRAP_PROGRESS_INTERVAL_MS = 100;

@@ -34,7 +34,7 @@ export class AtomicWriteError extends Error {
   }
 }
 
-function tempNameFor(path: string): string {
+export function tempNameFor(path: string): string {
   const suffix = `${process.pid}-${randomBytes(6).toString("hex")}`;
   return join(dirname(path), `.${basename(path)}.tmp-${suffix}`);
 }

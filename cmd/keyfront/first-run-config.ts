@@ -66,13 +66,19 @@ log:
   error: on
   audit: on
 
-# Keys created at start (and on every reload) when missing.
+# Keys created at start (and on every reload) when missing; \`rotate\` adds a new version of the
+# key every period (any replica does it; older versions still decrypt).
 # keys:
 #   - name: my-app-default-key
+#     rotate: 90d
 
 # Where the keys are stored. fs: one file per key in a directory (0700), for development and
 # single hosts. For production, use Vault instead: remove \`fs\` and fill in \`vault\`.
 keystore:
+  # A deleted key stays pending deletion for this long (restore brings it back), then its
+  # material is destroyed. 0 deletes at once, as KES does.
+  deletion:
+    window: 7d
   fs:
     path: data
   # vault:

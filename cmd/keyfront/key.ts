@@ -3,7 +3,7 @@
 // DEK and decrypt plaintexts go to stdout only, because that is what the user asked for.
 // It must never echo an imported key or write key material to stderr.
 
-import { CLIENT_OPTIONS, parseCommand, withClient } from "./client-env.js";
+import { withClient } from "./client-env.js";
 import { dispatch, type SubCommandTable } from "./dispatch.js";
 import {
   bold,
@@ -14,21 +14,12 @@ import {
   printNames,
   useColor,
 } from "./format.js";
+import { decodeBase64, parseKeyArgs } from "./key-args.js";
+import { configure, disable, enable, purge, restore, rotate, versions } from "./key-lifecycle.js";
+import { rewrap } from "./key-rewrap.js";
 import { listAll } from "./ls.js";
 import { result, UsageError } from "./output.js";
 import { promptSecret, readSecretArg, type SecretSpec } from "./secret-input.js";
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Decodes base64; a secret (`echo` false) is never quoted in the error, not even in part. */
-function decodeBase64(text: string, what: string, echo = true): Buffer {
-  const compact = text.replace(/[\r\n]/g, "");
-  if (!BASE64.test(compact)) {
-    const shown = echo ? `: '${text.slice(0, 16)}…'` : "";
-    throw new UsageError(`the ${what} is not valid base64${shown}`);
-  }
-  return Buffer.from(compact, "base64");
-}
 
 const KEY_SECRET: SecretSpec = { what: "key", instead: "@FILE or - (stdin)", private: true };
 const PLAINTEXT_SECRET: SecretSpec = { what: "plaintext", instead: "@FILE or - (stdin)" };
@@ -41,15 +32,6 @@ async function secretArg(arg: string | undefined, spec: SecretSpec, usage: strin
     throw new UsageError(`missing the ${spec.what}: give it, @FILE or - (stdin)\nusage: ${usage}`);
   }
   return typed;
-}
-
-/** Parses args with the client options; checks the positional count. */
-function parse(args: string[], usage: string, min: number, max: number, extra = {}) {
-  const parsed = parseCommand(args, { ...CLIENT_OPTIONS, ...extra }, usage);
-  const n = parsed.positionals.length;
-  if (n < min) throw new UsageError(`missing argument\nusage: ${usage}`);
-  if (n > max) throw new UsageError(`too many arguments\nusage: ${usage}`);
-  return parsed;
 }
 
 /** `label: value` lines on a terminal (KES style), a JSON object otherwise or with --json. */
@@ -70,7 +52,7 @@ function printCrypto(
 }
 
 async function create(args: string[]) {
-  const { values, positionals } = parse(args, "keyfront key create <name>...", 1, Infinity);
+  const { values, positionals } = parseKeyArgs(args, "keyfront key create <name>...", 1, Infinity);
   await withClient(values, async (client) => {
     for (const name of positionals) await client.createKey(name);
   });
@@ -79,7 +61,7 @@ async function create(args: string[]) {
 
 async function importKey(args: string[]) {
   const usage = "keyfront key import <name> [<base64-key> | @FILE | -] [--cipher AES256|ChaCha20]";
-  const { values, positionals } = parse(args, usage, 1, 2, { cipher: { type: "string" } });
+  const { values, positionals } = parseKeyArgs(args, usage, 1, 2, { cipher: { type: "string" } });
   const [name, keyArg] = positionals as [string, string | undefined];
   const keyData = await secretArg(keyArg, KEY_SECRET, usage);
   const keyText = keyData.toString("latin1");
@@ -97,25 +79,30 @@ async function importKey(args: string[]) {
 }
 
 async function info(args: string[]) {
-  const { values, positionals } = parse(args, "keyfront key info <name> [--json]", 1, 1);
+  const { values, positionals } = parseKeyArgs(args, "keyfront key info <name> [--json]", 1, 1);
   const doc = await withClient(values, (client) => client.describeKey(positionals[0] as string));
   if (values.json) printJson(doc);
   else {
-    printFields(
-      [
-        ["Name", doc.name],
-        ["Algorithm", doc.algorithm],
-        ["Date", formatDate(doc.created_at)],
-        ["Owner", doc.created_by ?? "-"],
-      ],
-      useColor(values.color),
-    );
+    const fields: [string, string][] = [
+      ["Name", doc.name],
+      ["Algorithm", doc.algorithm],
+      ["Date", formatDate(doc.created_at)],
+      ["Owner", doc.created_by ?? "-"],
+    ];
+    // keyfront's lifecycle fields; a KES server sends none of them.
+    if (doc.version !== undefined) fields.push(["Version", String(doc.version)]);
+    if (doc.enabled !== undefined) fields.push(["Enabled", doc.enabled ? "yes" : "no"]);
+    if (doc.min_decryption_version !== undefined) {
+      fields.push(["Min decryption version", String(doc.min_decryption_version)]);
+    }
+    if (doc.rotate !== undefined) fields.push(["Rotate", doc.rotate === "" ? "off" : doc.rotate]);
+    printFields(fields, useColor(values.color));
   }
   return 0;
 }
 
 async function ls(args: string[]) {
-  const { values, positionals } = parse(args, "keyfront key ls [PREFIX] [--json]", 0, 1);
+  const { values, positionals } = parseKeyArgs(args, "keyfront key ls [PREFIX] [--json]", 0, 1);
   const prefix = positionals[0] ?? "*";
   const names = await withClient(values, (client) => listAll(client.listKeys(prefix)));
   printNames("Key", names, { json: values.json, color: useColor(values.color) });
@@ -123,7 +110,7 @@ async function ls(args: string[]) {
 }
 
 async function rm(args: string[]) {
-  const { values, positionals } = parse(args, "keyfront key rm <name>...", 1, Infinity);
+  const { values, positionals } = parseKeyArgs(args, "keyfront key rm <name>...", 1, Infinity);
   await withClient(values, async (client) => {
     for (const name of positionals) await client.deleteKey(name);
   });
@@ -132,7 +119,7 @@ async function rm(args: string[]) {
 
 async function encrypt(args: string[]) {
   const usage = "keyfront key encrypt <name> [<message> | @FILE | -] [<base64-context>]";
-  const { values, positionals } = parse(args, usage, 1, 3);
+  const { values, positionals } = parseKeyArgs(args, usage, 1, 3);
   const [name, messageArg, ctx] = positionals as [string, string | undefined, string | undefined];
   const context = ctx === undefined ? undefined : decodeBase64(ctx, "context");
   const message = await secretArg(messageArg, PLAINTEXT_SECRET, usage);
@@ -147,7 +134,7 @@ async function encrypt(args: string[]) {
 
 async function decrypt(args: string[]) {
   const usage = "keyfront key decrypt <name> <base64-ciphertext> [<base64-context>]";
-  const { values, positionals } = parse(args, usage, 2, 3);
+  const { values, positionals } = parseKeyArgs(args, usage, 2, 3);
   const [name, ct, ctx] = positionals as [string, string, string | undefined];
   const ciphertext = decodeBase64(ct, "ciphertext");
   const context = ctx === undefined ? undefined : decodeBase64(ctx, "context");
@@ -158,7 +145,12 @@ async function decrypt(args: string[]) {
 }
 
 async function dek(args: string[]) {
-  const { values, positionals } = parse(args, "keyfront key dek <name> [<base64-context>]", 1, 2);
+  const { values, positionals } = parseKeyArgs(
+    args,
+    "keyfront key dek <name> [<base64-context>]",
+    1,
+    2,
+  );
   const [name, ctx] = positionals as [string, string | undefined];
   const context = ctx === undefined ? undefined : decodeBase64(ctx, "context");
   const d = await withClient(values, (c) => c.generateKey(name, context));
@@ -171,7 +163,7 @@ async function dek(args: string[]) {
 }
 
 async function hmac(args: string[]) {
-  const { values, positionals } = parse(args, "keyfront key hmac <name> <message>", 2, 2);
+  const { values, positionals } = parseKeyArgs(args, "keyfront key hmac <name> <message>", 2, 2);
   const [name, message] = positionals as [string, string];
   const mac = await withClient(values, (c) => c.hmac(name, message));
   printCrypto(values, { hmac: mac.toString("base64") });
@@ -188,6 +180,17 @@ const KEY_COMMANDS: SubCommandTable = {
   decrypt: { run: decrypt, help: "decrypt a ciphertext" },
   dek: { run: dek, help: "generate a data encryption key" },
   hmac: { run: hmac, help: "compute an HMAC-SHA256 of a message" },
+  rotate: { run: rotate, help: "add a new version to a key" },
+  versions: { run: versions, help: "list the versions of a key" },
+  rewrap: {
+    run: rewrap,
+    help: "re-seal ciphertexts (lines of a file or stdin) under the newest version",
+  },
+  configure: { run: configure, help: "set the minimum decryption version or rotation period" },
+  disable: { run: disable, help: "refuse every use of keys until enabled" },
+  enable: { run: enable, help: "allow disabled keys again" },
+  restore: { run: restore, help: "bring back keys pending deletion" },
+  purge: { run: purge, help: "destroy keys pending deletion now (asks; --yes)" },
 };
 
 export const runKey = (args: string[]) => dispatch("key", KEY_COMMANDS, args);

@@ -2,8 +2,9 @@
 // the raw stored values of every key matching the glob PATTERN (default `*`) from the keystore of
 // one server config to another's (fs → Vault, prefix → namespace, one Vault to another). An
 // existing target key stops the run unless --merge (skip it) or --force (replace it). Each key is
-// copied with one create-only write, so an interrupted run is finished by re-running with
-// --merge. Both keystores are opened as the server opens them and must be usable (Vault
+// copied with create-only writes, one per record: its versions (`<name>.vN`) and state chain
+// (`<name>.sK`, migrate-records.ts) first, `<name>` (version 1) last, so an interrupted run is
+// finished by re-running with --merge. Both keystores are opened as the server opens them and must be usable (Vault
 // reachable, unsealed, its mount as configured: migrate-store.ts) before anything is read or
 // written. Progress goes to stderr on a terminal; a summary of what moved ends the run.
 // It must never decode, print or log a stored value, and never modify the source keystore.
@@ -11,12 +12,13 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Config } from "../../internal/config/config.js";
 import { ConfigError, loadConfigFile } from "../../internal/config/load.js";
-import { KeyExistsError, KeyNotFoundError } from "../../internal/errors.js";
+import { KeyExistsError } from "../../internal/errors.js";
 import type { KeyStore } from "../../internal/keystore/keystore.js";
 import { LIST_PAGE_SIZE } from "../../internal/limits.js";
 import { parseCommand } from "./client-env.js";
 import { printJson } from "./format.js";
 import { globToRegExp, literalPrefix } from "./glob.js";
+import { valueOrNone as existing, extraRecordsOf } from "./migrate-records.js";
 import { openUsableStore, storeLocation } from "./migrate-store.js";
 import { CommandError, note, result, UsageError } from "./output.js";
 import { untilInterrupted } from "./signals.js";
@@ -38,6 +40,8 @@ export interface Tally {
   migrated: number;
   skipped: number;
   replaced: number;
+  /** Version (≥ 2) and state records written besides the keys themselves (keyfront). */
+  records: number;
 }
 
 function loadConfig(flag: string, path: string): Config {
@@ -62,14 +66,6 @@ function sameValue(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** The target's value of `name`, or undefined when it has none. */
-function existing(to: KeyStore, name: string, signal: AbortSignal): Promise<string | undefined> {
-  return to.get(name, signal).catch((err: unknown) => {
-    if (err instanceof KeyNotFoundError) return undefined;
-    throw err;
-  });
 }
 
 /** What an existing target key means: skipped (merge), the end of the run (stop), or replaced. */
@@ -99,9 +95,67 @@ async function resolveExisting(
 }
 
 /**
- * Copies one key. The target is read first: a key a previous run copied is resolved without a
- * write attempt (a create over it is refused only after a write and a read-back, and the Vault
- * store would log it as a retried create), and --merge can tell a different value.
+ * Creates `name` in the target unless it is there: undefined when this call created it, else the
+ * value found (a record created by someone else since the read is resolved like any existing one).
+ * The target is read first: a record a previous run copied is resolved without a write attempt (a
+ * create over it is refused only after a write and a read-back, and the Vault store would log it
+ * as a retried create).
+ */
+async function createOrFind(
+  to: KeyStore,
+  name: string,
+  value: string,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const found = await existing(to, name, signal);
+  if (found !== undefined) return found;
+  try {
+    await to.create(name, value, signal);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof KeyExistsError)) throw err;
+    return (await existing(to, name, signal)) ?? "";
+  }
+}
+
+/**
+ * Copies one version or state record, create-only: one a previous run copied is left as it is;
+ * one with another value is skipped with a warning (--merge), replaced (--force), or stops the run.
+ */
+async function copyRecord(
+  to: KeyStore,
+  record: string,
+  value: string,
+  mode: Mode,
+  t: Tally,
+  signal: AbortSignal,
+) {
+  const found = await createOrFind(to, record, value, signal);
+  if (found === undefined) {
+    t.records++;
+    return;
+  }
+  if (sameValue(found, value)) return;
+  if (mode === "merge") {
+    note(`warning: record '${record}' exists in the target with a different value: skipped`);
+    return;
+  }
+  if (mode === "stop") {
+    throw new CommandError(
+      `record '${record}' already exists in the target with a different value: use --merge to skip it or --force to replace it`,
+    );
+  }
+  await to.delete(record, signal);
+  await to.create(record, value, signal);
+  t.records++;
+}
+
+/**
+ * Copies one key: its version records and state chain first, then its version-1 record `<name>`,
+ * so the key appears in the target only with every version it has (an interrupted run leaves
+ * records a target server ignores until `<name>` exists; re-running with --merge finishes it).
+ * The target is read first (createOrFind), so --merge can tell a different value (then the key
+ * is skipped whole, its records too).
  */
 async function copyKey(
   from: KeyStore,
@@ -112,17 +166,16 @@ async function copyKey(
   signal: AbortSignal,
 ) {
   const value = await from.get(name, signal);
-  let found = await existing(to, name, signal);
+  const extras = await extraRecordsOf(from, name, signal);
+  const before = await existing(to, name, signal);
+  const sameKey = before !== undefined && sameValue(before, value);
+  if (before === undefined || mode === "force" || (mode === "merge" && sameKey)) {
+    for (const [record, v] of extras) await copyRecord(to, record, v, mode, t, signal);
+  }
+  const found = before ?? (await createOrFind(to, name, value, signal));
   if (found === undefined) {
-    try {
-      await to.create(name, value, signal);
-      t.migrated++;
-      return;
-    } catch (err) {
-      // Created by someone else since the read: resolved like any existing key.
-      if (!(err instanceof KeyExistsError)) throw err;
-      found = (await existing(to, name, signal)) ?? "";
-    }
+    t.migrated++;
+    return;
   }
   await resolveExisting(to, name, value, found, mode, t, signal);
 }
@@ -134,7 +187,7 @@ export async function migrateKeys(
   pattern: string,
   mode: Mode,
   signal: AbortSignal,
-  t: Tally = { matched: 0, migrated: 0, skipped: 0, replaced: 0 },
+  t: Tally = { matched: 0, migrated: 0, skipped: 0, replaced: 0, records: 0 },
   onProgress: (t: Tally) => void = () => {},
 ): Promise<Tally> {
   const prefix = literalPrefix(pattern);
@@ -184,7 +237,8 @@ function progressPrinter(): { update: (t: Tally) => void; done: () => void } {
 }
 
 function summary(t: Tally): string {
-  return `migrated ${t.migrated} keys, skipped ${t.skipped} existing, replaced ${t.replaced} (${t.matched} matched)`;
+  const records = t.records === 0 ? "" : `; ${t.records} version and state records copied`;
+  return `migrated ${t.migrated} keys, skipped ${t.skipped} existing, replaced ${t.replaced} (${t.matched} matched${records})`;
 }
 
 export async function runMigrate(args: string[]): Promise<number> {
@@ -204,7 +258,7 @@ export async function runMigrate(args: string[]): Promise<number> {
   }
   const mode: Mode = values.merge ? "merge" : values.force ? "force" : "stop";
   const progress = progressPrinter();
-  const tally: Tally = { matched: 0, migrated: 0, skipped: 0, replaced: 0 };
+  const tally: Tally = { matched: 0, migrated: 0, skipped: 0, replaced: 0, records: 0 };
   await untilInterrupted(async (signal) => {
     // Both stores usable before the first read: a target that is sealed, unreachable or not
     // the configured mount fails here, with nothing written.

@@ -1,140 +1,19 @@
 // KeyfrontClient: every endpoint of the keyfront / KES API (kes-api.md §3) over mTLS, with the
-// SDK's fail-over across endpoints (retry.ts) and its error values (errors.ts). API keys become
-// the §5.4 self-signed certificate in memory. It must never log, and never put key material,
-// plaintexts or contexts into an error.
+// SDK's fail-over across endpoints and its error values (client-base.ts), and keyfront's key
+// lifecycle calls (rotate, versions, rewrap, configure, disable/enable, restore, purge). It must
+// never log, and never put key material, plaintexts or contexts into an error.
 
-import { StringDecoder } from "node:string_decoder";
-import { identityOfApiKey } from "../identity/api-key.js";
-import { identityOfCertificate } from "../identity/identity.js";
-import { CLIENT_REQUEST_TIMEOUT_MS, LIST_PAGE_SIZE } from "../limits.js";
-import { certificateForApiKey } from "../pki/certificate.js";
-import { errorOfResponse, KeyfrontError } from "./errors.js";
-import { EndpointPool, type RetryOptions } from "./retry.js";
-import { type HttpAnswer, Transport } from "./transport.js";
+import { LIST_PAGE_SIZE } from "../limits.js";
+import { ClientBase } from "./client-base.js";
+import { KeyfrontError } from "./errors.js";
+import { readNdjson } from "./ndjson.js";
 import type * as T from "./types.js";
-import { b64, bytesOf, firstCertificate, normalizeEndpoint, parseKeyPage, seg } from "./wire.js";
+import { b64, bytesOf, ctxField, parseKeyPage, seg, versionField, versionOf } from "./wire.js";
 
-export interface ClientOptions {
-  /** `host:port` or `https://host:port`; several endpoints fail over (kes-api.md §2.2). */
-  endpoints: readonly string[];
-  /** A `kes:v1:` API key, or… */
-  apiKey?: string | undefined;
-  /** …a PEM client certificate and its (decrypted) PEM private key. */
-  certPem?: string | undefined;
-  keyPem?: string | undefined;
-  /** Extra trusted CA certificates (PEM) for the server. */
-  ca?: string | undefined;
-  insecure?: boolean | undefined;
-  /** Per request, until the whole answer (a log stream: its headers); default 15 s. */
-  timeoutMs?: number | undefined;
-  /** Longest wait for the TCP connection, and again for the TLS handshake; default 10 s each. */
-  connectTimeoutMs?: number | undefined;
-  retry?: RetryOptions | undefined;
-}
+export type { ClientOptions } from "./client-base.js";
+export type { PolicyExplanation } from "./types.js";
 
-/** The answer of `explainPolicy` (POST /v1/policy/explain, a keyfront extension). */
-export interface PolicyExplanation {
-  identity: string;
-  role: "admin" | "policy" | "unknown";
-  policy?: string;
-  method: string;
-  path: string;
-  /** The 301s the server answers, in order; the first is its answer to `path` itself. */
-  redirects: string[];
-  /** The decoded, cleaned path that routing and the policy see. */
-  evaluated_path?: string;
-  route?: { method: string; path: string; auth: string };
-  /** The deciding pattern (withheld from a caller that may not read the policy). */
-  rule?: { effect: "allow" | "deny"; pattern: string };
-  outcome: "allowed" | "denied" | "bad_request" | "not_found" | "method_not_allowed";
-  /** routing, route (no policy check), admin, unknown_identity, rule, default, rule_withheld. */
-  decided_by: string;
-  allowed: boolean;
-  /** What the server answers instead of running the handler; absent when allowed. */
-  status?: number;
-  reason: string;
-}
-
-interface Call {
-  body?: unknown;
-  signal?: AbortSignal | undefined;
-}
-
-export class KeyfrontClient {
-  /** The caller's identity (sha256 of its public key). */
-  readonly identity: string;
-  private readonly pool: EndpointPool;
-  private readonly transport: Transport;
-  private readonly timeoutMs: number;
-
-  constructor(opts: ClientOptions) {
-    const hasFiles = opts.certPem !== undefined || opts.keyPem !== undefined;
-    if (opts.apiKey !== undefined && hasFiles) {
-      throw new Error("give either an API key or a client certificate and key, not both");
-    }
-    let certPem: string;
-    let keyPem: string;
-    if (opts.apiKey !== undefined) {
-      ({ certPem, keyPem } = certificateForApiKey(opts.apiKey));
-      this.identity = identityOfApiKey(opts.apiKey);
-    } else if (opts.certPem !== undefined && opts.keyPem !== undefined) {
-      certPem = opts.certPem;
-      keyPem = opts.keyPem;
-      const der = firstCertificate(certPem);
-      if (der === undefined) throw new Error("the client certificate holds no PEM CERTIFICATE");
-      this.identity = identityOfCertificate(der);
-    } else {
-      throw new Error("no credentials: give an API key, or a client certificate and key");
-    }
-    this.pool = new EndpointPool(opts.endpoints.map(normalizeEndpoint), opts.retry ?? {});
-    this.transport = new Transport({
-      certPem,
-      keyPem,
-      ...(opts.ca === undefined ? {} : { ca: opts.ca }),
-      insecure: opts.insecure === true,
-      ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: opts.connectTimeoutMs }),
-    });
-    this.timeoutMs = opts.timeoutMs ?? CLIENT_REQUEST_TIMEOUT_MS;
-  }
-
-  get endpoints(): readonly string[] {
-    return this.pool.endpoints;
-  }
-
-  /** Sends with fail-over; any status other than 200 becomes a KeyfrontError. */
-  private async call(
-    method: string,
-    path: string,
-    c: Call = {},
-    stream = false,
-  ): Promise<HttpAnswer & { endpoint: string }> {
-    const body = c.body === undefined ? undefined : Buffer.from(JSON.stringify(c.body));
-    let endpoint = "";
-    const answer = await this.pool.send((e) => {
-      endpoint = e;
-      return this.transport.send(e, method, path, {
-        ...(body === undefined ? {} : { body }),
-        signal: c.signal,
-        stream,
-        timeoutMs: this.timeoutMs,
-      });
-    }, c.signal);
-    if (answer.status !== 200) {
-      if (answer.status < 400) throw new KeyfrontError(answer.status, "unexpected answer");
-      throw errorOfResponse(answer.status, answer.contentType, answer.body);
-    }
-    return { ...answer, endpoint };
-  }
-
-  private async json<D>(method: string, path: string, c: Call = {}): Promise<D> {
-    const answer = await this.call(method, path, c);
-    try {
-      return JSON.parse(answer.body.toString("utf8")) as D;
-    } catch {
-      throw new KeyfrontError(answer.status, "the server answered with invalid JSON");
-    }
-  }
-
+export class KeyfrontClient extends ClientBase {
   version(signal?: AbortSignal): Promise<T.VersionInfo> {
     return this.json("GET", "/version", { signal });
   }
@@ -214,43 +93,140 @@ export class KeyfrontClient {
     }
   }
 
-  async generateKey(name: string, context?: Uint8Array | string, signal?: AbortSignal) {
-    const doc = await this.json<{ plaintext?: string; ciphertext?: string }>(
+  /** A fresh DEK of key `name`; `version` picks an older key version (keyfront). */
+  async generateKey(
+    name: string,
+    context?: Uint8Array | string,
+    signal?: AbortSignal,
+    version?: number,
+  ): Promise<T.Dek> {
+    const body = { ...ctxField(context), ...versionField(version) };
+    const doc = await this.json<{ plaintext?: string; ciphertext?: string; version?: unknown }>(
       "POST",
       `/v1/key/generate/${seg(name)}`,
-      { body: context === undefined ? {} : { context: b64(context) }, signal },
+      { body, signal },
     );
-    return { plaintext: bytesOf(doc.plaintext), ciphertext: bytesOf(doc.ciphertext) } as T.Dek;
+    const dek: T.Dek = { plaintext: bytesOf(doc.plaintext), ciphertext: bytesOf(doc.ciphertext) };
+    const v = versionOf(doc.version);
+    if (v !== undefined) dek.version = v;
+    return dek;
   }
 
-  async encrypt(name: string, plaintext: Uint8Array | string, context?: Uint8Array | string) {
-    const body = {
-      plaintext: b64(plaintext),
-      ...(context === undefined ? {} : { context: b64(context) }),
-    };
-    const doc = await this.json<{ ciphertext?: string }>("POST", `/v1/key/encrypt/${seg(name)}`, {
-      body,
-    });
-    return bytesOf(doc.ciphertext);
+  async encrypt(
+    name: string,
+    plaintext: Uint8Array | string,
+    context?: Uint8Array | string,
+    opts: T.CryptoOptions = {},
+  ): Promise<Buffer> {
+    return (await this.encryptVersioned(name, plaintext, context, opts)).ciphertext;
   }
 
-  async decrypt(name: string, ciphertext: Uint8Array, context?: Uint8Array | string) {
+  /** encrypt, with the key version that sealed the ciphertext (keyfront; undefined from KES). */
+  async encryptVersioned(
+    name: string,
+    plaintext: Uint8Array | string,
+    context?: Uint8Array | string,
+    opts: T.CryptoOptions = {},
+  ): Promise<T.Sealed> {
+    const body = { plaintext: b64(plaintext), ...ctxField(context), ...versionField(opts.version) };
+    const doc = await this.json<{ ciphertext?: string; version?: unknown }>(
+      "POST",
+      `/v1/key/encrypt/${seg(name)}`,
+      { body, signal: opts.signal },
+    );
+    return { ciphertext: bytesOf(doc.ciphertext), version: versionOf(doc.version) };
+  }
+
+  /** `opts.version`, when given, must be the ciphertext's version (else ErrDecrypt). */
+  async decrypt(
+    name: string,
+    ciphertext: Uint8Array,
+    context?: Uint8Array | string,
+    opts: T.CryptoOptions = {},
+  ): Promise<Buffer> {
     const body = {
       ciphertext: b64(ciphertext),
-      ...(context === undefined ? {} : { context: b64(context) }),
+      ...ctxField(context),
+      ...versionField(opts.version),
     };
     const doc = await this.json<{ plaintext?: string }>("POST", `/v1/key/decrypt/${seg(name)}`, {
       body,
+      signal: opts.signal,
     });
     return bytesOf(doc.plaintext);
   }
 
   async hmac(name: string, message: Uint8Array | string, signal?: AbortSignal): Promise<Buffer> {
-    const doc = await this.json<{ hmac?: string }>("PUT", `/v1/key/hmac/${seg(name)}`, {
-      body: { message: b64(message) },
-      signal,
-    });
-    return bytesOf(doc.hmac);
+    return (await this.hmacVersioned(name, message, { signal })).hmac;
+  }
+
+  /**
+   * HMAC-SHA256 under the newest key version, or under `opts.version`: after a rotation the same
+   * message gets a different HMAC unless the version is pinned (keyfront).
+   */
+  async hmacVersioned(
+    name: string,
+    message: Uint8Array | string,
+    opts: T.CryptoOptions = {},
+  ): Promise<T.Mac> {
+    const doc = await this.json<{ hmac?: string; version?: unknown }>(
+      "PUT",
+      `/v1/key/hmac/${seg(name)}`,
+      { body: { message: b64(message), ...versionField(opts.version) }, signal: opts.signal },
+    );
+    return { hmac: bytesOf(doc.hmac), version: versionOf(doc.version) };
+  }
+
+  /** Adds a version to key `name`; new ciphertexts use it from now on (keyfront). */
+  rotateKey(name: string, signal?: AbortSignal): Promise<T.RotateResult> {
+    return this.json("POST", `/v1/key/rotate/${seg(name)}`, { signal });
+  }
+
+  /** The versions of key `name`, oldest first (keyfront). */
+  keyVersions(name: string, signal?: AbortSignal): Promise<T.VersionList> {
+    return this.json("GET", `/v1/key/versions/${seg(name)}`, { signal });
+  }
+
+  /** Re-seals a ciphertext under the newest version of `name`; the plaintext never leaves the server. */
+  async rewrap(
+    name: string,
+    ciphertext: Uint8Array,
+    context?: Uint8Array | string,
+    signal?: AbortSignal,
+  ): Promise<T.Sealed> {
+    const doc = await this.json<{ ciphertext?: string; version?: unknown }>(
+      "POST",
+      `/v1/key/rewrap/${seg(name)}`,
+      { body: { ciphertext: b64(ciphertext), ...ctxField(context) }, signal },
+    );
+    return { ciphertext: bytesOf(doc.ciphertext), version: versionOf(doc.version) };
+  }
+
+  /** Sets the minimum decryption version and/or the rotation period ("" = none) of `name`. */
+  configureKey(
+    name: string,
+    change: T.KeySettingsChange,
+    signal?: AbortSignal,
+  ): Promise<T.KeySettings> {
+    return this.json("POST", `/v1/key/configure/${seg(name)}`, { body: change, signal });
+  }
+
+  async disableKey(name: string, signal?: AbortSignal): Promise<void> {
+    await this.call("POST", `/v1/key/disable/${seg(name)}`, { signal });
+  }
+
+  async enableKey(name: string, signal?: AbortSignal): Promise<void> {
+    await this.call("POST", `/v1/key/enable/${seg(name)}`, { signal });
+  }
+
+  /** Brings back a key pending deletion (keyfront). */
+  async restoreKey(name: string, signal?: AbortSignal): Promise<void> {
+    await this.call("POST", `/v1/key/restore/${seg(name)}`, { signal });
+  }
+
+  /** Destroys every version of a key pending deletion now, before its window ends (keyfront). */
+  async purgeKey(name: string, signal?: AbortSignal): Promise<void> {
+    await this.call("DELETE", `/v1/key/purge/${seg(name)}`, { signal });
   }
 
   describePolicy(name: string, signal?: AbortSignal): Promise<T.PolicyInfo> {
@@ -280,7 +256,7 @@ export class KeyfrontClient {
     method: string,
     path: string,
     signal?: AbortSignal,
-  ): Promise<PolicyExplanation> {
+  ): Promise<T.PolicyExplanation> {
     return this.json("POST", "/v1/policy/explain", { body: { identity, method, path }, signal });
   }
 
@@ -313,30 +289,6 @@ export class KeyfrontClient {
 
   private async *stream<E>(path: string, signal?: AbortSignal): AsyncGenerator<E> {
     const answer = await this.call("GET", path, { signal }, true);
-    const res = answer.stream;
-    if (res === undefined) return;
-    const onAbort = () => res.destroy();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      const decoder = new StringDecoder("utf8");
-      let pending = "";
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        const lines = (pending + decoder.write(chunk)).split("\n");
-        pending = lines.pop() ?? "";
-        for (const line of lines) {
-          if (line.trim() !== "") yield JSON.parse(line) as E;
-        }
-      }
-    } catch (err) {
-      if (!signal?.aborted) throw err;
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      res.destroy();
-    }
-  }
-
-  /** Closes pooled connections; the client can still be used afterwards (it reconnects). */
-  close(): void {
-    this.transport.close();
+    if (answer.stream !== undefined) yield* readNdjson<E>(answer.stream, signal);
   }
 }

@@ -6,6 +6,7 @@ import {
   type DekSource,
   EnvelopeError,
   keyNameOfEnvelope,
+  keyVersionOfEnvelope,
   openEnvelope,
   openEnvelopeStream,
   sealEnvelope,
@@ -164,5 +165,92 @@ describe("envelope failures", () => {
     const bad = Buffer.from(env);
     bad[6] = "M".charCodeAt(0); // my-key → My-key: the DEK unwraps (fake server ignores names)
     await expect(openStreamed(src, bad, "ctx")).rejects.toBeInstanceOf(EnvelopeError);
+  });
+});
+
+/**
+ * A stand-in for a keyfront server with key versions: a DEK ciphertext starts with the version
+ * byte, a `version` given to decrypt must match it (as the server checks), `rotate` adds one.
+ */
+function versionedServer() {
+  const keys = [randomBytes(32)];
+  const seen: (number | undefined)[] = [];
+  const src = {
+    seen,
+    rotate: () => keys.push(randomBytes(32)),
+    async generateKey(_name: string, context?: Uint8Array | string) {
+      const version = keys.length;
+      const plaintext = randomBytes(32);
+      const iv = randomBytes(12);
+      const c = createCipheriv("aes-256-gcm", keys[version - 1] as Buffer, iv);
+      c.setAAD(Buffer.from(context ?? ""));
+      const body = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
+      return { plaintext, ciphertext: Buffer.concat([Buffer.from([version]), iv, body]), version };
+    },
+    async decrypt(
+      _name: string,
+      ciphertext: Uint8Array,
+      context?: Uint8Array | string,
+      opts?: { version?: number | undefined },
+    ) {
+      const b = Buffer.from(ciphertext);
+      const version = b[0] as number;
+      seen.push(opts?.version);
+      const key = keys[version - 1];
+      if (key === undefined || (opts?.version !== undefined && opts.version !== version)) {
+        throw new KeyfrontError(ErrDecrypt.status, ErrDecrypt.message);
+      }
+      try {
+        const d = createDecipheriv("aes-256-gcm", key, b.subarray(1, 13));
+        d.setAAD(Buffer.from(context ?? ""));
+        d.setAuthTag(b.subarray(b.length - 16));
+        return Buffer.concat([d.update(b.subarray(13, b.length - 16)), d.final()]);
+      } catch {
+        throw new KeyfrontError(ErrDecrypt.status, ErrDecrypt.message);
+      }
+    },
+  };
+  return src;
+}
+
+describe("envelopes and key versions", () => {
+  it("records the key version; envelopes made before and after rotations all open", async () => {
+    const src = versionedServer();
+    const data = randomBytes(3 * CHUNK + 1);
+    const made: Buffer[] = [];
+    for (let v = 1; v <= 3; v++) {
+      made.push(await sealChunked(src, data, CHUNK, "ctx"));
+      src.rotate();
+    }
+    expect(made.map((e) => keyVersionOfEnvelope(e))).toEqual([1, 2, 3]);
+    expect(made.map((e) => e[4])).toEqual([2, 2, 2]);
+    for (const env of made) expect((await openEnvelope(src, env, "ctx")).equals(data)).toBe(true);
+    expect(src.seen).toEqual([1, 2, 3]);
+  });
+
+  it("an envelope of a server that names no version (format 1) still opens, without one", async () => {
+    const src = fakeServer();
+    const env = await sealEnvelope(src, "my-key", Buffer.from("old"), "ctx");
+    expect(env[4]).toBe(1);
+    expect(keyVersionOfEnvelope(env)).toBeUndefined();
+    expect(keyNameOfEnvelope(env)).toBe("my-key");
+    expect((await openEnvelope(src, env, "ctx")).toString()).toBe("old");
+  });
+
+  it("a changed key version in the header fails to open", async () => {
+    const src = versionedServer();
+    src.rotate();
+    const env = await sealEnvelope(src, "my-key", Buffer.from("data"), "ctx");
+    const at = 6 + "my-key".length;
+    expect(env.readUInt32BE(at)).toBe(2);
+    const older = Buffer.from(env);
+    older.writeUInt32BE(1, at);
+    await expect(openEnvelope(src, older, "ctx")).rejects.toMatchObject({
+      status: 400,
+      message: ErrDecrypt.message,
+    });
+    const zero = Buffer.from(env);
+    zero.writeUInt32BE(0, at);
+    await expect(openEnvelope(src, zero, "ctx")).rejects.toBeInstanceOf(EnvelopeError);
   });
 });

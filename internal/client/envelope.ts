@@ -9,10 +9,18 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { ENVELOPE_CHUNK_BYTES, ENVELOPE_MAX_CHUNK_BYTES, MAX_NAME_BYTES } from "../limits.js";
 import type { Dek } from "./types.js";
 
-/** What an envelope needs from a client: KeyfrontClient satisfies it. */
+/**
+ * What an envelope needs from a client: KeyfrontClient satisfies it. A DEK's `version` (keyfront)
+ * is recorded in the envelope; opening passes it back, so the server checks it against the DEK.
+ */
 export interface DekSource {
   generateKey(name: string, context?: Uint8Array | string): Promise<Dek>;
-  decrypt(name: string, ciphertext: Uint8Array, context?: Uint8Array | string): Promise<Buffer>;
+  decrypt(
+    name: string,
+    ciphertext: Uint8Array,
+    context?: Uint8Array | string,
+    opts?: { version?: number | undefined },
+  ): Promise<Buffer>;
 }
 
 export class EnvelopeError extends Error {
@@ -23,7 +31,9 @@ export class EnvelopeError extends Error {
 }
 
 const MAGIC = Buffer.from("KFEV", "ascii");
-const VERSION = 1;
+/** Format 1: no key version (a KES server's DEK). Format 2: a uint32 key version after the name. */
+const FORMAT_UNVERSIONED = 1;
+const FORMAT_VERSIONED = 2;
 const NONCE_PREFIX_BYTES = 7;
 const TAG_BYTES = 16;
 const MAX_DEK_CIPHERTEXT_BYTES = 0xffff;
@@ -33,38 +43,53 @@ const NOT_AUTHENTIC =
 interface Header {
   raw: Buffer;
   keyName: string;
+  /** The key version of the DEK; undefined in format 1. */
+  keyVersion: number | undefined;
   dekCiphertext: Buffer;
   chunkBytes: number;
   noncePrefix: Buffer;
 }
 
-function encodeHeader(keyName: string, dekCiphertext: Buffer, chunkBytes: number): Header {
+/**
+ * "KFEV" ‖ format (1 byte) ‖ name length (1) ‖ name ‖ [format 2: key version, uint32 BE] ‖
+ * DEK ciphertext length (uint16 BE) ‖ DEK ciphertext ‖ chunk size (uint32 BE) ‖ nonce prefix (7).
+ */
+function encodeHeader(keyName: string, dek: Dek, chunkBytes: number): Header {
   const name = Buffer.from(keyName, "utf8");
+  const { ciphertext: dekCiphertext, version: keyVersion } = dek;
   if (name.length === 0 || name.length > MAX_NAME_BYTES) throw new EnvelopeError("bad key name");
   if (dekCiphertext.length > MAX_DEK_CIPHERTEXT_BYTES) throw new EnvelopeError("DEK too large");
   const noncePrefix = randomBytes(NONCE_PREFIX_BYTES);
   const fixed = Buffer.alloc(4 + 1 + 1);
   MAGIC.copy(fixed);
-  fixed[4] = VERSION;
+  fixed[4] = keyVersion === undefined ? FORMAT_UNVERSIONED : FORMAT_VERSIONED;
   fixed[5] = name.length;
+  const version = Buffer.alloc(keyVersion === undefined ? 0 : 4);
+  if (keyVersion !== undefined) version.writeUInt32BE(keyVersion);
   const dekLen = Buffer.alloc(2);
   dekLen.writeUInt16BE(dekCiphertext.length);
   const chunk = Buffer.alloc(4);
   chunk.writeUInt32BE(chunkBytes);
-  const raw = Buffer.concat([fixed, name, dekLen, dekCiphertext, chunk, noncePrefix]);
-  return { raw, keyName, dekCiphertext, chunkBytes, noncePrefix };
+  const raw = Buffer.concat([fixed, name, version, dekLen, dekCiphertext, chunk, noncePrefix]);
+  return { raw, keyName, keyVersion, dekCiphertext, chunkBytes, noncePrefix };
 }
 
 /** Parses a header from the start of `buf`; undefined if more bytes are needed. */
 function decodeHeader(buf: Buffer): Header | undefined {
   if (buf.length < 6) return undefined;
   if (!buf.subarray(0, 4).equals(MAGIC)) throw new EnvelopeError("not a keyfront envelope");
-  if (buf[4] !== VERSION) throw new EnvelopeError(`unsupported version ${buf[4]}`);
+  const format = buf[4];
+  if (format !== FORMAT_UNVERSIONED && format !== FORMAT_VERSIONED) {
+    throw new EnvelopeError(`unsupported version ${format}`);
+  }
   const nameLen = buf[5] as number;
   if (nameLen === 0 || nameLen > MAX_NAME_BYTES) throw new EnvelopeError("bad key name");
-  if (buf.length < 6 + nameLen + 2) return undefined;
-  const dekLen = buf.readUInt16BE(6 + nameLen);
-  const end = 6 + nameLen + 2 + dekLen + 4 + NONCE_PREFIX_BYTES;
+  const at = 6 + nameLen + (format === FORMAT_VERSIONED ? 4 : 0);
+  if (buf.length < at + 2) return undefined;
+  const keyVersion = format === FORMAT_VERSIONED ? buf.readUInt32BE(6 + nameLen) : undefined;
+  if (keyVersion === 0) throw new EnvelopeError("bad key version 0");
+  const dekLen = buf.readUInt16BE(at);
+  const end = at + 2 + dekLen + 4 + NONCE_PREFIX_BYTES;
   if (buf.length < end) return undefined;
   const chunkBytes = buf.readUInt32BE(end - 4 - NONCE_PREFIX_BYTES);
   if (chunkBytes === 0 || chunkBytes > ENVELOPE_MAX_CHUNK_BYTES) {
@@ -73,7 +98,8 @@ function decodeHeader(buf: Buffer): Header | undefined {
   return {
     raw: Buffer.from(buf.subarray(0, end)),
     keyName: buf.subarray(6, 6 + nameLen).toString("utf8"),
-    dekCiphertext: Buffer.from(buf.subarray(6 + nameLen + 2, 6 + nameLen + 2 + dekLen)),
+    keyVersion,
+    dekCiphertext: Buffer.from(buf.subarray(at + 2, at + 2 + dekLen)),
     chunkBytes,
     noncePrefix: Buffer.from(buf.subarray(end - NONCE_PREFIX_BYTES, end)),
   };
@@ -151,7 +177,7 @@ export function sealEnvelopeStream(
     const ctx = contextBytes(context);
     const dek = await client.generateKey(keyName, ctx);
     try {
-      const header = encodeHeader(keyName, dek.ciphertext, chunkBytes);
+      const header = encodeHeader(keyName, dek, chunkBytes);
       const sealer = new ChunkSealer(dek.plaintext, header, Buffer.concat([header.raw, ctx]));
       yield header.raw;
       for await (const { chunk, last } of rechunk(source, chunkBytes)) {
@@ -182,7 +208,9 @@ export function openEnvelopeStream(
       buf = Buffer.concat([buf, next.value]);
       header = decodeHeader(buf);
     }
-    const dek = await client.decrypt(header.keyName, header.dekCiphertext, ctx);
+    const dek = await client.decrypt(header.keyName, header.dekCiphertext, ctx, {
+      version: header.keyVersion,
+    });
     try {
       const sealer = new ChunkSealer(dek, header, Buffer.concat([header.raw, ctx]));
       const rest = buf.subarray(header.raw.length);
@@ -238,4 +266,11 @@ export function keyNameOfEnvelope(envelope: Uint8Array): string {
   const h = decodeHeader(Buffer.from(envelope));
   if (h === undefined) throw new EnvelopeError("truncated header");
   return h.keyName;
+}
+
+/** The key version an envelope's DEK was sealed under; undefined for one made without (KES). */
+export function keyVersionOfEnvelope(envelope: Uint8Array): number | undefined {
+  const h = decodeHeader(Buffer.from(envelope));
+  if (h === undefined) throw new EnvelopeError("truncated header");
+  return h.keyVersion;
 }

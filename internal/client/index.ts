@@ -9,6 +9,7 @@ export {
   type DekSource,
   EnvelopeError,
   keyNameOfEnvelope,
+  keyVersionOfEnvelope,
   openEnvelope,
   openEnvelopeStream,
   sealEnvelope,
@@ -34,17 +35,32 @@ export {
   KeyfrontError,
 } from "./errors.js";
 export type { RetryOptions } from "./retry.js";
+export {
+  RewrapError,
+  type RewrapItem,
+  type RewrapOptions,
+  type Rewrapper,
+  rewrapStream,
+} from "./rewrap-stream.js";
 export type {
   ApiRoute,
   AuditEvent,
+  CryptoOptions,
   Dek,
   ErrorEvent,
   IdentityInfo,
   KeyInfo,
+  KeySettings,
+  KeySettingsChange,
+  KeyVersionInfo,
+  Mac,
   PatternSet,
   Policy,
   PolicyInfo,
+  RotateResult,
+  Sealed,
   SelfInfo,
   StatusInfo,
   VersionInfo,
+  VersionList,
 } from "./types.js";

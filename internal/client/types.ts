@@ -42,6 +42,50 @@ export interface KeyInfo {
   algorithm: string;
   created_at: string;
   created_by?: string;
+  /** keyfront: the newest version (absent from KES). */
+  version?: number;
+  versions?: KeyVersionInfo[];
+  enabled?: boolean;
+  min_decryption_version?: number;
+  /** keyfront: the rotation period ("" when the key is not rotated on a schedule). */
+  rotate?: string;
+}
+
+/** One version of a key: `current` makes new ciphertexts, `active` still decrypts, `retired` not. */
+export interface KeyVersionInfo {
+  version: number;
+  created_at: string;
+  created_by?: string;
+  state: "current" | "active" | "retired";
+}
+
+/** GET /v1/key/versions/{name} (keyfront). */
+export interface VersionList {
+  name: string;
+  latest: number;
+  min_decryption_version: number;
+  versions: KeyVersionInfo[];
+}
+
+/** POST /v1/key/rotate/{name} (keyfront). */
+export interface RotateResult {
+  name: string;
+  version: number;
+  created_at: string;
+}
+
+/** What `configure` changes: at least one of them. `rotate` "" stops scheduled rotation. */
+export interface KeySettingsChange {
+  min_decryption_version?: number;
+  rotate?: string;
+}
+
+/** POST /v1/key/configure/{name} (keyfront): the key's settings after the change. */
+export interface KeySettings {
+  name: string;
+  min_decryption_version?: number;
+  rotate?: string;
+  [field: string]: unknown;
 }
 
 export interface Dek {
@@ -49,6 +93,26 @@ export interface Dek {
   plaintext: Buffer;
   /** The DEK encrypted under the master key: store it with the data. */
   ciphertext: Buffer;
+  /** The key version that sealed it (keyfront); undefined when the server does not say (KES). */
+  version?: number | undefined;
+}
+
+/** A ciphertext and the key version that made it (undefined when the server does not say). */
+export interface Sealed {
+  ciphertext: Buffer;
+  version: number | undefined;
+}
+
+/** An HMAC and the key version that computed it (undefined when the server does not say). */
+export interface Mac {
+  hmac: Buffer;
+  version: number | undefined;
+}
+
+/** Per-call options of the crypto calls; `version` picks a key version (keyfront). */
+export interface CryptoOptions {
+  version?: number | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 export type PatternSet = Record<string, Record<string, never>>;
@@ -89,4 +153,27 @@ export interface AuditEvent {
 
 export interface ErrorEvent {
   message: string;
+}
+
+/** The answer of `explainPolicy` (POST /v1/policy/explain, a keyfront extension). */
+export interface PolicyExplanation {
+  identity: string;
+  role: "admin" | "policy" | "unknown";
+  policy?: string;
+  method: string;
+  path: string;
+  /** The 301s the server answers, in order; the first is its answer to `path` itself. */
+  redirects: string[];
+  /** The decoded, cleaned path that routing and the policy see. */
+  evaluated_path?: string;
+  route?: { method: string; path: string; auth: string };
+  /** The deciding pattern (withheld from a caller that may not read the policy). */
+  rule?: { effect: "allow" | "deny"; pattern: string };
+  outcome: "allowed" | "denied" | "bad_request" | "not_found" | "method_not_allowed";
+  /** routing, route (no policy check), admin, unknown_identity, rule, default, rule_withheld. */
+  decided_by: string;
+  allowed: boolean;
+  /** What the server answers instead of running the handler; absent when allowed. */
+  status?: number;
+  reason: string;
 }

@@ -45,3 +45,27 @@ export function parseKeyPage(answer: HttpAnswer): { names: string[]; continueAt:
   const doc = JSON.parse(text) as { names?: string[] | null; continue_at?: string };
   return { names: doc.names ?? [], continueAt: doc.continue_at ?? "" };
 }
+
+/**
+ * A key version of an answer: keyfront sends a decimal string ("2"); KES sends none or "" (its
+ * §7.10 field, accepted and ignored). Anything else is not a version: undefined.
+ */
+export function versionOf(field: unknown): number | undefined {
+  const text = typeof field === "number" ? String(field) : field;
+  if (typeof text !== "string" || !/^[1-9][0-9]{0,9}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n <= 0xffffffff ? n : undefined;
+}
+
+/** The optional `"version"` request field (a decimal string), checked before it is sent. */
+export function versionField(version: number | undefined): { version?: string } {
+  if (version === undefined) return {};
+  if (!Number.isSafeInteger(version) || version < 1 || version > 0xffffffff) {
+    throw new RangeError(`invalid key version ${version}: a whole number from 1`);
+  }
+  return { version: String(version) };
+}
+
+/** The optional `"context"` request field. */
+export const ctxField = (context: Uint8Array | string | undefined) =>
+  context === undefined ? {} : { context: b64(context) };

@@ -91,12 +91,25 @@ export interface Config {
   policies: PolicyConfig[];
   /** Defaults 5 min / 30 s / 0 — without KES's `unused` bug (kes-api.md §9). */
   /** keyfront: maxKeys bounds the entries (LRU eviction); default CACHE_MAX_KEYS. */
-  cache: { anyMs: number; unusedMs: number; offlineMs: number; maxKeys: number };
+  /** keyfront: refreshMs bounds how stale a used cached key's versions and state may be. */
+  cache: {
+    anyMs: number;
+    unusedMs: number;
+    offlineMs: number;
+    maxKeys: number;
+    refreshMs: number;
+  };
   /** Keyed by route path exactly as written (kes-api.md §10.4). timeoutMs undefined = default. */
   api: Record<string, { skipAuth: boolean; timeoutMs: number | undefined }>;
   log: { error: LogLevel; audit: LogLevel };
-  keys: { name: string }[];
+  /** keyfront: rotateMs (present when set) is the key's rotation period. */
+  keys: { name: string; rotateMs?: number }[];
   keystore: KeystoreConfig;
+  /**
+   * keyfront (`keystore.deletion`): a deleted key stays pending deletion for windowMs (0 = KES's
+   * immediate delete); `decrypt` says whether a pending key still decrypts.
+   */
+  deletion: { windowMs: number; decrypt: "allow" | "deny" };
   /** keyfront: worker processes; 0 = one per CPU core (resolved by the server). */
   /** keyfront: the algorithm of new keys (create and predefined keys); default AES256. */
   server: {

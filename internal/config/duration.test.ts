@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { parseDuration } from "./duration.js";
+import { formatLifecycleDuration, parseDuration, parseLifecycleDuration } from "./duration.js";
 
 describe("parseDuration", () => {
   test.each([
@@ -41,5 +41,25 @@ describe("parseDuration", () => {
     ["1..5s", 'missing unit in duration "1..5s"'],
   ])("%j is rejected", (text, message) => {
     expect(() => parseDuration(text)).toThrow(new Error(message));
+  });
+});
+
+describe("lifecycle durations", () => {
+  test.each([
+    ["7d", 7 * 86_400_000, "7d"],
+    ["90d", 90 * 86_400_000, "90d"],
+    ["36h", 36 * 3_600_000, "36h"],
+    ["1d12h", 36 * 3_600_000, "36h"],
+    ["90s", 90_000, "90s"],
+    ["0", 0, "0"],
+    ["1500ms", 1_500, "1500ms"],
+  ])("%s → %d ms → %s", (text, ms, formatted) => {
+    expect(parseLifecycleDuration(text)).toBe(ms);
+    expect(formatLifecycleDuration(ms)).toBe(formatted);
+  });
+
+  test("days are refused outside lifecycle fields (Go syntax)", () => {
+    expect(() => parseDuration("7d")).toThrow('unknown unit "d" in duration "7d"');
+    expect(() => parseLifecycleDuration("7 days")).toThrow('unknown unit " days"');
   });
 });

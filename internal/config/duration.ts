@@ -13,13 +13,17 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   h: 3_600_000,
 };
 
+/** keyfront's lifecycle durations (deletion window, rotation period) also take days. */
+const UNIT_MS_WITH_DAYS: Readonly<Record<string, number>> = { ...UNIT_MS, d: 86_400_000 };
+
 const TERM = /^([0-9]*)(?:\.([0-9]*))?([^0-9.]*)/;
 
 /**
  * Go duration syntax: `[-+]?([0-9]*(\.[0-9]*)?unit)+` or `0`, e.g. `300ms`, `1.5h`, `1h30m`, `-2s`.
  * Returns milliseconds (fractional for sub-millisecond values). Throws an Error naming the problem.
  */
-export function parseDuration(s: string): number {
+export function parseDuration(s: string, opts: { days?: boolean } = {}): number {
+  const units = opts.days === true ? UNIT_MS_WITH_DAYS : UNIT_MS;
   const quoted = JSON.stringify(s);
   let rest = s;
   let sign = 1;
@@ -39,7 +43,7 @@ export function parseDuration(s: string): number {
       throw new Error(`invalid duration ${quoted}`);
     }
     if (unit === "") throw new Error(`missing unit in duration ${quoted}`);
-    const factor = UNIT_MS[unit];
+    const factor = units[unit];
     if (factor === undefined)
       throw new Error(`unknown unit ${JSON.stringify(unit)} in duration ${quoted}`);
     total += Number(`${whole === "" ? "0" : whole}.${frac ?? ""}0`) * factor;
@@ -59,4 +63,21 @@ export function formatDuration(seconds: number): string {
   if (h > 0) return `${h}h ${m}m`;
   if (m > 0) return `${m}m ${s % 60}s`;
   return `${s}s`;
+}
+
+/** A lifecycle duration (`7d`, `90d`, `36h`, `0`): Go syntax plus `d` for 24 hours. */
+export const parseLifecycleDuration = (s: string): number => parseDuration(s, { days: true });
+
+/** Milliseconds as the shortest exact lifecycle duration text: `90d`, `36h`, `90s`, `0`. */
+export function formatLifecycleDuration(ms: number): string {
+  if (ms === 0) return "0";
+  for (const [unit, factor] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1_000],
+  ] as const) {
+    if (ms % factor === 0) return `${ms / factor}${unit}`;
+  }
+  return `${ms}ms`;
 }

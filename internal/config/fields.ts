@@ -21,11 +21,12 @@ export function readDuration(
   p: Problems,
   path: Segment[],
   text: string | undefined,
+  opts: { days?: boolean } = {},
 ): number | undefined {
   if (text === undefined) return undefined;
   let ms: number;
   try {
-    ms = parseDuration(text);
+    ms = parseDuration(text, opts);
   } catch (err) {
     p.error(path, (err as Error).message);
     return undefined;

@@ -43,6 +43,16 @@ describe("invalid fixtures: every problem, exactly", () => {
         '12 api["/v1/ready"].timeout: invalid duration "soon"',
       ],
     ],
+    [
+      "bad-lifecycle",
+      [
+        '8 cache.expiry.refresh: unknown unit "d" in duration "5d"',
+        "11 keys[0].rotate: rotation period '500ms' is out of range (want 0 or 1s to 36500d)",
+        '15 keys[2].rotate: unknown unit "days" in duration "90days"',
+        "18 keystore.deletion.window: deletion window '400d' is longer than 365d",
+        "19 keystore.deletion.decrypt: invalid value 'maybe' (want deny or allow)",
+      ],
+    ],
     ["negative-cache", ["8 cache.expiry.offline: must not be negative, got '-1m'"]],
     ["bad-cache-max-keys", ["7 cache.max_keys: must be >= 1"]],
     [
@@ -109,10 +119,11 @@ describe("invalid fixtures: every problem, exactly", () => {
 const DEFAULTS = {
   address: "0.0.0.0:7373",
   policies: [],
-  cache: { anyMs: 300_000, unusedMs: 30_000, offlineMs: 0, maxKeys: 100_000 },
+  cache: { anyMs: 300_000, unusedMs: 30_000, offlineMs: 0, maxKeys: 100_000, refreshMs: 30_000 },
   api: {},
   log: { error: 0, audit: 0 },
   keys: [],
+  deletion: { windowMs: 0, decrypt: "deny" as const },
   server: {
     workers: 1,
     keyAlgorithm: "AES256" as const,
@@ -156,7 +167,7 @@ describe("valid fixtures load to the exact normalised Config", () => {
           identities: ["f6a8cb3d1c0e2e5e0c1d3b9a8e7f6d5c4b3a29181716151413121110090807ff"],
         },
       ],
-      cache: { anyMs: 300_000, unusedMs: 20_000, offlineMs: 0, maxKeys: 5_000 },
+      cache: { anyMs: 300_000, unusedMs: 20_000, offlineMs: 0, maxKeys: 5_000, refreshMs: 30_000 },
       api: {
         "/v1/ready": { skipAuth: true, timeoutMs: 15_000 },
         "/v1/status": { skipAuth: false, timeoutMs: undefined },
@@ -164,6 +175,7 @@ describe("valid fixtures load to the exact normalised Config", () => {
       log: { error: 0, audit: 9 },
       keys: [{ name: "minio-default-key" }, { name: "minio-backup-key" }],
       keystore: { kind: "fs", fs: { path: "./keys" } },
+      deletion: DEFAULTS.deletion,
       server: DEFAULTS.server,
     };
     expect(loadConfigFile(file, {})).toStrictEqual({ config: want, warnings: [] });
@@ -187,6 +199,17 @@ describe("valid fixtures load to the exact normalised Config", () => {
     };
     expect(loadConfigFile(file, {})).toStrictEqual({ config: want, warnings: [] });
   });
+});
+
+test("lifecycle settings: rotation periods, deletion window, cache refresh", () => {
+  const { config } = loadConfigFile(join(FIXTURES, "lifecycle.yml"), {});
+  expect(config.keys).toStrictEqual([
+    { name: "rotated", rotateMs: 90 * 86_400_000 },
+    { name: "plain" },
+  ]);
+  expect(config.deletion).toStrictEqual({ windowMs: 7 * 86_400_000, decrypt: "allow" });
+  expect(config.cache.refreshMs).toBe(5_000);
+  expect(config.keystore).toStrictEqual({ kind: "fs", fs: { path: "./keys" } });
 });
 
 describe("the loaded config is deeply frozen", () => {

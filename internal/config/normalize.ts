@@ -6,9 +6,13 @@ import {
   CACHE_EXPIRY_ANY_MS,
   CACHE_EXPIRY_UNUSED_MS,
   CACHE_MAX_KEYS,
+  CACHE_REFRESH_MS,
   IDLE_TIMEOUT_MS,
   MAX_CONNECTIONS,
   MAX_CONNECTIONS_PER_CLIENT,
+  MAX_DELETION_WINDOW_MS,
+  MAX_ROTATE_PERIOD_MS,
+  MIN_ROTATE_PERIOD_MS,
 } from "../limits.js";
 import type { Config, KeystoreConfig, PolicyConfig } from "./config.js";
 import type { Env } from "./env.js";
@@ -29,7 +33,7 @@ import {
   checkPolicyIdentity,
   checkPolicyPatterns,
 } from "./operator-checks.js";
-import type { Problems } from "./problems.js";
+import type { Problems, Segment } from "./problems.js";
 import { type RawConfig, UNSUPPORTED_KEYSTORES } from "./schema.js";
 
 export function normalizeConfig(raw: RawConfig, file: string, env: Env, p: Problems): Config {
@@ -52,6 +56,7 @@ export function normalizeConfig(raw: RawConfig, file: string, env: Env, p: Probl
     },
     keys: normalizeKeys(raw, p),
     keystore: normalizeKeystore(raw, env, p),
+    deletion: normalizeDeletion(raw, p),
     server: {
       workers: raw.server?.workers ?? 1,
       keyAlgorithm: normalizeKeyAlgorithm(raw, p),
@@ -207,6 +212,7 @@ function normalizeCache(raw: RawConfig, p: Problems): Config["cache"] {
     unusedMs: positiveOr(readDuration(p, at("unused"), expiry?.unused), CACHE_EXPIRY_UNUSED_MS),
     offlineMs: readDuration(p, at("offline"), expiry?.offline) ?? 0,
     maxKeys: raw.cache?.max_keys ?? CACHE_MAX_KEYS,
+    refreshMs: positiveOr(readDuration(p, at("refresh"), expiry?.refresh), CACHE_REFRESH_MS),
   };
 }
 
@@ -239,15 +245,43 @@ function normalizeKeys(raw: RawConfig, p: Problems): Config["keys"] {
   (raw.keys ?? []).forEach((entry, i) => {
     const name = readRequired(p, ["keys", i, "name"], entry.name);
     if (name === "") return;
+    const rotateMs = readRotatePeriod(p, ["keys", i, "rotate"], entry.rotate);
     if (seen.has(name)) p.error(["keys", i, "name"], `key '${name}' is listed more than once`);
-    else keys.push({ name });
+    else keys.push(rotateMs > 0 ? { name, rotateMs } : { name });
     seen.add(name);
   });
   return keys;
 }
 
+/** A rotation period: 0 (none) or MIN_ROTATE_PERIOD_MS..MAX_ROTATE_PERIOD_MS; `90d` style. */
+function readRotatePeriod(p: Problems, at: Segment[], text: string | undefined): number {
+  const ms = readDuration(p, at, text, { days: true }) ?? 0;
+  if (ms === 0) return 0;
+  if (ms < MIN_ROTATE_PERIOD_MS || ms > MAX_ROTATE_PERIOD_MS) {
+    p.error(at, `rotation period '${text}' is out of range (want 0 or 1s to 36500d)`);
+    return 0;
+  }
+  return Math.round(ms);
+}
+
+/** `keystore.deletion` (keyfront): the recovery window of deleted keys; default 0 (KES). */
+function normalizeDeletion(raw: RawConfig, p: Problems): Config["deletion"] {
+  const d = raw.keystore?.deletion;
+  const at = (field: string) => ["keystore", "deletion", field];
+  let windowMs = readDuration(p, at("window"), d?.window, { days: true }) ?? 0;
+  if (windowMs > MAX_DELETION_WINDOW_MS) {
+    p.error(at("window"), `deletion window '${d?.window}' is longer than 365d`);
+    windowMs = 0;
+  }
+  const decrypt = d?.decrypt ?? "deny";
+  if (decrypt !== "deny" && decrypt !== "allow") {
+    p.error(at("decrypt"), `invalid value '${decrypt}' (want deny or allow)`);
+  }
+  return { windowMs: Math.round(windowMs), decrypt: decrypt === "allow" ? "allow" : "deny" };
+}
+
 function normalizeKeystore(raw: RawConfig, env: Env, p: Problems): KeystoreConfig {
-  const ks = raw.keystore ?? {};
+  const { deletion: _settings, ...ks } = raw.keystore ?? {};
   const named = Object.keys(ks);
   for (const name of UNSUPPORTED_KEYSTORES) {
     if (Object.hasOwn(ks, name)) {

@@ -106,7 +106,13 @@ export const RawConfigSchema = Type.Object({
   cache: Opt(
     Type.Object({
       expiry: Opt(
-        Type.Object({ any: Opt(Duration), unused: Opt(Duration), offline: Opt(Duration) }),
+        Type.Object({
+          any: Opt(Duration),
+          unused: Opt(Duration),
+          offline: Opt(Duration),
+          /** keyfront: a used cached key older than this is re-read in the background. */
+          refresh: Opt(Duration),
+        }),
       ),
       /** keyfront: most keys cached; the least recently used are evicted beyond it. */
       max_keys: Opt(Type.Integer({ minimum: 1 })),
@@ -116,11 +122,14 @@ export const RawConfigSchema = Type.Object({
     Type.Record(Type.String(), Type.Object({ skip_auth: Opt(Bool), timeout: Opt(Duration) })),
   ),
   log: Opt(Type.Object({ error: Opt(Str), audit: Opt(Str) })),
-  keys: Opt(Type.Array(Type.Object({ name: Opt(Str) }))),
+  /** keyfront: `rotate` is the key's rotation period (`90d`). */
+  keys: Opt(Type.Array(Type.Object({ name: Opt(Str), rotate: Opt(Duration) }))),
   keystore: Opt(
     Type.Object({
       fs: Opt(Type.Object({ path: Opt(Str) })),
       vault: Opt(VaultSchema),
+      /** keyfront: deletion with a recovery window (`window: 7d`, `decrypt: deny | allow`). */
+      deletion: Opt(Type.Object({ window: Opt(Duration), decrypt: Opt(Str) })),
       fortanix: Unsupported,
       aws: Unsupported,
       gemalto: Unsupported,

@@ -8,6 +8,7 @@ import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
 import { DecryptError } from "../errors.js";
 import type { Algorithm } from "./algorithm.js";
 import {
+  type CiphertextParts,
   IV_BYTES,
   NONCE_BYTES,
   parseCiphertext,
@@ -96,17 +97,46 @@ export function openAead(
   }
 }
 
-// Seals into `out`, whose last 28 bytes already hold IV ‖ nonce.
-function sealInto(kv: KeyVersion, plaintext: Uint8Array, context: Uint8Array, out: Buffer): Buffer {
+// Seals into `out` from `at` on, whose last 28 bytes already hold IV ‖ nonce.
+function sealInto(
+  kv: KeyVersion,
+  plaintext: Uint8Array,
+  context: Uint8Array,
+  out: Buffer,
+  at = 0,
+): Buffer {
   const n = plaintext.length;
-  const iv = out.subarray(n + TAG_BYTES, n + TAG_BYTES + IV_BYTES);
-  const nonce = out.subarray(n + TAG_BYTES + IV_BYTES);
+  const iv = out.subarray(at + n + TAG_BYTES, at + n + TAG_BYTES + IV_BYTES);
+  const nonce = out.subarray(at + n + TAG_BYTES + IV_BYTES);
   const subkey = deriveSubkey(kv, iv);
   try {
-    return sealAead(kv.algorithm, subkey, nonce, plaintext, context, out);
+    sealAead(kv.algorithm, subkey, nonce, plaintext, context, out.subarray(at));
+    return out;
   } finally {
     subkey.fill(0);
   }
+}
+
+/**
+ * `prefix ‖ raw(plaintext)` in one buffer: the raw framing of §7.2 after `prefix`, sealed with
+ * AAD `aad` (the versioned format, versioned.ts, puts its header in both). `random28` (IV ‖
+ * nonce) is drawn fresh unless given (test vectors only).
+ */
+export function encryptAfter(
+  kv: KeyVersion,
+  prefix: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  random28?: Uint8Array,
+): Buffer {
+  const at = prefix.length;
+  const n = plaintext.length;
+  const out = Buffer.allocUnsafe(at + n + RAW_OVERHEAD_BYTES);
+  out.set(prefix, 0);
+  if (random28 === undefined) fillRandom(out, at + n + TAG_BYTES, RAW_TRAILER_BYTES);
+  else if (random28.length === RAW_TRAILER_BYTES) out.set(random28, at + n + TAG_BYTES);
+  else throw new RangeError("encryptAfter: need 28 random bytes");
+  return sealInto(kv, plaintext, aad, out, at);
 }
 
 /** Encrypts `plaintext` with AAD `context`; a fresh random IV and nonce per call. */
@@ -137,12 +167,28 @@ export function sealWith(
  * Throws DecryptError for every failure.
  */
 export function decrypt(kv: KeyVersion, ciphertext: Uint8Array, context: Uint8Array): Buffer {
-  const parts = parseCiphertext(ciphertext);
+  return openParts(kv, parseCiphertext(ciphertext), context);
+}
+
+/** Decrypts the raw framing only (§7.2), never a legacy form: the body of a versioned ciphertext. */
+export function decryptRaw(kv: KeyVersion, raw: Uint8Array, aad: Uint8Array): Buffer {
+  if (raw.length < RAW_OVERHEAD_BYTES) throw new DecryptError();
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+  const end = buf.length - RAW_TRAILER_BYTES;
+  const parts = {
+    sealed: buf.subarray(0, end),
+    iv: buf.subarray(end, end + IV_BYTES),
+    nonce: buf.subarray(end + IV_BYTES),
+  };
+  return openParts(kv, parts, aad);
+}
+
+function openParts(kv: KeyVersion, parts: CiphertextParts | undefined, aad: Uint8Array): Buffer {
   if (parts === undefined) throw new DecryptError();
   let subkey: Buffer | undefined;
   try {
     subkey = deriveSubkey(kv, parts.iv);
-    return openAead(kv.algorithm, subkey, parts.nonce, parts.sealed, context);
+    return openAead(kv.algorithm, subkey, parts.nonce, parts.sealed, aad);
   } catch {
     throw new DecryptError();
   } finally {

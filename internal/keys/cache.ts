@@ -11,7 +11,7 @@
 // Expiry is checked on every read (exact) and by one sweep timer (to free memory). The number of
 // entries is bounded too (`maxKeys`): beyond it the least recently used entry is evicted.
 
-import { KeystoreUnreachableError } from "../errors.js";
+import { KeyNotFoundError, KeystoreUnreachableError } from "../errors.js";
 import type { KeyStore, KeystoreStatus } from "../keystore/keystore.js";
 import {
   CACHE_MAX_KEYS,
@@ -36,6 +36,16 @@ export interface CacheOptions {
   now?: () => number;
 }
 
+/**
+ * How the cache loads a value when it is not a single store read: `load` reads it (throws
+ * KeyNotFoundError when absent); `prefer`, if given, picks between a cached value and a freshly
+ * loaded one (e.g. keeps a newer key ring that a rotation put in while an older load ran).
+ */
+export interface Loader<V> {
+  load(name: string, signal: AbortSignal | undefined): Promise<V>;
+  prefer?(cached: V, loaded: V): V;
+}
+
 interface Entry<V> {
   value: V;
   loadedAt: number;
@@ -56,7 +66,7 @@ class Load<V> {
 
 export class KeyCache<V> {
   readonly #store: KeyStore;
-  readonly #decode: (name: string, raw: string) => V;
+  readonly #loader: Loader<V>;
   readonly #anyMs: number;
   readonly #unusedMs: number;
   readonly #offlineMs: number;
@@ -72,9 +82,16 @@ export class KeyCache<V> {
   #lastProbe = Number.NEGATIVE_INFINITY;
   #loadCount = 0;
 
-  constructor(store: KeyStore, decode: (name: string, raw: string) => V, opts: CacheOptions) {
+  constructor(
+    store: KeyStore,
+    decode: ((name: string, raw: string) => V) | Loader<V>,
+    opts: CacheOptions,
+  ) {
     this.#store = store;
-    this.#decode = decode;
+    this.#loader =
+      typeof decode === "function"
+        ? { load: async (name, signal) => decode(name, await store.get(name, signal)) }
+        : decode;
     this.#anyMs = opts.anyMs;
     this.#unusedMs = opts.unusedMs;
     this.#offlineMs = opts.offlineMs;
@@ -113,6 +130,22 @@ export class KeyCache<V> {
         if (leader || signal?.aborted || !load.signal?.aborted) throw err;
       }
     }
+  }
+
+  /**
+   * Loads `name` again while its entry (if any) keeps answering `peek`, then replaces the entry
+   * (through `prefer`); a key found absent is dropped. Shares a load already in flight.
+   */
+  refresh(name: string, signal?: AbortSignal): Promise<V> {
+    return (this.#loads.get(name) ?? this.#startLoad(name, signal)).promise;
+  }
+
+  /** Puts a value just written to the store (e.g. a rotated key ring) into the cache. */
+  set(name: string, value: V): void {
+    const now = this.#now();
+    const old = this.#entries.get(name)?.value;
+    const kept = old !== undefined && this.#loader.prefer ? this.#loader.prefer(old, value) : value;
+    this.#insert(name, { value: kept, loadedAt: now, usedAt: now });
   }
 
   /** Drops one entry (and keeps a load in flight from re-adding it). */
@@ -190,8 +223,16 @@ export class KeyCache<V> {
 
   async #fetch(name: string, load: Load<V>): Promise<V> {
     try {
-      const value = this.#decode(name, await this.#store.get(name, load.signal));
+      let value: V;
+      try {
+        value = await this.#loader.load(name, load.signal);
+      } catch (err) {
+        if (err instanceof KeyNotFoundError && load.valid) this.#entries.delete(name);
+        throw err;
+      }
       const now = this.#now();
+      const old = this.#entries.get(name)?.value;
+      if (old !== undefined && this.#loader.prefer) value = this.#loader.prefer(old, value);
       if (load.valid) this.#insert(name, { value, loadedAt: now, usedAt: now });
       return value;
     } finally {

@@ -7,11 +7,11 @@ import { ApiError, errTimeout } from "../errors.js";
 import type { KeyStore, ListPage } from "../keystore/keystore.js";
 import { connectMem } from "../keystore/mem/mem-store.js";
 import { KeyCache } from "./cache.js";
-import { decodeStoredKey, KeyService } from "./key-service.js";
+import { KeyService, ringLoader } from "./key-service.js";
 
 function serviceOver(store: KeyStore) {
   const failures: string[] = [];
-  const cache = new KeyCache(store, decodeStoredKey, {
+  const cache = new KeyCache(store, ringLoader(store), {
     anyMs: 0,
     unusedMs: 0,
     offlineMs: 0,
@@ -80,7 +80,7 @@ describe("KeyService failures", () => {
   const calls = (keys: KeyService, signal: AbortSignal) => [
     keys.create("a", "me", signal),
     keys.describe("a", signal),
-    keys.delete("a", signal),
+    keys.delete("a", "me", signal),
     keys.list("", "", 0, signal),
   ];
 

@@ -1,180 +1,263 @@
-// The key service: every key operation of the API, on top of a KeyStore and the key cache.
-// It turns keystore and crypto outcomes into catalogue errors (kes-api.md §2.3, §3.6). It must
-// never return or log key bytes; only generate/decrypt return plaintext, to their caller.
+// The key service: every key operation of the API, on top of a KeyStore and the key cache, which
+// holds key rings (every version and the state of a key, design.md §1, §5). It turns keystore and
+// crypto outcomes into catalogue errors (kes-api.md §2.3, §3.6, design.md §3). It must never
+// return or log key bytes; only generate/decrypt return plaintext, to their caller. The warm path
+// (a cached ring) of generate/decrypt is synchronous and reads no keystore, whatever the version.
 
-import { decrypt, encrypt } from "../crypto/aead.js";
 import type { Algorithm } from "../crypto/algorithm.js";
 import { hmacOf } from "../crypto/hmac.js";
-import { decodeKeyVersion, encodeKeyVersion } from "../crypto/key-encoding.js";
-import { generateKeyVersion, importKeyVersion, type KeyVersion } from "../crypto/key-version.js";
 import { randomKey } from "../crypto/random.js";
 import { formatTimestamp } from "../crypto/timestamp.js";
+import { claimedVersion } from "../crypto/versioned.js";
 import {
-  ApiError,
-  DecryptError,
-  errCreateKey,
-  errDecrypt,
-  errDeleteKey,
-  errKeyExists,
   errKeyNotFound,
-  errListKeys,
   errNoHmac,
   errReadKey,
-  KeyExistsError,
   KeyNotFoundError,
   KeystoreUnreachableError,
 } from "../errors.js";
 import type { KeyStore } from "../keystore/keystore.js";
-import { MAX_LIST_NAMES } from "../limits.js";
-import type { KeyCache } from "./cache.js";
+import { CACHE_REFRESH_MS, KEY_REFRESH_TIMEOUT_MS, VERSION_MISS_RELOAD_MS } from "../limits.js";
+import { raceAbort, sleep } from "../sleep.js";
+import type { KeyCache, Loader } from "./cache.js";
+import { isCancelled, type SignalArg, signalOf, withDetail } from "./failures.js";
+import { KeyLifecycle } from "./key-lifecycle.js";
+import { latestOf, type Ring, supersedes, type VersionInfo, versionInfos } from "./ring.js";
+import {
+  checkNotPending,
+  mayBeNewer,
+  type Opened,
+  openRing,
+  type PendingDecrypt,
+  type Picked,
+  pickVersion,
+  sealPicked,
+} from "./ring-crypto.js";
+import { loadRing, probeRing } from "./ring-store.js";
+
+export { isCancelled, type SignalArg } from "./failures.js";
+export type { KeySettings } from "./key-lifecycle.js";
 
 /** Reports an unexpected keystore failure (logged by the caller's logger, never sent). */
 export type FailureSink = (op: string, name: string, err: unknown) => void;
 
-/** A signal, or a function making one: the hot path only makes one on a cache miss. */
-export type SignalArg = AbortSignal | (() => AbortSignal);
-const signalOf = (s: SignalArg | undefined) => (typeof s === "function" ? s() : s);
-
 export interface Dek {
   plaintext: Buffer;
   ciphertext: Buffer;
+  /** The key version the DEK is sealed under. */
+  version: number;
 }
 
-function dekUnder(kv: KeyVersion, context: Buffer): Dek {
+function dekUnder(p: Picked, context: Buffer): Dek {
   const plaintext = randomKey();
-  return { plaintext, ciphertext: encrypt(kv, plaintext, context) };
-}
-
-/** Every decrypt failure is the one catalogue error (kes-api.md §7.3). */
-function openUnder(kv: KeyVersion, ciphertext: Buffer, context: Buffer): Buffer {
-  try {
-    return decrypt(kv, ciphertext, context);
-  } catch (err) {
-    if (err instanceof DecryptError) throw errDecrypt();
-    throw err;
-  }
+  return { plaintext, ciphertext: sealPicked(p, plaintext, context), version: p.version };
 }
 
 export interface KeyDescription {
   name: string;
+  /** Algorithm, creation time and creator of version 1 (as KES wrote them). */
   algorithm: Algorithm;
   createdAt: string;
   createdBy: string;
+  /** The newest version. */
+  version: number;
+  versions: VersionInfo[];
+  enabled: boolean;
+  minDecryptionVersion: number;
+  /** Rotation period in ms; 0 = none. */
+  rotateMs: number;
+  /** Set when the key is pending deletion (RFC 3339 purge time). */
+  pendingDeletion?: { purgeAt: string };
+}
+
+export interface VersionList {
+  name: string;
+  latest: number;
+  minDecryptionVersion: number;
+  versions: VersionInfo[];
+}
+
+export interface DeletionOptions {
+  /** 0: delete purges at once (KES). Otherwise the key stays pending deletion this long (ms). */
+  windowMs: number;
+  /** Whether a key pending deletion still decrypts. */
+  decrypt: PendingDecrypt;
 }
 
 export interface KeyServiceOptions {
   store: KeyStore;
-  cache: KeyCache<KeyVersion>;
+  /** A cache built with ringLoader(store, now) (the same clock as `now`). */
+  cache: KeyCache<Ring>;
   defaultAlgorithm: Algorithm;
   onFailure: FailureSink;
+  /** Default: window 0, decrypt deny (KES behaviour). */
+  deletion?: DeletionOptions;
+  /** A used cached ring older than this is re-probed in the background; ≤ 0 never. */
+  refreshMs?: number;
+  /** Wall clock in ms (injectable for tests). Default Date.now. */
+  now?: () => number;
 }
 
-export class KeyService {
-  private readonly store: KeyStore;
-  private readonly cache: KeyCache<KeyVersion>;
-  private readonly algorithm: Algorithm;
-  private readonly onFailure: FailureSink;
+/** The cache loader of key rings: a full ring load, keeping the newer ring on a race. */
+export function ringLoader(store: KeyStore, now: () => number = Date.now): Loader<Ring> {
+  return {
+    load: (name, signal) => loadRing(store, name, now(), signal),
+    prefer: (cached, loaded) => {
+      const kept = supersedes(cached, loaded) && cached.incarnation === loaded.incarnation;
+      const ring = kept ? cached : loaded;
+      ring.missReloadAt = Math.max(cached.missReloadAt, loaded.missReloadAt);
+      if (!kept) ring.checkedAt = Math.max(ring.checkedAt, cached.checkedAt);
+      return ring;
+    },
+  };
+}
+
+export class KeyService extends KeyLifecycle {
+  readonly #refreshMs: number;
+  readonly #pendingDecrypt: PendingDecrypt;
+  /** One reload per key for ciphertexts of versions the cached ring does not have. */
+  readonly #missReloads = new Map<string, Promise<Ring>>();
 
   constructor(opts: KeyServiceOptions) {
-    this.store = opts.store;
-    this.cache = opts.cache;
-    this.algorithm = opts.defaultAlgorithm;
-    this.onFailure = opts.onFailure;
+    const now = opts.now ?? Date.now;
+    super({
+      store: opts.store,
+      cache: opts.cache,
+      algorithm: opts.defaultAlgorithm,
+      onFailure: opts.onFailure,
+      now,
+      windowMs: opts.deletion?.windowMs ?? 0,
+    });
+    this.#refreshMs = opts.refreshMs ?? CACHE_REFRESH_MS;
+    this.#pendingDecrypt = opts.deletion?.decrypt ?? "deny";
   }
 
-  /** Creates a fresh key of the default algorithm; KeyExists → 400. */
-  async create(name: string, createdBy: string, signal?: AbortSignal): Promise<void> {
-    await this.store_(name, generateKeyVersion(this.algorithm, createdBy), signal);
+  /** The cached ring (marking it used, maybe starting a background refresh), or undefined. */
+  #warm(name: string): Ring | undefined {
+    const ring = this.cache.peek(name);
+    if (ring !== undefined && this.#refreshMs > 0) {
+      const t = this.now();
+      if (t - Math.max(ring.checkedAt, ring.refreshTriedAt) >= this.#refreshMs) {
+        ring.refreshTriedAt = t;
+        void this.#refresh(ring);
+      }
+    }
+    return ring;
   }
 
-  /** Stores caller-supplied key bytes with a fresh HMAC key. */
-  async import(
-    name: string,
-    key: Buffer,
-    algorithm: Algorithm,
-    createdBy: string,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    await this.store_(name, importKeyVersion(key, algorithm, createdBy), signal);
-  }
-
-  private async store_(name: string, kv: KeyVersion, signal?: AbortSignal): Promise<void> {
-    const value = encodeKeyVersion(kv);
-    kv.key.fill(0);
-    kv.hmacKey?.fill(0);
+  /** Off the request path: probe the store, reload on a change, drop a key gone elsewhere. */
+  async #refresh(ring: Ring): Promise<void> {
+    const signal = AbortSignal.any([
+      this.cache.lifetime,
+      AbortSignal.timeout(KEY_REFRESH_TIMEOUT_MS),
+    ]);
     try {
-      await this.store.create(name, value, signal);
+      const probe = await probeRing(this.store, ring, signal);
+      if (probe === "same") ring.checkedAt = this.now();
+      else if (probe === "gone") this.cache.delete(ring.name);
+      else await this.cache.refresh(ring.name, signal);
     } catch (err) {
-      if (err instanceof KeyExistsError) throw errKeyExists();
-      if (!isCancelled(signal, err)) this.onFailure("create", name, err);
-      throw withDetail(errCreateKey(), err);
+      if (err instanceof KeyNotFoundError || signal.aborted) return;
+      if (err instanceof KeystoreUnreachableError) return; // the status probe reports outages
+      this.onFailure("refresh", ring.name, err);
     }
   }
 
-  /** The decoded key, through the cache; missing → 404, anything else → 502. */
-  async load(name: string, signal?: SignalArg): Promise<KeyVersion> {
-    const hit = this.cache.peek(name);
+  /** The key's ring, through the cache; missing → 404, anything else → 502. */
+  async load(name: string, signal?: SignalArg): Promise<Ring> {
+    const hit = this.#warm(name);
     if (hit !== undefined) return hit;
     const sig = signalOf(signal);
     try {
       return await this.cache.get(name, sig);
     } catch (err) {
-      if (err instanceof KeyNotFoundError) throw errKeyNotFound();
-      if (!isCancelled(sig, err)) this.onFailure("read", name, err);
-      throw withDetail(errReadKey(), err);
+      throw this.#readFailure(name, sig, err);
     }
+  }
+
+  #readFailure(name: string, signal: AbortSignal | undefined, err: unknown): Error {
+    if (err instanceof KeyNotFoundError) return errKeyNotFound();
+    if (!isCancelled(signal, err)) this.onFailure("read", name, err);
+    return withDetail(errReadKey(), err);
+  }
+
+  /**
+   * The ring for a request that wants `version`: when the cached ring is older than that
+   * version, it is loaded again, at most once per key per VERSION_MISS_RELOAD_MS (requests in
+   * between wait for that one reload), so a forged version cannot flood the keystore.
+   */
+  async #ringWith(name: string, version: number | undefined, signal?: SignalArg): Promise<Ring> {
+    const cached = this.cache.peek(name) !== undefined;
+    const ring = await this.load(name, signal);
+    if (!cached || !mayBeNewer(ring, version)) return ring;
+    let reload = this.#missReloads.get(name);
+    if (reload === undefined) {
+      const wait = ring.missReloadAt + VERSION_MISS_RELOAD_MS - this.now();
+      reload = this.#reloadAfter(ring, wait).finally(() => this.#missReloads.delete(name));
+      reload.catch(() => {});
+      this.#missReloads.set(name, reload);
+    }
+    try {
+      return await raceAbort(reload, signalOf(signal));
+    } catch (err) {
+      throw this.#readFailure(name, signalOf(signal), err);
+    }
+  }
+
+  async #reloadAfter(ring: Ring, waitMs: number): Promise<Ring> {
+    if (waitMs > 0) await sleep(waitMs, this.cache.lifetime);
+    ring.missReloadAt = this.now();
+    const fresh = await this.cache.refresh(ring.name);
+    fresh.missReloadAt = Math.max(fresh.missReloadAt, ring.missReloadAt);
+    return fresh;
   }
 
   async describe(name: string, signal?: SignalArg): Promise<KeyDescription> {
-    const kv = await this.load(name, signal);
+    const ring = await this.load(name, signal);
+    checkNotPending(ring);
+    const v1 = ring.versions[0];
+    if (v1 === undefined) throw errKeyNotFound();
     return {
       name,
-      algorithm: kv.algorithm,
-      createdAt: formatTimestamp(kv.createdAt),
-      createdBy: kv.createdBy,
+      algorithm: v1.algorithm,
+      createdAt: formatTimestamp(v1.createdAt),
+      createdBy: v1.createdBy,
+      version: latestOf(ring),
+      versions: versionInfos(ring),
+      enabled: ring.state.enabled,
+      minDecryptionVersion: ring.state.minDecryptionVersion,
+      rotateMs: ring.state.rotateMs,
     };
   }
 
-  async delete(name: string, signal?: AbortSignal): Promise<void> {
-    try {
-      await this.store.delete(name, signal);
-    } catch (err) {
-      if (err instanceof KeyNotFoundError) throw errKeyNotFound();
-      if (!isCancelled(signal, err)) this.onFailure("delete", name, err);
-      throw withDetail(errDeleteKey(), err);
-    } finally {
-      this.cache.delete(name);
-    }
+  async versions(name: string, signal?: SignalArg): Promise<VersionList> {
+    const ring = await this.load(name, signal);
+    checkNotPending(ring);
+    return {
+      name,
+      latest: latestOf(ring),
+      minDecryptionVersion: ring.state.minDecryptionVersion,
+      versions: versionInfos(ring),
+    };
   }
 
   /**
-   * Names with `prefix` from `startAt` on. With `limit` > 0 one page of at most `limit` names and
-   * the name to continue at; otherwise every name (up to MAX_LIST_NAMES), so that KES SDK clients,
-   * which misuse `continue_at` as a prefix (kes-api.md §3.6, §15), always get complete listings.
-   * A complete listing is one store listing and one sort, never one per LIST_PAGE_SIZE names.
+   * A fresh 32-byte DEK and its ciphertext under `name` (the newest version, or `version`),
+   * bound to `context`. A cached key answers synchronously; a miss returns a promise.
    */
-  async list(
-    prefix: string,
-    startAt: string,
-    limit: number,
-    signal?: AbortSignal,
-  ): Promise<{ names: string[]; continueAt: string }> {
-    try {
-      return await this.store.list(prefix, startAt, limit > 0 ? limit : MAX_LIST_NAMES, signal);
-    } catch (err) {
-      if (!isCancelled(signal, err)) this.onFailure("list", prefix, err);
-      throw withDetail(errListKeys(), err);
+  generate(
+    name: string,
+    context: Buffer,
+    signal?: SignalArg,
+    version?: number,
+  ): Dek | Promise<Dek> {
+    const ring = this.#warm(name);
+    if (ring !== undefined && !mayBeNewer(ring, version)) {
+      return dekUnder(pickVersion(ring, version), context);
     }
-  }
-
-  /**
-   * A fresh 32-byte DEK and its ciphertext under `name`, bound to `context`. A cached key answers
-   * synchronously (no promise on the hot path); a miss returns a promise.
-   */
-  generate(name: string, context: Buffer, signal?: SignalArg): Dek | Promise<Dek> {
-    const kv = this.cache.peek(name);
-    if (kv !== undefined) return dekUnder(kv, context);
-    return this.load(name, signal).then((k) => dekUnder(k, context));
+    return this.#ringWith(name, version, signal).then((r) =>
+      dekUnder(pickVersion(r, version), context),
+    );
   }
 
   async encrypt(
@@ -182,9 +265,10 @@ export class KeyService {
     plaintext: Buffer,
     context: Buffer,
     signal?: SignalArg,
-  ): Promise<Buffer> {
-    const kv = await this.load(name, signal);
-    return encrypt(kv, plaintext, context);
+    version?: number,
+  ): Promise<{ ciphertext: Buffer; version: number }> {
+    const picked = pickVersion(await this.#ringWith(name, version, signal), version);
+    return { ciphertext: sealPicked(picked, plaintext, context), version: picked.version };
   }
 
   /** Synchronous when the key is cached, like generate. */
@@ -193,47 +277,56 @@ export class KeyService {
     ciphertext: Buffer,
     context: Buffer,
     signal?: SignalArg,
+    version?: number,
   ): Buffer | Promise<Buffer> {
-    const kv = this.cache.peek(name);
-    if (kv !== undefined) return openUnder(kv, ciphertext, context);
-    return this.load(name, signal).then((k) => openUnder(k, ciphertext, context));
+    const opened = this.decryptVersioned(name, ciphertext, context, signal, version);
+    return opened instanceof Promise ? opened.then((o) => o.plaintext) : opened.plaintext;
   }
 
-  async hmac(name: string, message: Buffer, signal?: SignalArg): Promise<Buffer> {
-    const kv = await this.load(name, signal);
-    if (kv.hmacKey === undefined) throw errNoHmac();
-    return hmacOf(kv, message);
+  /** decrypt, also telling which version opened the ciphertext (for responses and audit). */
+  decryptVersioned(
+    name: string,
+    ciphertext: Buffer,
+    context: Buffer,
+    signal?: SignalArg,
+    version?: number,
+  ): Opened | Promise<Opened> {
+    const claimed = claimedVersion(ciphertext);
+    const ring = this.#warm(name);
+    if (ring !== undefined && !mayBeNewer(ring, claimed)) {
+      return openRing(ring, ciphertext, context, this.#pendingDecrypt, version);
+    }
+    return this.#ringWith(name, claimed, signal).then((r) =>
+      openRing(r, ciphertext, context, this.#pendingDecrypt, version),
+    );
+  }
+
+  async hmac(
+    name: string,
+    message: Buffer,
+    signal?: SignalArg,
+    version?: number,
+  ): Promise<{ hmac: Buffer; version: number }> {
+    const picked = pickVersion(await this.#ringWith(name, version, signal), version);
+    if (picked.kv.hmacKey === undefined) throw errNoHmac();
+    return { hmac: hmacOf(picked.kv, message), version: picked.version };
+  }
+
+  /** The ciphertext sealed again under the newest version; the plaintext never leaves. */
+  async rewrap(
+    name: string,
+    ciphertext: Buffer,
+    context: Buffer,
+    signal?: SignalArg,
+  ): Promise<{ ciphertext: Buffer; version: number }> {
+    const claimed = claimedVersion(ciphertext);
+    const ring = await this.#ringWith(name, claimed, signal);
+    const picked = pickVersion(ring);
+    const opened = openRing(ring, ciphertext, context, "deny");
+    try {
+      return { ciphertext: sealPicked(picked, opened.plaintext, context), version: picked.version };
+    } finally {
+      opened.plaintext.fill(0);
+    }
   }
 }
-
-/**
- * True when `err` is the cancellation of the request's signal, fired because its client hung up
- * (or the server is stopping it): the store call rejected with that abort, which is not a
- * keystore failure, so it is not logged at ERROR (the app logs nothing for an answer nobody
- * receives). A real failure that happens to follow a hang-up still is one; so is a route timeout
- * (the signal's reason is then the catalogue's 503): the store was too slow.
- */
-export function isCancelled(signal: AbortSignal | undefined, err: unknown): boolean {
-  if (signal?.aborted !== true || signal.reason instanceof ApiError) return false;
-  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    if (e === signal.reason || e.name === "AbortError") return true;
-  }
-  return err === signal.reason;
-}
-
-/**
- * KES clients compare error messages, so an unreachable keystore keeps the generic KES message
- * (kes-api.md §8.3 "Error mapping summary"); when the error names the keystore's state (the
- * Vault store's errors carry `state`), that state — "Vault is sealed", "Vault is unreachable",
- * never the addresses or causes after it — goes into the X-Keyfront-Detail header. Everything
- * else adds nothing: the detail is only logged.
- */
-function withDetail(e: ApiError, err: unknown): ApiError {
-  if (!(err instanceof KeystoreUnreachableError)) return e;
-  if (typeof (err as { state?: unknown }).state !== "string") return e;
-  const detail = err.message.split(":")[0] ?? "";
-  return new ApiError(e.status, e.message, { ...e.headers, "X-Keyfront-Detail": detail });
-}
-
-/** The cache decoder: stored value → KeyVersion (throws on a corrupt value → 502 on read). */
-export const decodeStoredKey = (_name: string, raw: string): KeyVersion => decodeKeyVersion(raw);

@@ -45,7 +45,8 @@ export interface KeyStore {
 
 /**
  * Pages a full, unsorted name list: names with `prefix`, sorted, from `startAt` on, at most
- * `limit` (<= 0 → LIST_PAGE_SIZE); `continueAt` is the first name left out. One pass over the
+ * `limit` (<= 0 → LIST_PAGE_SIZE); `continueAt` is the first name left out. Names containing "."
+ * (records of key versions and states) are left out too, so pages stay exact. One pass over the
  * names; a page smaller than the matches selects its names with a bounded heap instead of
  * sorting every match, so walking a large store page by page does not sort it once per page.
  */
@@ -57,7 +58,10 @@ export function pageNames(
 ): ListPage {
   const size = limit > 0 ? limit : LIST_PAGE_SIZE;
   const matches: string[] = [];
-  for (const n of all) if (n.startsWith(prefix) && n >= startAt) matches.push(n);
+  for (const n of all) {
+    // A name with "." is a key's version or state record (design.md §1), never a key.
+    if (n.startsWith(prefix) && n >= startAt && !n.includes(".")) matches.push(n);
+  }
   const names = smallestSorted(matches, size + 1);
   if (names.length <= size) return { names, continueAt: "" };
   return { names: names.slice(0, size), continueAt: names[size] ?? "" };

@@ -14,6 +14,8 @@ export interface AuditEvent {
   /** The trusted TLS proxy the request came through (kes-api.md §5.5); `ip` is then the client's. */
   proxy?: { identity: string; ip: string } | undefined;
   code: number;
+  /** keyfront: the key version a key route used or made (issue 10); absent elsewhere. */
+  version?: number | undefined;
   /** Response time in nanoseconds (what the KES SDK parses). */
   durationNs: bigint;
 }
@@ -25,10 +27,11 @@ export interface AuditSink {
 export function renderAuditEvent(e: AuditEvent): string {
   const identity = e.identity === "" ? "" : `,"identity":${JSON.stringify(e.identity)}`;
   const proxy = e.proxy === undefined ? "" : `,"proxy":${JSON.stringify(e.proxy)}`;
+  const version = e.version === undefined ? "" : `,"version":${e.version}`;
   return (
     `{"time":"${e.time.toISOString()}","request":{"ip":${JSON.stringify(e.ip)},` +
     `"method":"${e.method}","path":${JSON.stringify(e.path)}${identity}${proxy}},` +
-    `"response":{"code":${e.code},"time":${e.durationNs}}}\n`
+    `"response":{"code":${e.code},"time":${e.durationNs}${version}}}\n`
   );
 }
 

@@ -33,6 +33,8 @@ const EMPTY: Buffer = Buffer.alloc(0);
 interface Seen extends ProxyHop {
   path: string;
   identity: string;
+  /** Set by a key route's handler (issue 10). */
+  version?: number | undefined;
 }
 
 function sendReply(res: ServerResponse, reply: Reply): void {
@@ -125,6 +127,8 @@ export class KeyfrontServer {
     this.https.keepAliveTimeout = next.config.server.idleTimeoutMs;
     this.connections.configure(next.config.server);
     this.current = next;
+    // One scheduler per process: the old state's stops now, not once its requests have drained.
+    void old.scheduler.stop();
     this.retire(old, old.store !== next.store);
   }
 
@@ -233,6 +237,7 @@ export class KeyfrontServer {
           identity: seen.identity,
           proxy: seen.proxy,
           code: res.statusCode,
+          version: seen.version,
           durationNs: process.hrtime.bigint() - started,
         });
       } catch (err) {
@@ -291,7 +296,7 @@ export class KeyfrontServer {
     // Log streams do not hold a reload's old keystore open; every other request does, until its
     // handler is done (not until its response closes: a queued pipelined response never does).
     const leave = route.spec.timeoutMs !== 0 ? state.inFlight.enter() : undefined;
-    return this.run(req, res, state, route, path, resource, identity, started).finally(leave);
+    return this.run(req, res, state, route, seen, resource, started).finally(leave);
   }
 
   private redirect(res: ServerResponse, location: string): void {
@@ -318,11 +323,11 @@ export class KeyfrontServer {
     res: ServerResponse,
     state: ServerState,
     route: ResolvedRoute,
-    path: string,
+    seen: Seen,
     resource: string,
-    identity: string,
     started: bigint,
   ): Promise<boolean> {
+    const { path, identity } = seen;
     const { metrics } = this.rt;
     const counted = route.spec.counted;
     if (counted) metrics.active++;
@@ -365,6 +370,7 @@ export class KeyfrontServer {
         resource,
         identity,
         body,
+        audit: seen,
         get signal() {
           abort ??= new AbortController();
           // Asked for late: it must already say what the close listener or timer would have.

@@ -36,3 +36,26 @@ describe("decodeJsonBody", () => {
     );
   });
 });
+
+describe("uint fields (keyfront's key versions)", () => {
+  const schema = { min_decryption_version: "uint", rotate: "string" } as const;
+  const d = (text: string) => decodeJsonBody(Buffer.from(text), schema);
+  it("takes whole numbers from 0 to 2^32-1 and null", () => {
+    expect(d('{"min_decryption_version":3}').min_decryption_version).toBe(3);
+    expect(d('{"min_decryption_version":4294967295}').min_decryption_version).toBe(4294967295);
+    expect(d('{"min_decryption_version":null}').min_decryption_version).toBeUndefined();
+  });
+  it.each([
+    '{"min_decryption_version":"3"}',
+    '{"min_decryption_version":-1}',
+    '{"min_decryption_version":1.5}',
+    '{"min_decryption_version":4294967296}',
+    '{"min_decryption_version":true}',
+  ])("%s is refused", (text) => {
+    expect(() => d(text)).toThrow(
+      new BodyDecodeError(
+        "field 'min_decryption_version' must be a whole number from 0 to 4294967295",
+      ),
+    );
+  });
+});

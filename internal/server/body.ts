@@ -78,13 +78,28 @@ export function decodeBase64Strict(s: string): Buffer | undefined {
   return Buffer.from(t, "base64");
 }
 
-export type FieldKind = "bytes" | "string";
+/** uint: a JSON number that is a whole number from 0 to 2^32 - 1 (keyfront's key versions). */
+export type FieldKind = "bytes" | "string" | "uint";
 export type Decoded<S extends Record<string, FieldKind>> = {
-  [K in keyof S]: (S[K] extends "bytes" ? Buffer : string) | undefined;
+  [K in keyof S]:
+    | (S[K] extends "bytes" ? Buffer : S[K] extends "uint" ? number : string)
+    | undefined;
 };
 
-function decodeField(kind: FieldKind, name: string, v: unknown): Buffer | string | undefined {
+const MAX_UINT32 = 0xffff_ffff;
+
+function decodeField(
+  kind: FieldKind,
+  name: string,
+  v: unknown,
+): Buffer | string | number | undefined {
   if (v === null) return undefined;
+  if (kind === "uint") {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > MAX_UINT32) {
+      throw new BodyDecodeError(`field '${name}' must be a whole number from 0 to ${MAX_UINT32}`);
+    }
+    return v;
+  }
   if (typeof v !== "string") {
     throw new BodyDecodeError(
       `field '${name}' must be a ${kind === "bytes" ? "base64 " : ""}string`,
@@ -113,7 +128,7 @@ export function decodeJsonBody<S extends Record<string, FieldKind>>(
     if (err instanceof FlatJsonError) throw new BodyDecodeError(err.message);
     throw err;
   }
-  const out: Record<string, Buffer | string | undefined> = Object.create(null);
+  const out: Record<string, Buffer | string | number | undefined> = Object.create(null);
   if (doc === null) return out as Decoded<S>;
   const fields = Object.keys(schema);
   const set = new Set<string>();

@@ -21,6 +21,8 @@ export interface RequestContext {
   /** The request body, already bounded by the route's maxBody (empty for body-less routes). */
   readonly body: Buffer;
   readonly signal: AbortSignal;
+  /** What the request's audit event adds: the key version a key route used or made. */
+  readonly audit: { version?: number | undefined };
   readonly state: ServerState;
   readonly rt: Runtime;
 }

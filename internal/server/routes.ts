@@ -1,9 +1,10 @@
 // The route table (kes-api.md §3.0): method, path, auth mode, body limit, timeout, handler.
 // One loop registers it (router.ts) and /v1/api is generated from it, so they cannot drift.
 
-import { errBody, errExplainBody, errImportBody } from "../errors.js";
+import { errBody, errConfigureBody, errExplainBody, errImportBody } from "../errors.js";
 import {
   MAX_BODY_BYTES,
+  MAX_CONFIGURE_BODY_BYTES,
   MAX_EXPLAIN_BODY_BYTES,
   MAX_GENERATE_BODY_BYTES,
   MAX_IMPORT_BODY_BYTES,
@@ -13,6 +14,7 @@ import {
 import * as access from "./handlers/access.js";
 import { explainPolicy } from "./handlers/explain.js";
 import * as keys from "./handlers/keys.js";
+import * as lifecycle from "./handlers/lifecycle.js";
 import * as system from "./handlers/system.js";
 import type { Handler, Method, RouteSpec } from "./route.js";
 import type { RoutePath } from "./route-paths.js";
@@ -65,6 +67,19 @@ export const ROUTES: readonly RouteSpec[] = Object.freeze([
   route("PUT", "/v1/key/encrypt/", keys.encryptKey, crypto),
   route("PUT", "/v1/key/decrypt/", keys.decryptKey, crypto),
   route("PUT", "/v1/key/hmac/", keys.hmacKey, crypto),
+  // keyfront key lifecycle (issue 10): policy-controlled like every key route.
+  route("PUT", "/v1/key/rotate/", lifecycle.rotateKey),
+  route("GET", "/v1/key/versions/", lifecycle.listVersions),
+  route("PUT", "/v1/key/rewrap/", lifecycle.rewrapKey, crypto),
+  route("PUT", "/v1/key/configure/", lifecycle.configureKey, {
+    maxBody: MAX_CONFIGURE_BODY_BYTES,
+    bodyError: () =>
+      errConfigureBody(`the body could not be read or exceeds ${MAX_CONFIGURE_BODY_BYTES} bytes`),
+  }),
+  route("PUT", "/v1/key/disable/", lifecycle.disableKey),
+  route("PUT", "/v1/key/enable/", lifecycle.enableKey),
+  route("PUT", "/v1/key/restore/", lifecycle.restoreKey),
+  route("DELETE", "/v1/key/purge/", lifecycle.purgeKey),
   route("GET", "/v1/policy/describe/", access.describePolicy),
   route("GET", "/v1/policy/read/", access.readPolicy),
   route("GET", "/v1/policy/list/", access.listPolicies),

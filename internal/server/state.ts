@@ -8,11 +8,13 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { rootCertificates, type SecureContextOptions } from "node:tls";
 import type { Config } from "../config/config.js";
-import type { KeyVersion } from "../crypto/key-version.js";
 import { formatTimestamp, nowTimestamp } from "../crypto/timestamp.js";
 import { ApiError } from "../errors.js";
 import { KeyCache } from "../keys/cache.js";
-import { decodeStoredKey, KeyService } from "../keys/key-service.js";
+import { KeyService, ringLoader } from "../keys/key-service.js";
+import type { Ring } from "../keys/ring.js";
+import type { KeyScheduler } from "../keys/scheduler.js";
+import { startScheduler } from "../keys/scheduler-target.js";
 import { CaseInsensitiveDirError } from "../keystore/fs/fs-checks.js";
 import { connectFs } from "../keystore/fs/fs-store.js";
 import type { KeyStore } from "../keystore/keystore.js";
@@ -84,8 +86,10 @@ export interface ServerState {
   readonly inFlight: InFlight;
   readonly policies: PolicySet;
   readonly store: KeyStore;
-  readonly cache: KeyCache<KeyVersion>;
+  readonly cache: KeyCache<Ring>;
   readonly keys: KeyService;
+  /** Rotates due keys and purges keys whose deletion window ended (issue 10). */
+  readonly scheduler: KeyScheduler;
   readonly router: Router;
   /** RFC 3339 time this configuration was loaded: policies' and identities' created_at. */
   readonly loadedAt: string;
@@ -226,7 +230,8 @@ export async function buildState(
 ): Promise<ServerState> {
   const secure = await loadTls(config.tls);
   const store = await connectStore(config, opts.store, rt.log);
-  const cache = new KeyCache(store, decodeStoredKey, config.cache);
+  const now = Date.now;
+  const cache = new KeyCache(store, ringLoader(store, now), config.cache);
   try {
     const keys = new KeyService({
       store,
@@ -234,6 +239,9 @@ export async function buildState(
       defaultAlgorithm: config.server.keyAlgorithm,
       onFailure: (op, name, err) =>
         rt.log.error({ err, op, name }, `keystore: failed to ${op} key`),
+      deletion: config.deletion,
+      refreshMs: config.cache.refreshMs,
+      now,
     });
     await createPredefinedKeys(config, keys);
     return {
@@ -243,6 +251,7 @@ export async function buildState(
       store,
       cache,
       keys,
+      scheduler: startScheduler(keys, store, config.keys, rt.log, now),
       router: new Router(ROUTES, config.api),
       loadedAt: formatTimestamp(nowTimestamp()),
       tlsAuth: config.tls.auth,
@@ -259,6 +268,7 @@ export async function buildState(
 }
 
 export async function closeState(state: ServerState, closeStore = true): Promise<void> {
+  await state.scheduler.stop();
   state.cache.close();
   if (closeStore) await state.store.close();
 }

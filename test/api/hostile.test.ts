@@ -233,6 +233,8 @@ describe("bounded cost per request (issue #8 item 4)", () => {
       "/v1/key/encrypt/": 1_000_000,
       "/v1/key/decrypt/": 1_000_000,
       "/v1/key/hmac/": 1_000_000,
+      "/v1/key/rewrap/": 1_000_000,
+      "/v1/key/configure/": 4_096,
       "/v1/policy/explain": 17_408,
     });
   });

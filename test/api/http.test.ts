@@ -257,7 +257,7 @@ describe("system endpoints", () => {
       max_body: number;
       timeout: number;
     }[];
-    expect(api).toHaveLength(23);
+    expect(api).toHaveLength(31); // KES's 23 and keyfront's 8 key-lifecycle routes (issue 10)
     expect(api).toContainEqual({
       method: "PUT",
       path: "/v1/key/generate/",

@@ -135,6 +135,7 @@ it.each(ROUTES)(
       migrated: KES_KEYS.size,
       skipped: 0,
       replaced: 0,
+      records: 0,
     });
     await expectArrived(target);
     await expectKesCiphertextsDecrypt(to);

@@ -88,6 +88,7 @@ it(
       migrated: 20,
       skipped: 21,
       replaced: 0,
+      records: 0,
     });
     expect(done.stderr).not.toContain(token);
     await expectStored(env.admin, target, want);
@@ -132,6 +133,7 @@ it(
       migrated: 201 - copied,
       skipped: copied,
       replaced: 0,
+      records: 0,
     });
     expect(resumed.stderr).not.toMatch(/different value/);
     await expectStored(env.admin, target, want);

@@ -59,6 +59,7 @@ async function expectMigrated(from: string, to: string, count: number) {
     migrated: count,
     skipped: 0,
     replaced: 0,
+    records: 0,
   });
 }
 
@@ -147,7 +148,7 @@ describe("keyfront migrate with Vault", () => {
       const some = await migrate(from, to, "bulk-0000?", "--json");
       expect([some.code, JSON.parse(some.stdout)]).toEqual([
         0,
-        { matched: 10, migrated: 10, skipped: 0, replaced: 0 },
+        { matched: 10, migrated: 10, skipped: 0, replaced: 0, records: 0 },
       ]);
       // Someone created bulk-00011 in the target meanwhile, with another value: kept, and told.
       const other = freshValues("other", 1).values().next().value ?? "";
@@ -155,7 +156,7 @@ describe("keyfront migrate with Vault", () => {
       const rest = await migrate(from, to, "--merge", "--json");
       expect([rest.code, JSON.parse(rest.stdout)]).toEqual([
         0,
-        { matched: 13, migrated: 2, skipped: 11, replaced: 0 },
+        { matched: 13, migrated: 2, skipped: 11, replaced: 0, records: 0 },
       ]);
       expect(rest.stderr).toContain(
         "keyfront: warning: key 'bulk-00011' exists in the target with a different value: skipped\n",

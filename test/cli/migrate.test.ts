@@ -73,6 +73,7 @@ describe("keyfront migrate", () => {
       migrated: 0,
       skipped: 20,
       replaced: 0,
+      records: 0,
     });
     await rm(join(dst, "key-00003"));
     await writeFile(join(dst, "key-00003"), "stale", { mode: 0o600 });
@@ -86,7 +87,13 @@ describe("keyfront migrate", () => {
       "key-0000[0-4]",
       "--json",
     ]);
-    expect(JSON.parse(force.stdout)).toEqual({ matched: 5, migrated: 0, skipped: 0, replaced: 5 });
+    expect(JSON.parse(force.stdout)).toEqual({
+      matched: 5,
+      migrated: 0,
+      skipped: 0,
+      replaced: 5,
+      records: 0,
+    });
     expect(await readFile(join(dst, "key-00003"), "utf8")).toBe("value of key-00003");
     await expectSameKeys(names);
   });

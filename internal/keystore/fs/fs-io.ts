@@ -22,6 +22,12 @@ export const KEY_DIR_MODE = 0o700;
 /** Valid key name (kes-api.md §13.1): 1–80 of [0-9A-Za-z_-], no leading/trailing "-", not "_". */
 const VALID_NAME = /^(?!_$)(?!-)[0-9A-Za-z_-]{1,80}(?<!-)$/;
 
+/**
+ * The records of a key's later versions and states (design.md §1): `<valid name>.v<N>` and
+ * `<valid name>.s<K>`, N and K ≥ 1 in decimal without a leading zero. Never listed as keys.
+ */
+const RECORD_NAME = /^(?!_\.)(?!-)[0-9A-Za-z_-]{1,80}(?<!-)\.(v|s)[1-9][0-9]{0,9}$/;
+
 /** True for a file name `list` may report: a valid key name, so never a temp file. */
 export function isListableName(name: string): boolean {
   return VALID_NAME.test(name);
@@ -33,6 +39,7 @@ export function isListableName(name: string): boolean {
  * collide with a temp file, so "/", "\", ".", NUL and "" are rejected here regardless.
  */
 export function isStorableName(name: string): boolean {
+  if (RECORD_NAME.test(name)) return true;
   return name !== "" && !/[/\\.\0]/.test(name);
 }
 

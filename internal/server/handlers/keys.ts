@@ -11,13 +11,15 @@ import {
   errListLimit,
 } from "../../errors.js";
 import type { Dek } from "../../keys/key-service.js";
+import type { Opened } from "../../keys/ring-crypto.js";
 import { KEY_BYTES, LIST_PAGE_SIZE, MIN_LIST_LIMIT } from "../../limits.js";
 import { BodyDecodeError, type Decoded, decodeJsonBody, type FieldKind } from "../body.js";
 import { emptyReply, jsonReply, type Reply, type RequestContext } from "../route.js";
 import { keyName, listingPrefix } from "./resource.js";
+import { requestedVersion, rotateText, versionsJson } from "./version-wire.js";
 
 /** Decodes a body, turning any decoding problem into `error()` with the detail attached. */
-function decode<S extends Record<string, FieldKind>>(
+export function decode<S extends Record<string, FieldKind>>(
   ctx: RequestContext,
   schema: S,
   error: () => ApiError,
@@ -38,6 +40,7 @@ const EMPTY = Buffer.alloc(0);
 export async function createKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   await ctx.state.keys.create(name, ctx.identity, ctx.signal);
+  ctx.state.scheduler.created(name);
   ctx.rt.log.info({ name, identity: ctx.identity }, `secret key '${name}' created`);
   return emptyReply();
 }
@@ -59,17 +62,25 @@ export async function importKey(ctx: RequestContext): Promise<Reply> {
   } finally {
     key.fill(0);
   }
+  ctx.state.scheduler.created(name);
   ctx.rt.log.info({ name, identity: ctx.identity }, `secret key '${name}' created`);
   return emptyReply();
 }
 
+/** KES's fields (those of version 1, as KES wrote them), then keyfront's lifecycle fields. */
 export async function describeKey(ctx: RequestContext): Promise<Reply> {
   const d = await ctx.state.keys.describe(keyName(ctx.resource), () => ctx.signal);
+  ctx.audit.version = d.version;
   return jsonReply({
     name: d.name,
     algorithm: d.algorithm,
     created_at: d.createdAt,
     ...(d.createdBy === "" ? {} : { created_by: d.createdBy }),
+    version: d.version,
+    versions: versionsJson(d.versions),
+    enabled: d.enabled,
+    min_decryption_version: d.minDecryptionVersion,
+    rotate: rotateText(d.rotateMs),
   });
 }
 
@@ -103,19 +114,25 @@ export async function listKeys(ctx: RequestContext): Promise<Reply> {
   );
 }
 
+/** With `keystore.deletion.window` > 0 the key becomes pending deletion; else it is purged. */
 export async function deleteKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
-  await ctx.state.keys.delete(name, ctx.signal);
-  ctx.rt.log.info({ name, identity: ctx.identity }, `secret key '${name}' deleted`);
+  await ctx.state.keys.delete(name, ctx.identity, ctx.signal);
+  ctx.state.scheduler.nudge(name);
+  const pending = ctx.state.config.deletion.windowMs > 0;
+  const what = pending ? "pending deletion" : "deleted";
+  ctx.rt.log.info({ name, identity: ctx.identity }, `secret key '${name}' ${what}`);
   return emptyReply();
 }
 
 const GENERATE = { context: "bytes", version: "string" } as const;
 
-function dekReply(dek: Dek): Reply {
+function dekReply(ctx: RequestContext, dek: Dek): Reply {
+  ctx.audit.version = dek.version;
   const reply = jsonReply({
     plaintext: dek.plaintext.toString("base64"),
     ciphertext: dek.ciphertext.toString("base64"),
+    version: String(dek.version),
   });
   dek.plaintext.fill(0);
   return reply;
@@ -125,8 +142,9 @@ function dekReply(dek: Dek): Reply {
 export function generateKey(ctx: RequestContext): Reply | Promise<Reply> {
   const name = keyName(ctx.resource);
   const body = ctx.body.length > 0 ? decode(ctx, GENERATE, errBody) : undefined;
-  const dek = ctx.state.keys.generate(name, body?.context ?? EMPTY, () => ctx.signal);
-  return dek instanceof Promise ? dek.then(dekReply) : dekReply(dek);
+  const version = requestedVersion(body?.version);
+  const dek = ctx.state.keys.generate(name, body?.context ?? EMPTY, () => ctx.signal, version);
+  return dek instanceof Promise ? dek.then((d) => dekReply(ctx, d)) : dekReply(ctx, dek);
 }
 
 const ENCRYPT = { plaintext: "bytes", context: "bytes", version: "string" } as const;
@@ -135,21 +153,31 @@ export async function encryptKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   const body = decode(ctx, ENCRYPT, errBody);
   const plaintext = body.plaintext ?? EMPTY;
-  const ciphertext = await ctx.state.keys.encrypt(
-    name,
-    plaintext,
-    body.context ?? EMPTY,
-    () => ctx.signal,
-  );
-  plaintext.fill(0);
-  return jsonReply({ ciphertext: ciphertext.toString("base64") });
+  const version = requestedVersion(body.version);
+  try {
+    const sealed = await ctx.state.keys.encrypt(
+      name,
+      plaintext,
+      body.context ?? EMPTY,
+      () => ctx.signal,
+      version,
+    );
+    ctx.audit.version = sealed.version;
+    return jsonReply({
+      ciphertext: sealed.ciphertext.toString("base64"),
+      version: String(sealed.version),
+    });
+  } finally {
+    plaintext.fill(0);
+  }
 }
 
 const DECRYPT = { ciphertext: "bytes", context: "bytes", version: "string" } as const;
 
-function plaintextReply(plaintext: Buffer): Reply {
-  const reply = jsonReply({ plaintext: plaintext.toString("base64") });
-  plaintext.fill(0);
+function plaintextReply(ctx: RequestContext, opened: Opened): Reply {
+  ctx.audit.version = opened.version;
+  const reply = jsonReply({ plaintext: opened.plaintext.toString("base64") });
+  opened.plaintext.fill(0);
   return reply;
 }
 
@@ -158,13 +186,17 @@ export function decryptKey(ctx: RequestContext): Reply | Promise<Reply> {
   const name = keyName(ctx.resource);
   const body = decode(ctx, DECRYPT, errBody);
   const ciphertext = body.ciphertext ?? EMPTY;
-  const plaintext = ctx.state.keys.decrypt(
+  const version = requestedVersion(body.version);
+  const opened = ctx.state.keys.decryptVersioned(
     name,
     ciphertext,
     body.context ?? EMPTY,
     () => ctx.signal,
+    version,
   );
-  return plaintext instanceof Promise ? plaintext.then(plaintextReply) : plaintextReply(plaintext);
+  return opened instanceof Promise
+    ? opened.then((o) => plaintextReply(ctx, o))
+    : plaintextReply(ctx, opened);
 }
 
 const HMAC = { message: "bytes", version: "string" } as const;
@@ -172,6 +204,8 @@ const HMAC = { message: "bytes", version: "string" } as const;
 export async function hmacKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   const body = decode(ctx, HMAC, errBody);
-  const mac = await ctx.state.keys.hmac(name, body.message ?? EMPTY, () => ctx.signal);
-  return jsonReply({ hmac: mac.toString("base64") });
+  const version = requestedVersion(body.version);
+  const mac = await ctx.state.keys.hmac(name, body.message ?? EMPTY, () => ctx.signal, version);
+  ctx.audit.version = mac.version;
+  return jsonReply({ hmac: mac.hmac.toString("base64"), version: String(mac.version) });
 }
