@@ -14,7 +14,11 @@ import { describeKeyStoreConformance } from "./conformance.js";
 describeKeyStoreConformance("fs", async () => {
   const dir = await mkdtemp(join(tmpdir(), "keyfront-fs-"));
   const store = await connectFs({ path: join(dir, "keys") });
-  return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    store,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+    twin: () => connectFs({ path: join(dir, "keys") }),
+  };
 });
 
 describe("fs keystore specifics", () => {
