@@ -22,7 +22,8 @@ import { raceAbort, sleep } from "../sleep.js";
 import type { KeyCache, Loader } from "./cache.js";
 import { isCancelled, type SignalArg, signalOf, withDetail } from "./failures.js";
 import { KeyLifecycle } from "./key-lifecycle.js";
-import { latestOf, type Ring, supersedes, type VersionInfo, versionInfos } from "./ring.js";
+import type { Dek, DeletionOptions, KeyDescription, VersionList } from "./key-types.js";
+import { latestOf, type Ring, supersedes, versionInfos } from "./ring.js";
 import {
   checkNotPending,
   mayBeNewer,
@@ -37,51 +38,14 @@ import { loadRing, probeRing } from "./ring-store.js";
 
 export { isCancelled, type SignalArg } from "./failures.js";
 export type { KeySettings } from "./key-lifecycle.js";
+export type { Dek, DeletionOptions, KeyDescription, VersionList } from "./key-types.js";
 
 /** Reports an unexpected keystore failure (logged by the caller's logger, never sent). */
 export type FailureSink = (op: string, name: string, err: unknown) => void;
 
-export interface Dek {
-  plaintext: Buffer;
-  ciphertext: Buffer;
-  /** The key version the DEK is sealed under. */
-  version: number;
-}
-
 function dekUnder(p: Picked, context: Buffer): Dek {
   const plaintext = randomKey();
   return { plaintext, ciphertext: sealPicked(p, plaintext, context), version: p.version };
-}
-
-export interface KeyDescription {
-  name: string;
-  /** Algorithm, creation time and creator of version 1 (as KES wrote them). */
-  algorithm: Algorithm;
-  createdAt: string;
-  createdBy: string;
-  /** The newest version. */
-  version: number;
-  versions: VersionInfo[];
-  enabled: boolean;
-  minDecryptionVersion: number;
-  /** Rotation period in ms; 0 = none. */
-  rotateMs: number;
-  /** Set when the key is pending deletion (RFC 3339 purge time). */
-  pendingDeletion?: { purgeAt: string };
-}
-
-export interface VersionList {
-  name: string;
-  latest: number;
-  minDecryptionVersion: number;
-  versions: VersionInfo[];
-}
-
-export interface DeletionOptions {
-  /** 0: delete purges at once (KES). Otherwise the key stays pending deletion this long (ms). */
-  windowMs: number;
-  /** Whether a key pending deletion still decrypts. */
-  decrypt: PendingDecrypt;
 }
 
 export interface KeyServiceOptions {

@@ -43,7 +43,6 @@ export function isStorableName(name: string): boolean {
   return name !== "" && !/[/\\.\0]/.test(name);
 }
 
-
 /**
  * Tags this process's temp files: with the pid it tells our own in-flight writes (never stale,
  * even when a config reload reopens the directory) from those of an earlier process that had
