@@ -23,7 +23,7 @@ import type { KeyCache, Loader } from "./cache.js";
 import { isCancelled, type SignalArg, signalOf, withDetail } from "./failures.js";
 import { KeyLifecycle } from "./key-lifecycle.js";
 import type { Dek, DeletionOptions, KeyDescription, VersionList } from "./key-types.js";
-import { latestOf, type Ring, supersedes, versionInfos } from "./ring.js";
+import { latestOf, newestOf, type Ring, versionInfos } from "./ring.js";
 import {
   checkNotPending,
   mayBeNewer,
@@ -62,17 +62,11 @@ export interface KeyServiceOptions {
   now?: () => number;
 }
 
-/** The cache loader of key rings: a full ring load, keeping the newer ring on a race. */
+/** The cache loader of key rings: a full ring load, merged with the cached ring on a race. */
 export function ringLoader(store: KeyStore, now: () => number = Date.now): Loader<Ring> {
   return {
     load: (name, signal) => loadRing(store, name, now(), signal),
-    prefer: (cached, loaded) => {
-      const kept = supersedes(cached, loaded) && cached.incarnation === loaded.incarnation;
-      const ring = kept ? cached : loaded;
-      ring.missReloadAt = Math.max(cached.missReloadAt, loaded.missReloadAt);
-      if (!kept) ring.checkedAt = Math.max(ring.checkedAt, cached.checkedAt);
-      return ring;
-    },
+    prefer: newestOf,
   };
 }
 
