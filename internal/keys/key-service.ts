@@ -139,7 +139,8 @@ export class KeyService extends KeyLifecycle {
       const t = this.now();
       if (t - Math.max(ring.checkedAt, ring.refreshTriedAt) >= this.#refreshMs) {
         ring.refreshTriedAt = t;
-        void this.#refresh(ring);
+        // After the request: not even the probe's first read is issued on its path.
+        setImmediate(() => void this.#refresh(ring));
       }
     }
     return ring;
