@@ -262,3 +262,8 @@ export const REWRAP_CONCURRENCY = 16;
 export const REWRAP_MAX_LINE_BYTES = 1_000_000;
 /** `keyfront key rewrap`: the progress bar on a terminal is redrawn at most this often (ms). */
 export const REWRAP_PROGRESS_INTERVAL_MS = 100;
+/**
+ * Scheduler: each replica rotates a due key up to this much later (ms; at most a tenth of the
+ * period), at random, so replicas rarely race for one version (K/V v1 has no compare-and-set).
+ */
+export const SCHEDULER_ROTATE_JITTER_MS = 30_000;
