@@ -105,10 +105,7 @@ async function send(addr: string, step: Step, vars: Map<string, string>): Promis
     signal: AbortSignal.timeout(VAULT_DIFF_REQUEST_TIMEOUT_MS),
     ...(body === undefined ? {} : { body }),
   });
-  const text = await res.text();
-  if (Buffer.byteLength(text) > VAULT_DIFF_MAX_BODY_BYTES) {
-    throw new Error(`${step.name}: answer over ${VAULT_DIFF_MAX_BODY_BYTES} bytes`);
-  }
+  const text = await readCapped(res, step.name);
   const kept: Record<string, string> = {};
   for (const name of COMPARED_HEADERS) {
     const value = res.headers.get(name);
@@ -122,6 +119,24 @@ async function send(addr: string, step: Step, vars: Map<string, string>): Promis
     headers: kept,
     body: parseBody(text),
   };
+}
+
+/** The body as text; more than VAULT_DIFF_MAX_BODY_BYTES is refused without reading it all. */
+async function readCapped(res: Response, step: string): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks).toString("utf8");
+    size += value.byteLength;
+    if (size > VAULT_DIFF_MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw new Error(`${step}: answer over ${VAULT_DIFF_MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
 }
 
 function parseBody(text: string): unknown {

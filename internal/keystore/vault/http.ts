@@ -80,7 +80,7 @@ export class VaultTransportError extends Error {
 const RETRY_STATUS = (s: number) => s === 412 || s === 429 || (s >= 500 && s !== 501);
 
 /** K/V v2's answer for a brief period after it is mounted or upgraded (vault-api.md §3.8). */
-export const KV_UPGRADING = "Upgrading from non-versioned to versioned data.";
+const KV_UPGRADING = "Upgrading from non-versioned to versioned data.";
 
 /** Retryable: a transient status, or a K/V v2 mount still upgrading (a 400 that will pass). */
 const retryable = (res: VaultResponse) =>
