@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KeyExistsError, KeyNotFoundError } from "../../internal/errors.js";
 import type { KeyStore } from "../../internal/keystore/keystore.js";
 import { LIST_PAGE_SIZE } from "../../internal/limits.js";
+import { registerRingCases } from "./ring-conformance.js";
 
 export interface ConformanceOptions {
   /** Whether `delete` of a missing key throws KeyNotFoundError (Vault cannot tell). Default true. */
@@ -14,11 +15,15 @@ export interface ConformanceOptions {
   bigListCount?: number;
   /** How many creates run at once while filling the big listing. Default 50. */
   createConcurrency?: number;
+  /** Whether two connections creating one name at once get exactly one winner. Default true. */
+  atomicCreate?: boolean;
 }
 
 export interface OpenedStore {
   store: KeyStore;
   cleanup: () => Promise<void>;
+  /** Opens a second connection to the same store (another replica); closed by the suite. */
+  twin?: () => Promise<KeyStore>;
 }
 
 /** Registers the suite under `describe(label)`. */
@@ -170,6 +175,11 @@ export function describeKeyStoreConformance(
       const status = await store().status();
       expect(typeof status.latencyNs).toBe("bigint");
       expect(status.latencyNs >= 0n).toBe(true);
+    });
+
+    registerRingCases(store, {
+      twin: async () => opened?.twin?.(),
+      atomicCreate: options.atomicCreate ?? true,
     });
 
     it("honours an already aborted signal", async () => {

@@ -4,7 +4,6 @@
 // file may be listed or survive reopening, and create-only must still hold.
 // Needs the build (`npm run build` runs before `npm test`): the child imports dist/.
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
@@ -15,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyExistsError } from "../../internal/errors.js";
 import { connectFs } from "../../internal/keystore/fs/fs-store.js";
 import type { KeyStore } from "../../internal/keystore/keystore.js";
+import { runAndKill } from "../helpers/crash.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(here, "fs-crash-child.mjs");
@@ -37,9 +37,8 @@ describe("fs keystore crash safety (SIGKILL mid-create)", () => {
     const dir = join(root, "keys");
     const acknowledged = new Set<string>();
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of await runAndKill(dir, `r${round}`, 20 + Math.random() * 400)) {
-        acknowledged.add(name);
-      }
+      const lines = await runAndKill(CHILD, [dir, `r${round}`], 20 + Math.random() * 400);
+      for (const line of lines) if (line.startsWith("ok ")) acknowledged.add(line.slice(3));
     }
     const store = await connectFs({ path: dir });
     const names = await listAll(store);
@@ -55,37 +54,6 @@ describe("fs keystore crash safety (SIGKILL mid-create)", () => {
     checkValue(existing, await store.get(existing));
   });
 });
-
-/** Runs the child, SIGKILLs it `delayMs` after it is ready, returns the names it acknowledged. */
-async function runAndKill(dir: string, prefix: string, delayMs: number): Promise<string[]> {
-  const child = spawn(process.execPath, [CHILD, dir, prefix], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const acked: string[] = [];
-  let out = "";
-  let err = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.startsWith("ready\n")) resolve();
-    });
-    child.on("exit", () => reject(new Error(`child exited before it was killed: ${err}`)));
-  });
-  await delay(delayMs);
-  killNow(child);
-  await exited;
-  expect(child.signalCode, `child stderr: ${err}`).toBe("SIGKILL");
-  for (const line of out.split("\n")) if (line.startsWith("ok ")) acked.push(line.slice(3));
-  return acked;
-}
-
-function killNow(child: ChildProcess): void {
-  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-}
 
 /** Checks `value = name ":" sha256hex(name ":" padding) ":" padding`. */
 function checkValue(name: string, value: string): void {
@@ -108,8 +76,4 @@ async function listAll(store: KeyStore): Promise<string[]> {
     startAt = page.continueAt;
   } while (startAt !== "");
   return names;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

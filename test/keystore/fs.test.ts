@@ -14,7 +14,11 @@ import { describeKeyStoreConformance } from "./conformance.js";
 describeKeyStoreConformance("fs", async () => {
   const dir = await mkdtemp(join(tmpdir(), "keyfront-fs-"));
   const store = await connectFs({ path: join(dir, "keys") });
-  return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    store,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+    twin: () => connectFs({ path: join(dir, "keys") }),
+  };
 });
 
 describe("fs keystore specifics", () => {
@@ -60,6 +64,40 @@ describe("fs keystore specifics", () => {
     const exact = "y".repeat(MAX_KEY_VALUE_BYTES);
     await store.create("exact", exact);
     expect(await store.get("exact")).toBe(exact);
+  });
+
+  it("accepts exactly the record names of key versions and states, and lists neither", async () => {
+    const dir = join(root, "keys");
+    const store = await connectFs({ path: dir });
+    const records = ["k.v2", "k.s1", "k.v10", "k.s1234567890", "_0.v2", `${"a".repeat(80)}.s7`];
+    for (const name of records) await store.create(name, name);
+    for (const name of records) expect(await store.get(name)).toBe(name);
+    const refused = [
+      "k.v0",
+      "k.v02",
+      "k.s",
+      "k.x2",
+      "k.V2",
+      "k.v2.v3",
+      ".v2",
+      "-k.v2",
+      "k-.v2",
+      "_.v2",
+      "k.v12345678901",
+      `${"a".repeat(81)}.v2`,
+      "../k.v2",
+      "k/.v2",
+      "k\\.v2",
+      "k.v2\0",
+      "k.v2 ",
+    ];
+    for (const name of refused) {
+      await expect(store.create(name, "v"), name).rejects.toThrow(/invalid key name/);
+      await expect(store.get(name), name).rejects.toThrow(/invalid key name/);
+      await expect(store.delete(name), name).rejects.toThrow(/invalid key name/);
+    }
+    expect(await store.list("", "", 0)).toEqual({ names: [], continueAt: "" });
+    expect((await readdir(dir)).sort()).toEqual([...records].sort());
   });
 
   it("lists only regular files with valid key names", async () => {
