@@ -24,7 +24,7 @@ const DAY = 86_400_000;
 function replica(
   store: KeyStore,
   clock: { now: () => number },
-  opts: { windowMs?: number; configured?: [string, number][] } = {},
+  opts: { windowMs?: number; configured?: [string, number][]; jitter?: number } = {},
 ) {
   const cache = new KeyCache(store, ringLoader(store, clock.now), {
     anyMs: 0,
@@ -49,6 +49,7 @@ function replica(
       warn: (_f, msg) => void lines.push(`WARN ${msg}`),
     },
     now: clock.now,
+    jitter: (max) => Math.min(max, opts.jitter ?? 0),
   });
   return { keys, scheduler, lines };
 }
@@ -109,6 +110,21 @@ describe("KeyScheduler over the key service", () => {
     clock.advance(10 * DAY);
     expect((await scheduler.tick()).rotated).toEqual([{ name: "cfg", version: 2 }]);
     expect((await keys.versions("own")).latest).toBe(1);
+  });
+
+  it("a replica waits its jitter (at most a tenth of the period) past the due time", async () => {
+    const clock = testClock();
+    const { keys, scheduler } = replica(connectMem(), clock, {
+      configured: [["k", 10_000]],
+      jitter: 5_000,
+    });
+    await keys.create("k", "admin");
+    await scheduler.tick();
+    expect(scheduler.dueAt("k")).toBe(clock.now() + 10_000 + 1_000);
+    clock.advance(10_500);
+    expect((await scheduler.tick()).rotated).toEqual([]);
+    clock.advance(500);
+    expect((await scheduler.tick()).rotated).toEqual([{ name: "k", version: 2 }]);
   });
 
   it("two replicas on one store make one version", async () => {

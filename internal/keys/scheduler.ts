@@ -13,6 +13,7 @@ import {
   SCHEDULER_MAX_TICK_MS,
   SCHEDULER_MIN_TICK_MS,
   SCHEDULER_PASS_INTERVAL_MS,
+  SCHEDULER_ROTATE_JITTER_MS,
   SCHEDULER_STEP_TIMEOUT_MS,
 } from "../limits.js";
 
@@ -53,6 +54,8 @@ export interface SchedulerOptions {
   log: SchedulerLog;
   /** Unix ms; Date.now in the server, a test clock in tests. */
   now: () => number;
+  /** A delay in [0, maxMs) added to a rotation's due time; default random (tests: 0). */
+  jitter?: (maxMs: number) => number;
 }
 
 export interface TickReport {
@@ -66,6 +69,8 @@ export interface TickReport {
   /** When the next tick should run, from now (ms). */
   nextDelayMs: number;
 }
+
+const randomDelay = (maxMs: number) => Math.random() * maxMs;
 
 const clamp = (ms: number) => Math.min(SCHEDULER_MAX_TICK_MS, Math.max(SCHEDULER_MIN_TICK_MS, ms));
 
@@ -210,7 +215,9 @@ export class KeyScheduler {
   #dueOf(name: string, s: KeySchedule): number | undefined {
     if (s.purgeAtMs !== undefined) return s.purgeAtMs;
     const period = this.#periodOf(name, s);
-    return period > 0 ? s.latestCreatedMs + period : undefined;
+    if (period <= 0) return undefined;
+    const max = Math.min(SCHEDULER_ROTATE_JITTER_MS, period / 10);
+    return s.latestCreatedMs + period + Math.floor((this.#o.jitter ?? randomDelay)(max));
   }
 
   #periodOf(name: string, s: KeySchedule): number {

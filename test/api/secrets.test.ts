@@ -7,6 +7,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { decodeKeyVersion } from "../../internal/crypto/key-encoding.js";
+import { decodeVersionRecord } from "../../internal/keys/ring-records.js";
 import type { RunningServer } from "../helpers/server.js";
 import { type Fixture, makeFixture, startFixtureServer } from "./fixture.js";
 
@@ -63,6 +64,21 @@ it("never writes a secret into a log line or an error body", async () => {
       { plaintext: b64(plaintext), context: b64(context) },
     ],
     [app, "POST", "/v1/key/hmac/app-s1", { message: b64(plaintext) }],
+    // the key lifecycle (issue 10): every route, successes and failures
+    [admin, "POST", "/v1/key/rotate/app-s1"],
+    [admin, "POST", "/v1/key/rotate/app-imp"],
+    [admin, "GET", "/v1/key/versions/app-s1"],
+    [admin, "POST", "/v1/key/configure/app-s1", { rotate: "90d" }],
+    [admin, "POST", "/v1/key/configure/app-s1", { rotate: b64(plaintext) }],
+    [admin, "POST", "/v1/key/generate/app-s1", { context: b64(context), version: "1" }],
+    [admin, "POST", "/v1/key/generate/app-s1", { context: b64(context), version: "9" }],
+    [admin, "POST", "/v1/key/rewrap/app-s1", { ciphertext: b64(plaintext), context: b64(context) }],
+    [admin, "POST", "/v1/key/disable/app-imp"],
+    [admin, "POST", "/v1/key/encrypt/app-imp", { plaintext: b64(plaintext) }],
+    [admin, "POST", "/v1/key/enable/app-imp"],
+    [admin, "POST", "/v1/key/restore/app-imp"],
+    [admin, "DELETE", "/v1/key/purge/app-imp"],
+    [app, "POST", "/v1/key/rotate/app-s1"],
     [app, "GET", "/v1/key/describe/app-s1"],
     [app, "GET", "/v1/key/list/app-*"],
     [app, "DELETE", "/v1/key/delete/app-s1"],
@@ -121,10 +137,24 @@ it("never writes a secret into a log line or an error body", async () => {
     await s.request(app, "POST", "/v1/key/decrypt/app-s1", JSON.stringify({ ciphertext: ct })),
   );
 
-  // The stored key material itself.
+  // A rewrap of a version-1 ciphertext (its answer is a ciphertext, never the plaintext).
+  const rewrapped = await s.request(
+    admin,
+    "POST",
+    "/v1/key/rewrap/app-s1",
+    JSON.stringify({ ciphertext: ct, context: b64(context) }),
+  );
+  expect(rewrapped.status).toBe(200);
+  expect(rewrapped.body).not.toContain(b64(plaintext));
+
+  // The stored key material itself: every version of every key (state records hold none).
   const dir = join(s.dir, "keys");
-  for (const name of await readdir(dir)) {
-    const kv = decodeKeyVersion(await readFile(join(dir, name), "utf8"));
+  const names = await readdir(dir);
+  expect(names).toContain("app-s1.v2");
+  for (const name of names.filter((n) => !/\.s[0-9]+$/.test(n))) {
+    const text = await readFile(join(dir, name), "utf8");
+    const v = /\.v([0-9]+)$/.exec(name);
+    const kv = v ? decodeVersionRecord(text, Number(v[1])).value : decodeKeyVersion(text);
     secrets.push(kv.key);
     if (kv.hmacKey) secrets.push(kv.hmacKey);
   }

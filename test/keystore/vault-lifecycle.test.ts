@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Fixture, makeFixture } from "../api/fixture.js";
 import {
+  type Answer,
   Api,
   expectError,
   expectKesCiphertextsDecrypt,
@@ -72,6 +73,14 @@ async function putKesKey(engine: string, version: "v1" | "v2", name: string, val
   );
 }
 
+/** The secrets in the mount that are `name` or one of its records, sorted. */
+async function recordsIn(engine: string, version: "v1" | "v2", name: string): Promise<string[]> {
+  const path = version === "v2" ? `${engine}/metadata` : engine;
+  const listed = await admin.call("LIST", path, undefined, { allow: [404] });
+  const data = listed.body?.data as { keys?: string[] } | undefined;
+  return (data?.keys ?? []).filter((k) => k === name || k.startsWith(`${name}.`)).sort();
+}
+
 for (const version of ["v1", "v2"] as const) {
   describe(`K/V ${version}`, () => {
     const engine = unique("kv");
@@ -113,11 +122,42 @@ for (const version of ["v1", "v2"] as const) {
     it("two replicas rotating at once make one new version", async () => {
       await a.ok("POST", "/v1/key/create/race");
       await Promise.all([a.generate("race"), b.generate("race")]); // both have it cached
-      const [ra, rb] = await Promise.all([a.rotate("race"), b.rotate("race")]);
-      expect([ra, rb]).toEqual([2, 2]);
+      // Every Vault call takes 1 s: both replicas read the key before either writes version 2.
+      vault.faults.setLatency(1_000);
+      let answers: Answer[];
+      try {
+        answers = await Promise.all([a, b].map((r) => r.call("POST", "/v1/key/rotate/race")));
+      } finally {
+        vault.faults.setLatency(0);
+      }
+      const seen = answers.map((x) => (x.status === 200 ? x.body.version : x.body.message));
+      if (version === "v2") {
+        // cas=0: the loser's write fails and it answers the winner's version
+        expect(seen).toEqual([2, 2]);
+      } else {
+        // K/V v1 has no compare-and-set: the write read back by the other replica is refused
+        // loudly (502) rather than answered; never two different versions 2
+        expect(seen.filter((x) => x === 2).length).toBeGreaterThanOrEqual(1);
+        expect(seen.every((x) => x === 2 || x === "failed to update key")).toBe(true);
+      }
+      // one version 2 in Vault (a replica whose rotation was refused sees it within the refresh)
       for (const api of [a, b]) {
-        const list = await api.ok("GET", "/v1/key/versions/race");
-        expect((list.versions as unknown[]).length).toBe(2);
+        await waitFor("version 2 listed", async () =>
+          (await api.ok("GET", "/v1/key/versions/race")).latest === 2 ? true : undefined,
+        );
+      }
+      expect(await recordsIn(engine, version, "race")).toEqual(["race", "race.v2"]);
+      // both replicas hold the same version 2: each opens what the other sealed under it
+      for (const [from, to] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        await waitFor("version 2 on both replicas", async () =>
+          (await from.generate("race")).version === "2" ? true : undefined,
+        );
+        const dek = await from.generate("race");
+        const d = await to.decrypt("race", dek.ciphertext);
+        expect([dek.version, d.status, d.body.plaintext]).toEqual(["2", 200, dek.plaintext]);
       }
     });
 
@@ -165,18 +205,9 @@ for (const version of ["v1", "v2"] as const) {
       );
       await a.ok("DELETE", "/v1/key/delete/gone");
       await a.ok("DELETE", "/v1/key/purge/gone");
-      const listed = await admin.call(
-        "LIST",
-        version === "v2" ? `${engine}/metadata` : engine,
-        undefined,
-        { allow: [404] },
-      );
-      const keys = ((listed.body?.data as { keys?: string[] } | undefined)?.keys ?? []).filter(
-        (k) => k === "gone" || k.startsWith("gone."),
-      );
-      expect(keys).toEqual([]);
+      expect(await recordsIn(engine, version, "gone")).toEqual([]);
       await waitFor("purged on every replica", async () =>
-        (await b.decrypt("gone", dek.ciphertext)).detail === undefined ? true : undefined,
+        (await b.decrypt("gone", dek.ciphertext)).status === 404 ? true : undefined,
       );
       expectError(await b.decrypt("gone", dek.ciphertext), 404, "key does not exist");
     });

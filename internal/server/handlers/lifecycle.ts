@@ -55,18 +55,22 @@ export async function rewrapKey(ctx: RequestContext): Promise<Reply> {
 
 const CONFIGURE = { min_decryption_version: "uint", rotate: "string" } as const;
 
-/** The rotation period of `rotate`: "" or "0" → none, else MIN..MAX_ROTATE_PERIOD_MS, or 400. */
+/**
+ * The rotation period of `rotate`: "" or "0" → none, else MIN..MAX_ROTATE_PERIOD_MS, or 400.
+ * The error names the field, never echoes its value (DESIGN.md: request values stay out of
+ * answers and logs).
+ */
 function rotatePeriod(text: string): number {
   if (text === "") return 0;
   let ms: number;
   try {
     ms = parseLifecycleDuration(text);
-  } catch (err) {
-    throw errConfigureBody(`rotate: ${(err as Error).message}`);
+  } catch {
+    throw errConfigureBody("rotate: not a duration such as 90d, 36h or 0");
   }
   if (ms === 0) return 0;
   if (ms < MIN_ROTATE_PERIOD_MS || ms > MAX_ROTATE_PERIOD_MS) {
-    throw errConfigureBody(`rotate: '${text}' is out of range (want "" or 1s to 36500d)`);
+    throw errConfigureBody('rotate: out of range (want "" or 0, or 1s to 36500d)');
   }
   return Math.round(ms);
 }
