@@ -1,6 +1,6 @@
 // Checks internal/crypto against the compatibility vectors in test/vectors/crypto-kes.json.
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { KES_VECTORS as vectors } from "../../test/vectors/kes-vectors.js";
 import { decrypt, sealWith } from "./aead.js";
 import { type Algorithm, parseAlgorithm } from "./algorithm.js";
 import { hchacha20 } from "./hchacha20.js";
@@ -9,42 +9,6 @@ import { decodeKeyVersion } from "./key-encoding.js";
 import type { KeyVersion } from "./key-version.js";
 import { formatTimestamp, ZERO_TIMESTAMP } from "./timestamp.js";
 
-interface Vectors {
-  aead: {
-    algorithm: string;
-    key: string;
-    iv: string;
-    nonce: string;
-    plaintext: string;
-    context: string;
-    ciphertext: string;
-  }[];
-  legacy_ciphertexts: {
-    format: string;
-    algorithm: string;
-    key: string;
-    context: string;
-    plaintext: string;
-    ciphertext: string;
-  }[];
-  hmac: { hmac_key: string; message: string; mac: string }[];
-  hchacha20: { key: string; input: string; output: string }[];
-  key_values: {
-    era: string;
-    value: string;
-    want: {
-      key: string;
-      algorithm: string;
-      hmac_key: string | null;
-      created_at: string;
-      created_by: string;
-    };
-  }[];
-}
-
-const vectors = JSON.parse(
-  readFileSync(new URL("../../test/vectors/crypto-kes.json", import.meta.url), "utf8"),
-) as Vectors;
 const hex = (s: string) => Buffer.from(s, "hex");
 const keyOf = (algorithm: string, key: string, hmacKey?: string): KeyVersion => ({
   key: hex(key),

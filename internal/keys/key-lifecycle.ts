@@ -31,8 +31,9 @@ import type { KeyCache } from "./cache.js";
 import { isCancelled, withDetail } from "./failures.js";
 import { latestOf, type Ring } from "./ring.js";
 import { checkNotPending } from "./ring-crypto.js";
+import { createRing, purgeRing } from "./ring-purge.js";
 import type { KeyState } from "./ring-records.js";
-import { addState, addVersion, createRing, loadRing, purgeRing } from "./ring-store.js";
+import { addState, addVersion, loadRing } from "./ring-store.js";
 
 /** A key's settings as configure/enable/disable/delete/restore leave them. */
 export interface KeySettings {

@@ -22,7 +22,8 @@ import { raceAbort, sleep } from "../sleep.js";
 import type { KeyCache, Loader } from "./cache.js";
 import { isCancelled, type SignalArg, signalOf, withDetail } from "./failures.js";
 import { KeyLifecycle } from "./key-lifecycle.js";
-import { latestOf, type Ring, supersedes, type VersionInfo, versionInfos } from "./ring.js";
+import type { Dek, DeletionOptions, KeyDescription, VersionList } from "./key-types.js";
+import { latestOf, newestOf, type Ring, versionInfos } from "./ring.js";
 import {
   checkNotPending,
   mayBeNewer,
@@ -37,51 +38,14 @@ import { loadRing, probeRing } from "./ring-store.js";
 
 export { isCancelled, type SignalArg } from "./failures.js";
 export type { KeySettings } from "./key-lifecycle.js";
+export type { Dek, DeletionOptions, KeyDescription, VersionList } from "./key-types.js";
 
 /** Reports an unexpected keystore failure (logged by the caller's logger, never sent). */
 export type FailureSink = (op: string, name: string, err: unknown) => void;
 
-export interface Dek {
-  plaintext: Buffer;
-  ciphertext: Buffer;
-  /** The key version the DEK is sealed under. */
-  version: number;
-}
-
 function dekUnder(p: Picked, context: Buffer): Dek {
   const plaintext = randomKey();
   return { plaintext, ciphertext: sealPicked(p, plaintext, context), version: p.version };
-}
-
-export interface KeyDescription {
-  name: string;
-  /** Algorithm, creation time and creator of version 1 (as KES wrote them). */
-  algorithm: Algorithm;
-  createdAt: string;
-  createdBy: string;
-  /** The newest version. */
-  version: number;
-  versions: VersionInfo[];
-  enabled: boolean;
-  minDecryptionVersion: number;
-  /** Rotation period in ms; 0 = none. */
-  rotateMs: number;
-  /** Set when the key is pending deletion (RFC 3339 purge time). */
-  pendingDeletion?: { purgeAt: string };
-}
-
-export interface VersionList {
-  name: string;
-  latest: number;
-  minDecryptionVersion: number;
-  versions: VersionInfo[];
-}
-
-export interface DeletionOptions {
-  /** 0: delete purges at once (KES). Otherwise the key stays pending deletion this long (ms). */
-  windowMs: number;
-  /** Whether a key pending deletion still decrypts. */
-  decrypt: PendingDecrypt;
 }
 
 export interface KeyServiceOptions {
@@ -98,17 +62,11 @@ export interface KeyServiceOptions {
   now?: () => number;
 }
 
-/** The cache loader of key rings: a full ring load, keeping the newer ring on a race. */
+/** The cache loader of key rings: a full ring load, merged with the cached ring on a race. */
 export function ringLoader(store: KeyStore, now: () => number = Date.now): Loader<Ring> {
   return {
     load: (name, signal) => loadRing(store, name, now(), signal),
-    prefer: (cached, loaded) => {
-      const kept = supersedes(cached, loaded) && cached.incarnation === loaded.incarnation;
-      const ring = kept ? cached : loaded;
-      ring.missReloadAt = Math.max(cached.missReloadAt, loaded.missReloadAt);
-      if (!kept) ring.checkedAt = Math.max(ring.checkedAt, cached.checkedAt);
-      return ring;
-    },
+    prefer: newestOf,
   };
 }
 

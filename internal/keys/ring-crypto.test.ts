@@ -3,9 +3,9 @@
 // magic and a version the ring has — is ever taken for a versioned one, and no versioned
 // ciphertext is ever taken for a KES one. Plus the retired / disabled / pending checks.
 
-import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { KES_VECTORS } from "../../test/vectors/kes-vectors.js";
 import { decrypt, sealWith } from "../crypto/aead.js";
 import { type Algorithm, parseAlgorithm } from "../crypto/algorithm.js";
 import type { KeyVersion } from "../crypto/key-version.js";
@@ -16,25 +16,7 @@ import type { Ring } from "./ring.js";
 import { openRing, pickVersion, sealPicked } from "./ring-crypto.js";
 import { DEFAULT_STATE, type KeyState } from "./ring-records.js";
 
-const vectors = JSON.parse(
-  readFileSync(new URL("../../test/vectors/crypto-kes.json", import.meta.url), "utf8"),
-) as {
-  aead: {
-    algorithm: string;
-    key: string;
-    context: string;
-    plaintext: string;
-    ciphertext: string;
-  }[];
-  legacy_ciphertexts: {
-    format: string;
-    algorithm: string;
-    key: string;
-    context: string;
-    plaintext: string;
-    ciphertext: string;
-  }[];
-};
+const vectors = KES_VECTORS;
 
 const keyOf = (algorithm: Algorithm, key: Uint8Array): KeyVersion => ({
   key: Buffer.from(key),

@@ -26,7 +26,7 @@ import {
 } from "./ring-records.js";
 
 /** The stored value, or undefined when the record does not exist. */
-async function getOrNone(store: KeyStore, name: string, signal?: AbortSignal) {
+export async function getOrNone(store: KeyStore, name: string, signal?: AbortSignal) {
   try {
     return await store.get(name, signal);
   } catch (err) {
@@ -36,7 +36,7 @@ async function getOrNone(store: KeyStore, name: string, signal?: AbortSignal) {
 }
 
 /** One chain of records (versions from 2, states from 1), read at most once per index. */
-class Chain<T> {
+export class Chain<T> {
   readonly #seen = new Map<number, T | undefined>();
   constructor(
     private readonly read: (i: number) => Promise<string | undefined>,
@@ -164,7 +164,7 @@ export async function probeRing(
 }
 
 /** The incarnation a record claims, without decoding the rest ("" when unreadable). */
-function incarnationIn(text: string): string {
+export function incarnationIn(text: string): string {
   const value = parseJsonText(text)?.value as { incarnation?: unknown } | null | undefined;
   return typeof value?.incarnation === "string" ? value.incarnation : "";
 }
@@ -219,81 +219,16 @@ export function addState(
   return createRecord(store, stateRecord(ring.name, k), value, ring.incarnation, signal);
 }
 
-async function deleteIfThere(store: KeyStore, rec: string, signal?: AbortSignal): Promise<void> {
+export async function deleteIfThere(
+  store: KeyStore,
+  rec: string,
+  signal?: AbortSignal,
+): Promise<void> {
   try {
     await store.delete(rec, signal);
   } catch (err) {
     if (!(err instanceof KeyNotFoundError)) throw err;
   }
-}
-
-/**
- * Deletes the version and state records of `name` that are not of incarnation `keep` ("" = all),
- * each chain from its highest record down, so that a crash part-way leaves a contiguous run from
- * the start that the next cleanup finds again. Records of `keep` are left alone.
- */
-export async function deleteRecords(
-  store: KeyStore,
-  name: string,
-  keep: string,
-  signal?: AbortSignal,
-): Promise<void> {
-  const chains: [number, number, (i: number) => string][] = [
-    [2, MAX_KEY_VERSIONS, (i) => versionRecord(name, i)],
-    [1, MAX_KEY_STATES, (i) => stateRecord(name, i)],
-  ];
-  await Promise.all(
-    chains.map(async ([first, max, rec]) => {
-      const texts = new Map<number, string | undefined>();
-      const chain = new Chain<string>(
-        async (i) => {
-          const t = await getOrNone(store, rec(i), signal);
-          texts.set(i, t);
-          return t;
-        },
-        (text) => ({ incarnation: "", value: text }),
-        "",
-      );
-      const last = await chain.last(first, max);
-      for (let i = last; i >= first; i--) {
-        const text = texts.get(i) ?? (await getOrNone(store, rec(i), signal));
-        if (text === undefined || (keep !== "" && incarnationIn(text) === keep)) continue;
-        await deleteIfThere(store, rec(i), signal);
-      }
-    }),
-  );
-}
-
-/**
- * Creates key `name` with its version-1 value (KeyExistsError when it exists), then removes the
- * records an interrupted purge of an earlier key of this name left behind (best effort: a
- * failure there is reported to `onCleanupFailure`, the key is created either way).
- */
-export async function createRing(
-  store: KeyStore,
-  name: string,
-  v1Value: string,
-  signal: AbortSignal | undefined,
-  onCleanupFailure: (err: unknown) => void,
-): Promise<void> {
-  await store.create(name, v1Value, signal);
-  await deleteRecords(store, name, incarnationOf(v1Value), signal).catch(onCleanupFailure);
-}
-
-/**
- * Purges key `name`: version 1 first (from that moment the key is gone for everyone; throws
- * KeyNotFoundError where the store can tell it was absent), then every other record, so a crash
- * in between leaves only orphans (a failure there is reported to `onCleanupFailure`: the key is
- * gone either way, and the next create of the name removes what is left).
- */
-export async function purgeRing(
-  store: KeyStore,
-  name: string,
-  signal: AbortSignal | undefined,
-  onCleanupFailure: (err: unknown) => void,
-): Promise<void> {
-  await store.delete(name, signal);
-  await deleteRecords(store, name, "", signal).catch(onCleanupFailure);
 }
 
 /** One stored record of a key: its store name and value (for `migrate`). */

@@ -57,8 +57,22 @@ export function versionInfos(ring: Ring): VersionInfo[] {
   });
 }
 
-/** True when this ring is newer than `other` (more versions or a newer state) or another key. */
-export function supersedes(ring: Ring, other: Ring): boolean {
-  if (ring.incarnation !== other.incarnation) return true;
-  return latestOf(ring) > latestOf(other) || ring.stateSeq > other.stateSeq;
+/**
+ * The newer of two loads of one key (a rotation's ring and a load that began before it, say):
+ * another incarnation is newer by definition; otherwise the longer version list and the newer
+ * state win separately, and the bookkeeping times are the later of both.
+ */
+export function newestOf(cached: Ring, loaded: Ring): Ring {
+  if (cached.incarnation !== loaded.incarnation) return loaded;
+  const versions = latestOf(cached) > latestOf(loaded) ? cached : loaded;
+  const state = cached.stateSeq > loaded.stateSeq ? cached : loaded;
+  return {
+    ...loaded,
+    versions: versions.versions,
+    state: state.state,
+    stateSeq: state.stateSeq,
+    checkedAt: Math.max(cached.checkedAt, loaded.checkedAt),
+    refreshTriedAt: Math.max(cached.refreshTriedAt, loaded.refreshTriedAt),
+    missReloadAt: Math.max(cached.missReloadAt, loaded.missReloadAt),
+  };
 }

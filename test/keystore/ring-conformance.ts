@@ -4,7 +4,6 @@
 // left behind, two replicas rotating at once, KES-written keys as version 1. Registered by
 // conformance.ts inside each backend's suite; never depends on a particular backend.
 
-import { readFileSync } from "node:fs";
 import { afterEach, expect, it } from "vitest";
 import { decodeKeyVersion } from "../../internal/crypto/key-encoding.js";
 import { claimedVersion } from "../../internal/crypto/versioned.js";
@@ -16,6 +15,7 @@ import {
 } from "../../internal/keys/ring-records.js";
 import type { KeyStore } from "../../internal/keystore/keystore.js";
 import { serviceOn, type TestService } from "../helpers/key-service.js";
+import { KES_VECTORS } from "../vectors/kes-vectors.js";
 
 export interface RingCaseOptions {
   /** Opens a second connection to the same store (another replica), or undefined: use the same. */
@@ -25,9 +25,7 @@ export interface RingCaseOptions {
 }
 
 const ctx = Buffer.from('{"bucket":"b","object":"o"}');
-const vectors = JSON.parse(
-  readFileSync(new URL("../vectors/crypto-kes.json", import.meta.url), "utf8"),
-) as { key_values: { era: string; value: string }[] };
+const vectors = KES_VECTORS;
 
 export function registerRingCases(store: () => KeyStore, options: RingCaseOptions): void {
   const services: TestService[] = [];

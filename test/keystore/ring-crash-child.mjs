@@ -9,23 +9,9 @@
 
 const [, , dir, mode, name] = process.argv;
 const { connectFs } = await import("../../dist/internal/keystore/fs/fs-store.js");
-const { KeyCache } = await import("../../dist/internal/keys/cache.js");
-const { KeyService, ringLoader } = await import("../../dist/internal/keys/key-service.js");
+const { serviceOn } = await import("../../dist/test/helpers/key-service.js");
 
-const store = await connectFs({ path: dir });
-const cache = new KeyCache(store, ringLoader(store), {
-  anyMs: 0,
-  unusedMs: 0,
-  offlineMs: 0,
-  probeMs: 0,
-});
-const keys = new KeyService({
-  store,
-  cache,
-  defaultAlgorithm: "AES256",
-  onFailure: (op, key, err) => process.stderr.write(`failure ${op} ${key}: ${err}\n`),
-  refreshMs: 0,
-});
+const { keys } = serviceOn(await connectFs({ path: dir }));
 const ctx = Buffer.from("crash");
 
 async function ensure() {
