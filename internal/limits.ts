@@ -254,6 +254,11 @@ export const MAX_CONFIGURE_BODY_BYTES = 4_096;
 /** Scheduler: a full pass over every key (to see what other replicas changed) starts this often (ms). */
 export const SCHEDULER_PASS_INTERVAL_MS = 5 * 60_000;
 /**
+ * Scheduler: each replica rotates a due key up to this much later (ms; at most a tenth of the
+ * period), at random, so replicas rarely race for one version (K/V v1 has no compare-and-set).
+ */
+export const SCHEDULER_ROTATE_JITTER_MS = 30_000;
+/**
  * Rewrap of a stream of ciphertexts (client `rewrapStream`, `keyfront key rewrap`): requests in
  * flight at once (counts). Enough to hide the round trip; small enough not to crowd a server.
  */
@@ -262,8 +267,3 @@ export const REWRAP_CONCURRENCY = 16;
 export const REWRAP_MAX_LINE_BYTES = 1_000_000;
 /** `keyfront key rewrap`: the progress bar on a terminal is redrawn at most this often (ms). */
 export const REWRAP_PROGRESS_INTERVAL_MS = 100;
-/**
- * Scheduler: each replica rotates a due key up to this much later (ms; at most a tenth of the
- * period), at random, so replicas rarely race for one version (K/V v1 has no compare-and-set).
- */
-export const SCHEDULER_ROTATE_JITTER_MS = 30_000;

@@ -4,6 +4,7 @@
 // and SCHEDULER_KEYS_PER_TICK keys read per page of a pass.
 
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { serviceOn } from "../../test/helpers/key-service.js";
 import type { KeyStore } from "../keystore/keystore.js";
 import { connectMem } from "../keystore/mem/mem-store.js";
 import {
@@ -13,8 +14,6 @@ import {
   SCHEDULER_MIN_TICK_MS,
   SCHEDULER_PASS_INTERVAL_MS,
 } from "../limits.js";
-import { KeyCache } from "./cache.js";
-import { KeyService, ringLoader } from "./key-service.js";
 import { KeyScheduler } from "./scheduler.js";
 import { SCHEDULER_IDENTITY, schedulerTarget } from "./scheduler-target.js";
 
@@ -26,20 +25,10 @@ function replica(
   clock: { now: () => number },
   opts: { windowMs?: number; configured?: [string, number][]; jitter?: number } = {},
 ) {
-  const cache = new KeyCache(store, ringLoader(store, clock.now), {
-    anyMs: 0,
-    unusedMs: 0,
-    offlineMs: 0,
-    probeMs: 0,
-  });
-  const keys = new KeyService({
-    store,
-    cache,
-    defaultAlgorithm: "AES256",
-    onFailure: () => {},
-    deletion: { windowMs: opts.windowMs ?? 0, decrypt: "deny" },
-    now: clock.now,
-  });
+  const service = serviceOn(store, { deletion: { windowMs: opts.windowMs ?? 0, decrypt: "deny" } });
+  // the service's clock is the test clock
+  Object.defineProperty(service.clock, "now", { get: clock.now });
+  const { keys } = service;
   const lines: string[] = [];
   const scheduler = new KeyScheduler({
     target: schedulerTarget(keys, store, clock.now),

@@ -73,8 +73,7 @@ export const ROUTES: readonly RouteSpec[] = Object.freeze([
   route("PUT", "/v1/key/rewrap/", lifecycle.rewrapKey, crypto),
   route("PUT", "/v1/key/configure/", lifecycle.configureKey, {
     maxBody: MAX_CONFIGURE_BODY_BYTES,
-    bodyError: () =>
-      errConfigureBody(`the body could not be read or exceeds ${MAX_CONFIGURE_BODY_BYTES} bytes`),
+    bodyError: errConfigureBody,
   }),
   route("PUT", "/v1/key/disable/", lifecycle.disableKey),
   route("PUT", "/v1/key/enable/", lifecycle.enableKey),

@@ -2,30 +2,12 @@
 // decrypt-only policy beside the admin), a small JSON client over the real mTLS connection, and
 // the scenarios that run the same way on the fs keystore and on the Vault test server (K/V v1, v2).
 
-import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 import type { RunningServer, TlsClient } from "../helpers/server.js";
+import { KES_VECTORS } from "../vectors/kes-vectors.js";
 import type { Fixture } from "./fixture.js";
 
-export interface KesVectors {
-  key_values: {
-    era: string;
-    value: string;
-    want: { key: string; algorithm: string; hmac_key: string | null };
-  }[];
-  legacy_ciphertexts: {
-    format: string;
-    algorithm: string;
-    key: string;
-    context: string;
-    plaintext: string;
-    ciphertext: string;
-  }[];
-}
-
-export const KES_VECTORS = JSON.parse(
-  readFileSync(new URL("../vectors/crypto-kes.json", import.meta.url), "utf8"),
-) as KesVectors;
+export { KES_VECTORS };
 
 /**
  * The config of the lifecycle tests: the fixture's admin, the ECDSA client allowed only

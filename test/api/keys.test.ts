@@ -36,7 +36,18 @@ describe("key lifecycle as admin", () => {
     const d = await s.request(admin, "GET", "/v1/key/describe/k1");
     expect(d.status).toBe(200);
     const doc = d.json() as Record<string, string>;
-    expect(Object.keys(doc)).toEqual(["name", "algorithm", "created_at", "created_by"]);
+    // KES's fields first, then keyfront's key-lifecycle fields (issue 10)
+    expect(Object.keys(doc)).toEqual([
+      "name",
+      "algorithm",
+      "created_at",
+      "created_by",
+      "version",
+      "versions",
+      "enabled",
+      "min_decryption_version",
+      "rotate",
+    ]);
     expect(doc).toMatchObject({ name: "k1", algorithm: "AES256", created_by: admin.identity });
     expect(Date.now() - Date.parse(doc.created_at as string)).toBeLessThan(60_000);
     expect(d.body.endsWith("}\n")).toBe(true);
@@ -63,7 +74,7 @@ describe("key lifecycle as admin", () => {
     );
     expect(g.status).toBe(200);
     const dek = g.json() as { plaintext: string; ciphertext: string };
-    expect(Object.keys(dek)).toEqual(["plaintext", "ciphertext"]);
+    expect(Object.keys(dek)).toEqual(["plaintext", "ciphertext", "version"]); // version: issue 10
     expect(Buffer.from(dek.plaintext, "base64")).toHaveLength(32);
     expect(Buffer.from(dek.ciphertext, "base64")).toHaveLength(32 + 44);
 
