@@ -108,6 +108,11 @@ export const VAULT_MOUNT_RECHECK_MS = 1_000;
 export const VAULT_READBACK_ATTEMPTS = 3;
 /** Wait before the second read-back of a new Vault key (ms); doubles for each further one. */
 export const VAULT_READBACK_DELAY_MS = 100;
+/**
+ * K/V v1 create: a second read-back this long after the write (ms). A replica that checked before
+ * our write landed writes within its own request time; its value there means its create won.
+ */
+export const VAULT_V1_RACE_SETTLE_MS = 1_000;
 /** Request body cap of /v1/key/generate: a context and a version only (KES: MAX_BODY_BYTES). */
 export const MAX_GENERATE_BODY_BYTES = 65_536;
 /** Request body cap of /v1/key/import: a 32-byte key in base64 and a cipher name (KES: 1 MB). */

@@ -14,6 +14,7 @@ import {
   VAULT_LIST_BODY_BYTES,
   VAULT_READBACK_ATTEMPTS,
   VAULT_READBACK_DELAY_MS,
+  VAULT_V1_RACE_SETTLE_MS,
 } from "../../limits.js";
 import type { Logger } from "../../log/logger.js";
 import { sleep } from "../../sleep.js";
@@ -148,8 +149,9 @@ class VaultStore implements KeyStore {
   }
 
   /**
-   * KV v1 has no compare-and-set: check, then write. Two keyfront replicas creating the same name
-   * at the same moment can both succeed, the later write winning (README "Vault keystore").
+   * KV v1 has no compare-and-set: check, then write, then read back twice (at once, and after
+   * VAULT_V1_RACE_SETTLE_MS). Two replicas creating the same name at the same moment both write;
+   * the later write wins, and the read-backs tell the earlier writer that it lost ("exists").
    */
   async #createV1(name: string, value: string, signal?: AbortSignal): Promise<void> {
     const path = kv.dataPath(this.#layout, name);
@@ -167,6 +169,11 @@ class VaultStore implements KeyStore {
     const res = await this.#call({ method: "POST", path, body }, signal);
     if (res.status !== 200 && res.status !== 204)
       throw await this.#deniedOrExists(name, res, signal);
+    await this.#verify(name, stored, undefined, signal);
+    // A replica that checked before our write landed may still be writing: look again once its
+    // write must have landed. Another value there means its create won the race (last writer
+    // wins on K/V v1), so ours did not happen: "exists", and the caller uses the winner's key.
+    await sleep(VAULT_V1_RACE_SETTLE_MS, signal);
     return this.#verify(name, stored, undefined, signal);
   }
 
@@ -191,6 +198,9 @@ class VaultStore implements KeyStore {
         throw err;
       });
     }
+    // K/V v1 (no version): another valid value is a concurrent create that won the race.
+    if (version === undefined && found !== undefined && !kv.sameValue(found.stored, written))
+      throw new KeyExistsError(name);
     const problem = kv.readBackProblem(written, version, found);
     if (problem !== undefined) throw this.#lost(name, problem);
   }
