@@ -109,10 +109,11 @@ export const VAULT_READBACK_ATTEMPTS = 3;
 /** Wait before the second read-back of a new Vault key (ms); doubles for each further one. */
 export const VAULT_READBACK_DELAY_MS = 100;
 /**
- * K/V v1 create: a second read-back this long after the write (ms). A replica that checked before
- * our write landed writes within its own request time; its value there means its create won.
+ * A key's version or state record created on a store with check-then-write creates (Vault K/V v1)
+ * is read back this long after the write (ms): a replica that checked before our write landed
+ * writes within its own request time, and its value there means its record won the race.
  */
-export const VAULT_V1_RACE_SETTLE_MS = 1_000;
+export const RACY_CREATE_SETTLE_MS = 1_000;
 /** Request body cap of /v1/key/generate: a context and a version only (KES: MAX_BODY_BYTES). */
 export const MAX_GENERATE_BODY_BYTES = 65_536;
 /** Request body cap of /v1/key/import: a 32-byte key in base64 and a cipher name (KES: 1 MB). */

@@ -4,12 +4,19 @@
 // overwrite a record, never write two records for one version or one state, never take a record
 // of another incarnation (an orphan) for the key's, and never put a value into an error.
 
+import { timingSafeEqual } from "node:crypto";
 import { parseJsonText } from "../crypto/go-json.js";
 import { decodeKeyVersion } from "../crypto/key-encoding.js";
 import type { KeyVersion } from "../crypto/key-version.js";
 import { KeyExistsError, KeyNotFoundError } from "../errors.js";
 import type { KeyStore } from "../keystore/keystore.js";
-import { MAX_KEY_STATES, MAX_KEY_VERSIONS, RING_LOAD_CONCURRENCY } from "../limits.js";
+import {
+  MAX_KEY_STATES,
+  MAX_KEY_VERSIONS,
+  RACY_CREATE_SETTLE_MS,
+  RING_LOAD_CONCURRENCY,
+} from "../limits.js";
+import { sleep } from "../sleep.js";
 import type { Ring } from "./ring.js";
 import { latestOf } from "./ring.js";
 import {
@@ -184,7 +191,7 @@ async function createRecord(
   for (let attempt = 0; ; attempt++) {
     try {
       await store.create(rec, value, signal);
-      return true;
+      return store.racyCreate === true ? await stillOurs(store, rec, value, signal) : true;
     } catch (err) {
       if (!(err instanceof KeyExistsError)) throw err;
       const there = await getOrNone(store, rec, signal);
@@ -193,6 +200,26 @@ async function createRecord(
       if (there !== undefined) await deleteIfThere(store, rec, signal);
     }
   }
+}
+
+/**
+ * On a check-then-write store, a replica that checked before our record landed may overwrite it:
+ * look again once such a write must have landed (RACY_CREATE_SETTLE_MS). Another value (or none)
+ * means our record lost, and the caller uses what is there, as after KeyExistsError. Compared in
+ * constant time: the values hold key material.
+ */
+async function stillOurs(
+  store: KeyStore,
+  rec: string,
+  value: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  await sleep(RACY_CREATE_SETTLE_MS, signal);
+  const there = await getOrNone(store, rec, signal);
+  if (there === undefined) return false;
+  const a = Buffer.from(there);
+  const b = Buffer.from(value);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Writes version latest + 1 of the ring; false when another writer made that version first. */

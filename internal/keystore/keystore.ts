@@ -25,6 +25,11 @@ export interface ListPage {
 export interface KeyStore {
   /** Human-readable backend kind, e.g. "fs", "mem", "vault". */
   readonly kind: string;
+  /**
+   * True when `create` is check-then-write (Vault K/V v1): two writers creating one name at the
+   * same moment can both return, the later write winning. Absent or false: create is atomic.
+   */
+  readonly racyCreate?: boolean;
   /** Create-only: throws KeyExistsError if `name` exists. Never overwrites. */
   create(name: string, value: string, signal?: AbortSignal): Promise<void>;
   /** The stored value; throws KeyNotFoundError if absent. */

@@ -17,6 +17,7 @@ export function countingStore(inner: KeyStore): CountingStore {
   const reads: string[] = [];
   return {
     kind: inner.kind,
+    ...(inner.racyCreate === undefined ? {} : { racyCreate: inner.racyCreate }),
     counts,
     reads,
     create(name, value, signal) {

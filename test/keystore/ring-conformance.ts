@@ -192,6 +192,7 @@ function rendezvous(n: number): () => Promise<void> {
 function bind(s: KeyStore): KeyStore {
   return {
     kind: s.kind,
+    ...(s.racyCreate === undefined ? {} : { racyCreate: s.racyCreate }),
     create: (n, v, sig) => s.create(n, v, sig),
     get: (n, sig) => s.get(n, sig),
     delete: (n, sig) => s.delete(n, sig),

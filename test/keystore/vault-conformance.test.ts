@@ -79,8 +79,8 @@ const testAdmin = () => {
   if (!server) throw new Error("vault test server not started");
   return new VaultAdmin(server.addr, server.rootToken);
 };
-// K/V v1 creates are check-then-write; a second read-back after VAULT_V1_RACE_SETTLE_MS turns a lost
-// race into "exists" (vault-store.ts), so both K/V versions make one version when replicas race.
+// K/V v1 creates are check-then-write; a record read back after RACY_CREATE_SETTLE_MS shows a lost
+// race (ring-store.ts), so both K/V versions make one version when replicas rotate at once.
 const optionsOf = (_v: Variant) => ({ ...OPTIONS, atomicCreate: true });
 for (const [label, variant] of VARIANTS) {
   describeKeyStoreConformance(

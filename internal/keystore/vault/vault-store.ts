@@ -14,7 +14,6 @@ import {
   VAULT_LIST_BODY_BYTES,
   VAULT_READBACK_ATTEMPTS,
   VAULT_READBACK_DELAY_MS,
-  VAULT_V1_RACE_SETTLE_MS,
 } from "../../limits.js";
 import type { Logger } from "../../log/logger.js";
 import { sleep } from "../../sleep.js";
@@ -53,6 +52,8 @@ export async function connectVault(
 
 class VaultStore implements KeyStore {
   readonly kind = "vault";
+  /** K/V v1 creates are check-then-write (keystore.ts `racyCreate`). */
+  readonly racyCreate: boolean;
   readonly #config: VaultConfig;
   readonly #layout: kv.KvLayout;
   readonly #session: VaultSession;
@@ -65,6 +66,7 @@ class VaultStore implements KeyStore {
   constructor(config: VaultConfig, layout: kv.KvLayout, session: VaultSession, log: Logger) {
     this.#config = config;
     this.#layout = layout;
+    this.racyCreate = layout.version === "v1";
     this.#session = session;
     this.#log = log;
     this.#mount = new MountWatch(layout, config.namespace, (req, s) => session.call(req, s), log);
@@ -149,9 +151,9 @@ class VaultStore implements KeyStore {
   }
 
   /**
-   * KV v1 has no compare-and-set: check, then write, then read back twice (at once, and after
-   * VAULT_V1_RACE_SETTLE_MS). Two replicas creating the same name at the same moment both write;
-   * the later write wins, and the read-backs tell the earlier writer that it lost ("exists").
+   * KV v1 has no compare-and-set: check, then write. Two replicas creating the same name at the
+   * same moment both write and the later write wins; a read-back that finds the other value
+   * answers "exists" (README "Vault keystore"; key records look again later, ring-store.ts).
    */
   async #createV1(name: string, value: string, signal?: AbortSignal): Promise<void> {
     const path = kv.dataPath(this.#layout, name);
@@ -169,11 +171,6 @@ class VaultStore implements KeyStore {
     const res = await this.#call({ method: "POST", path, body }, signal);
     if (res.status !== 200 && res.status !== 204)
       throw await this.#deniedOrExists(name, res, signal);
-    await this.#verify(name, stored, undefined, signal);
-    // A replica that checked before our write landed may still be writing: look again once its
-    // write must have landed. Another value there means its create won the race (last writer
-    // wins on K/V v1), so ours did not happen: "exists", and the caller uses the winner's key.
-    await sleep(VAULT_V1_RACE_SETTLE_MS, signal);
     return this.#verify(name, stored, undefined, signal);
   }
 
