@@ -64,7 +64,7 @@ describe("rotation on a check-then-write store", () => {
   it.each([
     [true, "uses the winner's version when its write lands after ours returned"],
     [false, "(control, racyCreate unset) keeps its own version: the race is lost unseen"],
-  ] as const)("racyCreate %s: %s", async (racy) => {
+  ] as const)("racyCreate %s: %s", async (racy, _what) => {
     const { store, hold, release } = racyStore(racy);
     const a = serviceOn(store);
     const b = serviceOn(store);

@@ -71,6 +71,8 @@ export interface VaultTestServer {
   /** Requests received so far whose path (without /v1/) starts with `prefix` ("" = all). */
   requestCount(prefix?: string): number;
   resetRequestCount(): void;
+  /** TCP connections accepted so far (TLS handshakes that failed included). */
+  connectionCount(): number;
   close(): Promise<void>;
 }
 
@@ -285,7 +287,11 @@ export async function startVaultTestServer(
         onSocket,
       )
     : createNetServer(onSocket);
-  if (tls) server.on("connection", (s: Socket) => sockets.add(s));
+  let accepted = 0;
+  server.on("connection", (s: Socket) => {
+    accepted++;
+    if (tls) sockets.add(s);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => resolve());
@@ -299,6 +305,7 @@ export async function startVaultTestServer(
     ha: haControl(state),
     requestCount: (prefix = "") => countRequests(state, prefix),
     resetRequestCount: () => state.requestCounts.clear(),
+    connectionCount: () => accepted,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -223,10 +223,9 @@ describe("VaultHttpClient", () => {
 
   it("times out an attempt that gets no answer", async () => {
     const s = await serve(() => {});
-    const started = performance.now();
     await expect(
       client([s.url], 200).request({ method: "GET", path: "x", retries: 0 }),
     ).rejects.toThrow(/timed out after 200 ms/);
-    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(s.hits).toHaveLength(1);
   });
 });
