@@ -106,10 +106,17 @@ export class KeyService extends KeyLifecycle {
 
   /** Off the request path: probe the store, reload on a change, drop a key gone elsewhere. */
   async #refresh(ring: Ring): Promise<void> {
-    const signal = AbortSignal.any([
-      this.cache.lifetime,
-      AbortSignal.timeout(KEY_REFRESH_TIMEOUT_MS),
-    ]);
+    // Its own controller, ended in `finally`: nothing stays hooked onto the cache's lifetime.
+    const control = new AbortController();
+    const signal = control.signal;
+    const lifetime = this.cache.lifetime;
+    const onClose = () => control.abort(lifetime.reason);
+    lifetime.addEventListener("abort", onClose, { once: true });
+    const timer = setTimeout(
+      () => control.abort(new Error("refresh timed out")),
+      KEY_REFRESH_TIMEOUT_MS,
+    );
+    timer.unref?.();
     try {
       const probe = await probeRing(this.store, ring, signal);
       if (probe === "same") ring.checkedAt = this.now();
@@ -119,6 +126,10 @@ export class KeyService extends KeyLifecycle {
       if (err instanceof KeyNotFoundError || signal.aborted) return;
       if (err instanceof KeystoreUnreachableError) return; // the status probe reports outages
       this.onFailure("refresh", ring.name, err);
+    } finally {
+      clearTimeout(timer);
+      lifetime.removeEventListener("abort", onClose);
+      control.abort(new Error("refresh ended"));
     }
   }
 

@@ -49,7 +49,9 @@ export async function deleteRecords(
 /**
  * Creates key `name` with its version-1 value (KeyExistsError when it exists), then removes the
  * records an interrupted purge of an earlier key of this name left behind (best effort: a
- * failure there is reported to `onCleanupFailure`, the key is created either way).
+ * failure there is reported to `onCleanupFailure`, the key is created either way). Whether there
+ * are any is asked (version 2, state 1) while version 1 is written, so a create costs no extra
+ * round trip unless there is something to remove.
  */
 export async function createRing(
   store: KeyStore,
@@ -58,7 +60,17 @@ export async function createRing(
   signal: AbortSignal | undefined,
   onCleanupFailure: (err: unknown) => void,
 ): Promise<void> {
+  const probe = Promise.all([
+    getOrNone(store, versionRecord(name, 2), signal),
+    getOrNone(store, stateRecord(name, 1), signal),
+  ]).then(
+    (found) => found.some((text) => text !== undefined),
+    (err: unknown) => err,
+  );
   await store.create(name, v1Value, signal);
+  const leftovers = await probe;
+  if (leftovers === false) return;
+  if (leftovers !== true) return onCleanupFailure(leftovers);
   await deleteRecords(store, name, incarnationOf(v1Value), signal).catch(onCleanupFailure);
 }
 
