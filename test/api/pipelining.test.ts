@@ -61,10 +61,11 @@ function sequential(client: Client, count: number): Promise<number> {
     sock.once("secureConnect", () => sock.write(describe));
     sock.on("data", (chunk: Buffer) => {
       text += chunk.toString("latin1");
-      // Each answer is a small JSON body: the next request goes once this one's body has come.
-      while (text.includes("}")) {
+      // Each answer is a small JSON body ending in "}\n" (describe nests the key's versions, so
+      // not at its first "}"): the next request goes once this one's body has come.
+      while (text.includes("}\n")) {
         ok += text.startsWith("HTTP/1.1 200 OK") ? 1 : 0;
-        text = text.slice(text.indexOf("}") + 1).replace(/^\s+/, "");
+        text = text.slice(text.indexOf("}\n") + 2).replace(/^\s+/, "");
         if (ok === count) sock.end();
         else sock.write(describe);
       }
