@@ -12,6 +12,7 @@ import {
   approleAuth,
   captureLog,
   REAL_VAULT,
+  steadyLoad,
   tenantPolicy,
   tokenAuth,
   unique,
@@ -141,23 +142,7 @@ function authTests(label: string, admin: () => VaultAdmin) {
       const log = captureLog();
       const store = await open(d, approleAuth(d.roleId, secret, { engine: d.approle }), log);
       await waitFor("login", () => store.status());
-      const until = performance.now() + 6_500;
-      let ops = 0;
-      const failures: unknown[] = [];
-      const worker = async (w: number) => {
-        for (let i = 0; performance.now() < until; i++) {
-          const name = `w${w}-${i}`;
-          try {
-            await store.create(name, name);
-            expect(await store.get(name)).toBe(name);
-            ops += 2;
-          } catch (err) {
-            failures.push(err);
-          }
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      };
-      await Promise.all([0, 1, 2, 3].map(worker));
+      const { ops, failures } = await steadyLoad(store, 6_500, { pauseMs: 20 });
       expect(failures).toEqual([]);
       expect(ops).toBeGreaterThan(100);
       const logins = log.lines.filter((l) => l.includes("vault: logged in")).length;

@@ -27,6 +27,7 @@ import {
   type CapturedLog,
   captureLog,
   REAL_VAULT,
+  steadyLoad,
   tenantPolicy,
   unique,
   vaultConfig,
@@ -134,21 +135,7 @@ function certTests(target: () => AdminTarget) {
     const log = captureLog();
     const { store } = await open(issueClient(ca), "short", log);
     await waitFor("login", () => store.status());
-    const until = performance.now() + 6_500;
-    let ops = 0;
-    const failures: unknown[] = [];
-    const worker = async (w: number) => {
-      for (let i = 0; performance.now() < until; i++) {
-        try {
-          await store.create(`short-${w}-${i}`, `v${i}`);
-          expect(await store.get(`short-${w}-${i}`)).toBe(`v${i}`);
-          ops++;
-        } catch (err) {
-          failures.push(err);
-        }
-      }
-    };
-    await Promise.all([0, 1, 2, 3].map(worker));
+    const { ops, failures } = await steadyLoad(store, 6_500, { tag: "short-" });
     expect(failures).toEqual([]);
     expect(ops).toBeGreaterThan(0);
     // A 4 s max TTL over 6.5 s: renewed (over the certificate's connection), and logged in again.

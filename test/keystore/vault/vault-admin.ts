@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { type DestinationStream, pino } from "pino";
 import type { VaultAuth, VaultConfig } from "../../../internal/config/config.js";
+import type { KeyStore } from "../../../internal/keystore/keystore.js";
 import type { Logger } from "../../../internal/log/logger.js";
 
 /** A real Vault to run against as well, from the environment; undefined when not configured. */
@@ -233,4 +234,34 @@ export async function waitFor<T>(
     if (performance.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * `workers` loops creating a key and reading it back for `ms`: the operations that succeeded
+ * (creates and reads) and every failure. Key names start with `tag`.
+ */
+export async function steadyLoad(
+  store: KeyStore,
+  ms: number,
+  { workers = 4, pauseMs = 0, tag = "w" } = {},
+): Promise<{ ops: number; failures: unknown[] }> {
+  const until = performance.now() + ms;
+  let ops = 0;
+  const failures: unknown[] = [];
+  const worker = async (w: number) => {
+    for (let i = 0; performance.now() < until; i++) {
+      const name = `${tag}${w}-${i}`;
+      try {
+        await store.create(name, name);
+        const got = await store.get(name);
+        if (got !== name) throw new Error(`read back '${got}' for '${name}'`);
+        ops += 2;
+      } catch (err) {
+        failures.push(err);
+      }
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));
+  return { ops, failures };
 }
