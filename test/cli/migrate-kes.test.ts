@@ -5,11 +5,11 @@
 // built CLI; the stored values arrive byte for byte, and the real server on the target config
 // decrypts the KES ciphertexts of every era (raw, msgpack, JSON) with every key.
 
-import { readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { unique } from "../keystore/vault/vault-admin.js";
+import { KES_VECTORS } from "../vectors/kes-vectors.js";
 import { kf } from "./cli-helpers.js";
 import {
   expectOnlyPlainHttpWarnings,
@@ -22,20 +22,7 @@ import {
   writeConfig,
 } from "./migrate-vault-helpers.js";
 
-interface Vectors {
-  key_values: { era: string; value: string; want: { key: string; algorithm: string } }[];
-  legacy_ciphertexts: {
-    format: string;
-    algorithm: string;
-    key: string;
-    context: string;
-    plaintext: string;
-    ciphertext: string;
-  }[];
-}
-const VECTORS = JSON.parse(
-  readFileSync(new URL("../vectors/crypto-kes.json", import.meta.url), "utf8"),
-) as Vectors;
+const VECTORS = KES_VECTORS;
 
 /** The KES keys by name: `kes-<i>` holds key_values[i] as KES stored it. */
 const KES_KEYS = new Map(VECTORS.key_values.map((v, i) => [`kes-${i}`, v.value]));

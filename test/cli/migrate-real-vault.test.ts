@@ -75,6 +75,7 @@ async function migrated(label: string, from: string, to: string, count: number) 
     migrated: count,
     skipped: 0,
     replaced: 0,
+    records: 0, // keys never rotated: no version or state records
   });
   figures.push(`migrate ${label}: ${count} keys in ${seconds.toFixed(2)} s`);
 }
