@@ -9,11 +9,10 @@
 // written. Progress goes to stderr on a terminal; a summary of what moved ends the run.
 // It must never decode, print or log a stored value, and never modify the source keystore.
 
-import { timingSafeEqual } from "node:crypto";
 import type { Config } from "../../internal/config/config.js";
 import { ConfigError, loadConfigFile } from "../../internal/config/load.js";
 import { KeyExistsError } from "../../internal/errors.js";
-import type { KeyStore } from "../../internal/keystore/keystore.js";
+import { type KeyStore, sameStoredValue } from "../../internal/keystore/keystore.js";
 import { LIST_PAGE_SIZE } from "../../internal/limits.js";
 import { parseCommand } from "./client-env.js";
 import { printJson } from "./format.js";
@@ -61,13 +60,6 @@ function loadConfig(flag: string, path: string): Config {
 
 type Mode = "stop" | "merge" | "force";
 
-/** Constant time: stored values are key material. */
-function sameValue(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** What an existing target key means: skipped (merge), the end of the run (stop), or replaced. */
 async function resolveExisting(
   to: KeyStore,
@@ -79,7 +71,7 @@ async function resolveExisting(
   signal: AbortSignal,
 ): Promise<void> {
   if (mode === "merge") {
-    if (!sameValue(found, value))
+    if (!sameStoredValue(found, value))
       note(`warning: key '${name}' exists in the target with a different value: skipped`);
     t.skipped++;
     return;
@@ -135,7 +127,7 @@ async function copyRecord(
     t.records++;
     return;
   }
-  if (sameValue(found, value)) return;
+  if (sameStoredValue(found, value)) return;
   if (mode === "merge") {
     note(`warning: record '${record}' exists in the target with a different value: skipped`);
     return;
@@ -168,7 +160,7 @@ async function copyKey(
   const value = await from.get(name, signal);
   const extras = await extraRecordsOf(from, name, signal);
   const before = await existing(to, name, signal);
-  const sameKey = before !== undefined && sameValue(before, value);
+  const sameKey = before !== undefined && sameStoredValue(before, value);
   if (before === undefined || mode === "force" || (mode === "merge" && sameKey)) {
     for (const [record, v] of extras) await copyRecord(to, record, v, mode, t, signal);
   }

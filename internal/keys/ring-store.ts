@@ -4,12 +4,11 @@
 // overwrite a record, never write two records for one version or one state, never take a record
 // of another incarnation (an orphan) for the key's, and never put a value into an error.
 
-import { timingSafeEqual } from "node:crypto";
 import { parseJsonText } from "../crypto/go-json.js";
 import { decodeKeyVersion } from "../crypto/key-encoding.js";
 import type { KeyVersion } from "../crypto/key-version.js";
 import { KeyExistsError, KeyNotFoundError } from "../errors.js";
-import type { KeyStore } from "../keystore/keystore.js";
+import { type KeyStore, sameStoredValue } from "../keystore/keystore.js";
 import {
   MAX_KEY_STATES,
   MAX_KEY_VERSIONS,
@@ -216,10 +215,7 @@ async function stillOurs(
 ): Promise<boolean> {
   await sleep(RACY_CREATE_SETTLE_MS, signal);
   const there = await getOrNone(store, rec, signal);
-  if (there === undefined) return false;
-  const a = Buffer.from(there);
-  const b = Buffer.from(value);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return there !== undefined && sameStoredValue(there, value);
 }
 
 /** Writes version latest + 1 of the ring; false when another writer made that version first. */

@@ -3,6 +3,7 @@
 // domain errors (KeyExistsError, KeyNotFoundError, KeystoreUnreachableError, or anything else for
 // "failed"), never HTTP statuses. Names reaching a store are already validated (§13.1).
 
+import { timingSafeEqual } from "node:crypto";
 import { LIST_PAGE_SIZE } from "../limits.js";
 
 export interface KeystoreStatus {
@@ -106,4 +107,11 @@ function siftDown(heap: string[], at: number): void {
 /** Byte-wise (code unit) ordering, as Go's sort.Strings on ASCII names. */
 export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Constant-time equality of two stored values (they are key material). */
+export function sameStoredValue(a: string, b: string): boolean {
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
+  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -4,8 +4,8 @@
 // optional Transit wrapping. Pure apart from the types: no I/O. It must never build a path that
 // leaves the configured mount and prefix, and never put a value into an error message.
 
-import { timingSafeEqual } from "node:crypto";
 import { posix } from "node:path";
+import { sameStoredValue } from "../keystore.js";
 import type { VaultResponse } from "./http.js";
 
 export type KvVersion = "v1" | "v2";
@@ -131,13 +131,6 @@ export function writtenVersion(body: unknown): number | undefined {
   return v > 0 ? v : undefined;
 }
 
-/** Constant-time equality of two stored values (they are key material). */
-export function sameValue(a: string, b: string): boolean {
-  const x = Buffer.from(a, "utf8");
-  const y = Buffer.from(b, "utf8");
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /**
  * What is wrong with a key read back right after its create (undefined: nothing): missing, another
  * value, or with K/V v2 another version than the write reported. Never names the value.
@@ -149,7 +142,7 @@ export function readBackProblem(
 ): string | undefined {
   if (found === undefined)
     return "Vault acknowledged the write, but the key is not there when read back";
-  if (!sameValue(found.stored, written))
+  if (!sameStoredValue(found.stored, written))
     return "Vault acknowledged the write, but holds another value when read back";
   if (version !== undefined && found.version !== version)
     return `it reads back as version ${found.version ?? "none"}, not ${version}`;

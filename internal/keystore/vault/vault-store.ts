@@ -18,7 +18,7 @@ import {
 import type { Logger } from "../../log/logger.js";
 import { sleep } from "../../sleep.js";
 import type { KeyStore, KeystoreStatus, ListPage } from "../keystore.js";
-import { pageNames } from "../keystore.js";
+import { pageNames, sameStoredValue } from "../keystore.js";
 import { describeResponse, type VaultResponse } from "./http.js";
 import * as kv from "./kv.js";
 import { MountWatch, VaultMountMismatchError } from "./mount.js";
@@ -122,7 +122,7 @@ class VaultStore implements KeyStore {
       // retried (vault-api.md §3.2). Either way the name is taken: read back to be sure.
       const stored = await this.#read(name, signal).catch((err: unknown) => err);
       if (typeof stored === "string") {
-        if (kv.sameValue(stored, value))
+        if (sameStoredValue(stored, value))
           this.#log.warn({ name }, "vault: create was retried after its first attempt landed");
         throw new KeyExistsError(name);
       }
@@ -196,7 +196,7 @@ class VaultStore implements KeyStore {
       });
     }
     // K/V v1 (no version): another valid value is a concurrent create that won the race.
-    if (version === undefined && found !== undefined && !kv.sameValue(found.stored, written))
+    if (version === undefined && found !== undefined && !sameStoredValue(found.stored, written))
       throw new KeyExistsError(name);
     const problem = kv.readBackProblem(written, version, found);
     if (problem !== undefined) throw this.#lost(name, problem);
