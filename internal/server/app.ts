@@ -20,11 +20,11 @@ import {
 import { authorize } from "./auth.js";
 import { BodyTooLargeError, readBody } from "./body.js";
 import { ConnectionLimiter } from "./connections.js";
-import { asciiHeaderValue } from "./header-value.js";
 import { normalizeRequestPath } from "./path.js";
 import type { ProxyHop } from "./proxy.js";
 import { acceptsMethod, type Reply, type RequestContext, STREAMED } from "./route.js";
 import type { ResolvedRoute } from "./router.js";
+import { sendError, sendReply } from "./send.js";
 import { closeState, type Runtime, type ServerState } from "./state.js";
 
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -35,40 +35,6 @@ interface Seen extends ProxyHop {
   identity: string;
   /** Set by a key route's handler (issue 10). */
   version?: number | undefined;
-}
-
-function sendReply(res: ServerResponse, reply: Reply): void {
-  const headers: Record<string, string | number> = {
-    "Content-Length":
-      typeof reply.body === "string" ? Buffer.byteLength(reply.body) : reply.body.length,
-  };
-  if (reply.contentType) headers["Content-Type"] = reply.contentType;
-  res.writeHead(reply.status, headers);
-  res.end(reply.body);
-}
-
-/** The catalogue's extra headers, reduced to printable ASCII (they may quote client text). */
-function errorHeaders(err: ApiError): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(err.headers)) out[name] = asciiHeaderValue(value);
-  return out;
-}
-
-/** The KES error body: `{"message":…\n}` (kes-api.md §2.1). */
-export function sendError(res: ServerResponse, err: ApiError): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = `{"message":${JSON.stringify(err.message)}\n}`;
-  // A request body we did not read is not drained: the connection closes after this answer.
-  if (res.req?.complete === false) res.setHeader("Connection", "close");
-  res.writeHead(err.status, {
-    ...errorHeaders(err),
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(body),
-  });
-  res.end(body);
 }
 
 export class KeyfrontServer {

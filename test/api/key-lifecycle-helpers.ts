@@ -3,11 +3,28 @@
 // the scenarios that run the same way on the fs keystore and on the Vault test server (K/V v1, v2).
 
 import { expect } from "vitest";
-import type { RunningServer, TlsClient } from "../helpers/server.js";
+import { type RunningServer, startServer, type TlsClient } from "../helpers/server.js";
 import { KES_VECTORS } from "../vectors/kes-vectors.js";
 import type { Fixture } from "./fixture.js";
 
 export { KES_VECTORS };
+
+/** The detail header of a key pending deletion. */
+export const PENDING = /^key is pending deletion until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+
+/** The real server on an fs keystore at `dir` (lifecycleYaml; `extraKeystore` under keystore:). */
+export function serveFs(
+  f: Fixture,
+  dir: string,
+  extraKeystore = "",
+  extra = "",
+): Promise<RunningServer> {
+  return startServer({
+    yaml: lifecycleYaml(f, `  fs:\n    path: ${dir}\n${extraKeystore}`, extra),
+    caPem: f.serverCertPem,
+    files: { "server.crt": f.serverCertPem, "server.key": f.serverKeyPem },
+  });
+}
 
 /**
  * The config of the lifecycle tests: the fixture's admin, the ECDSA client allowed only

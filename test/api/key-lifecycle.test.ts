@@ -2,13 +2,14 @@
 // client would. Rotation with versioned answers and the "version" field, rotation under load,
 // KES-stored keys and KES ciphertexts after three rotations, rewrap, the minimum decryption
 // version, disable/enable, the deletion window (pending, KES errors with details, restore, purge),
-// policies on the new routes, audit events with the version and /v1/api.
+// policies on the new routes, audit events with the version and /v1/api. The scheduler and the
+// deletion settings: key-lifecycle-scheduler.test.ts.
 
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../helpers/server.js";
+import type { RunningServer } from "../helpers/server.js";
 import { type Fixture, makeFixture } from "./fixture.js";
 import {
   Api,
@@ -16,8 +17,9 @@ import {
   expectError,
   expectKesCiphertextsDecrypt,
   KES_VECTORS,
-  lifecycleYaml,
+  PENDING,
   rotateUnderLoad,
+  serveFs,
 } from "./key-lifecycle-helpers.js";
 
 const NEW_ROUTES: [string, string][] = [
@@ -30,7 +32,6 @@ const NEW_ROUTES: [string, string][] = [
   ["PUT", "/v1/key/restore/"],
   ["DELETE", "/v1/key/purge/"],
 ];
-const PENDING = /^key is pending deletion until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 let f: Fixture;
 let keysDir: string;
@@ -46,13 +47,8 @@ for (const [i, v] of KES_VECTORS.key_values.entries()) {
 const kesKey = (algorithm: string) =>
   Object.keys(KES_FILES).find((n) => n.startsWith(`kes-${algorithm.toLowerCase()}-`)) ?? "";
 
-async function serve(keystoreDir: string, extraKeystore = "", extra = ""): Promise<RunningServer> {
-  return startServer({
-    yaml: lifecycleYaml(f, `  fs:\n    path: ${keystoreDir}\n${extraKeystore}`, extra),
-    caPem: f.serverCertPem,
-    files: { "server.crt": f.serverCertPem, "server.key": f.serverKeyPem },
-  });
-}
+const serve = (dir: string, extraKeystore = "", extra = "") =>
+  serveFs(f, dir, extraKeystore, extra);
 
 beforeAll(async () => {
   f = makeFixture();
@@ -369,95 +365,5 @@ describe("policies and audit", () => {
       .find((l) => l.includes('"/v1/key/create/audited"'));
     expect(create).toBeDefined();
     expect(create).not.toContain('"version"');
-  });
-});
-
-describe("the scheduler and the deletion settings", () => {
-  let dir: string;
-  let t: RunningServer;
-  let api: Api;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "kf-lifecycle-short-"));
-    t = await serve(
-      dir,
-      "  deletion:\n    window: 2s\n",
-      "keys:\n  - name: sched\n    rotate: 2s\n",
-    );
-    api = new Api(t, f.clients.admin);
-  }, 30_000);
-  afterAll(async () => {
-    await t?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it("rotates a key whose `keys[].rotate` period has passed, by itself", async () => {
-    let latest = 1;
-    for (let i = 0; i < 300 && latest < 3; i++) {
-      latest = (await api.ok("GET", "/v1/key/versions/sched")).latest as number;
-      if (latest < 3) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(latest).toBeGreaterThanOrEqual(3);
-    const v = (await api.ok("GET", "/v1/key/versions/sched")).versions as { created_by?: string }[];
-    expect(v.length).toBeGreaterThanOrEqual(3);
-    expect(t.stderr()).toMatch(/key scheduler: rotated key 'sched' to version 2/);
-  });
-
-  it("a pending key is purged by the scheduler once the window ends", async () => {
-    await api.ok("POST", "/v1/key/create/brief");
-    await api.rotate("brief");
-    const dek = await api.generate("brief");
-    await api.ok("DELETE", "/v1/key/delete/brief");
-    expectError(
-      await api.call("POST", "/v1/key/generate/brief", {}),
-      404,
-      "key does not exist",
-      PENDING,
-    );
-    let files = ["brief"];
-    for (let i = 0; i < 300 && files.length > 0; i++) {
-      files = (await readdir(dir)).filter((n) => n === "brief" || n.startsWith("brief."));
-      if (files.length > 0) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(files).toEqual([]);
-    const after = await api.decrypt("brief", dek.ciphertext);
-    expect([after.status, after.body.message, after.detail]).toEqual([
-      404,
-      "key does not exist",
-      undefined,
-    ]);
-    expect(t.stderr()).toMatch(/key scheduler: purged key 'brief'/);
-  });
-});
-
-describe("keystore.deletion.window: 0 (KES)", () => {
-  it("delete purges every version at once; the name starts over; a reload sets a window", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "kf-lifecycle-kes-"));
-    const t = await serve(dir);
-    try {
-      const api = new Api(t, f.clients.admin);
-      await api.ok("POST", "/v1/key/create/k");
-      await api.rotate("k");
-      await api.rotate("k");
-      expect((await readdir(dir)).sort()).toEqual(["k", "k.v2", "k.v3"]);
-      await api.ok("DELETE", "/v1/key/delete/k");
-      expect(await readdir(dir)).toEqual([]);
-      expectError(await api.call("GET", "/v1/key/describe/k"), 404, "key does not exist");
-      await api.ok("POST", "/v1/key/create/k");
-      expect((await api.ok("GET", "/v1/key/versions/k")).latest).toBe(1);
-      // a reload applies a new deletion window: the next delete leaves the key pending
-      const yaml = lifecycleYaml(f, `  fs:\n    path: ${dir}\n  deletion:\n    window: 1h\n`);
-      await writeFile(join(t.dir, "config.yaml"), yaml.replaceAll("${DIR}", t.dir));
-      t.proc.kill("SIGHUP");
-      for (let i = 0; i < 400 && !t.stderr().includes("configuration reloaded"); i++) {
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      expect(t.stderr()).toContain("configuration reloaded");
-      await api.ok("DELETE", "/v1/key/delete/k");
-      expectError(await api.call("GET", "/v1/key/describe/k"), 404, "key does not exist", PENDING);
-      expect(await readdir(dir)).toContain("k");
-    } finally {
-      await t.stop();
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 });
