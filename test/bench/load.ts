@@ -8,7 +8,10 @@ import type { BenchPki } from "./targets.js";
 export type Scenario = "generate" | "decrypt" | "encrypt" | "create";
 
 export interface LoadResult {
+  /** Answered requests per second over the run. */
   rps: number;
+  /** Requests answered in the run. */
+  requests: number;
   p50: number;
   p99: number;
   errors: number;
@@ -87,8 +90,10 @@ export async function cannon(
       },
     ],
   } as autocannon.Options);
+  const requests = r.requests.total;
   return {
-    rps: r.requests.average,
+    rps: requests / Math.max(r.duration, 1e-9),
+    requests,
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors,
@@ -120,5 +125,6 @@ export async function newConnectionRate(
   };
   const started = Date.now();
   await Promise.all(Array.from({ length: concurrency }, loop));
-  return { rps: done / ((Date.now() - started) / 1000), p50: 0, p99: 0, errors, non2xx: 0 };
+  const rps = done / ((Date.now() - started) / 1000);
+  return { rps, requests: done, p50: 0, p99: 0, errors, non2xx: 0 };
 }

@@ -1,184 +1,176 @@
-// `npm run bench`: keyfront against a bare node:https baseline measured in the same run,
-// alternating, for key/generate, key/decrypt, key/encrypt (1 KiB) and key/create at 1, 16 and
-// 64 connections (mTLS keep-alive), plus a new TLS connection per request; then memory, workers
-// and the Vault cold path. Prints a table with keyfront/baseline ratios and the targets, and
-// writes JSON to bench-results/. Flags: --seconds N (per run, default 5), --quick (64 connections
-// only), --only warm,memory,workers,cold (sections to run).
-// Targets are reported, never asserted: these machines are noisy.
+// `npm run bench`: keyfront, in its default configuration (audit log on), against a bare
+// node:https baseline measured in the same run (baseline-server.ts), in alternating pairs
+// (paired.ts); then the audit log's cost, the GC (heap allocated per request, mark-compacts),
+// key versions, memory over 20,000 keys, workers, and the Vault cold path. Prints a table with
+// req/s, latency and server CPU µs per request, then every target marked met or NOT met, and
+// writes JSON to bench-results/. Targets are reported, never asserted: these machines are noisy.
+// Flags: --seconds N (per run, default 5), --pairs N (default 3), --quick (1 pair, fewer cells),
+// --only warm,audit,gc,versions,memory,workers,cold, --against <other build's
+// dist/cmd/keyfront/main.js> (adds this build vs that one, to measure a change).
 
 import { mkdir, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { coldPath } from "./cold-path.js";
-import { cannon, type LoadResult, newConnectionRate, prepare, type Scenario } from "./load.js";
+import { gcSection } from "./gc-section.js";
+import { newConnectionRate, prepare } from "./load.js";
+import { type Cell, pairedCell, type Side } from "./paired.js";
+import { fmt, printCell, printHeader, type TargetLine, targetLine } from "./report.js";
+import { memorySection, versionsSection, workersSection } from "./sections.js";
 import {
+  type BenchPki,
   makeBenchPki,
-  rssOf,
   startBaseline,
   startKeyfront,
   type Target,
-  treeRssOf,
 } from "./targets.js";
 
 const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "5" },
+    pairs: { type: "string" },
     quick: { type: "boolean", default: false },
-    only: { type: "string", default: "warm,memory,workers,cold" },
+    only: { type: "string", default: "warm,audit,gc,versions,memory,workers,cold" },
+    against: { type: "string" },
   },
 });
 const SECTIONS = new Set(values.only.split(","));
 const SECONDS = Number(values.seconds);
+const PAIRS = Number(values.pairs ?? (values.quick ? 1 : 3));
 const WARMUP_SECONDS = 2;
-const SCENARIOS: Scenario[] = ["generate", "decrypt", "encrypt", "create"];
-const CONNECTIONS = values.quick ? [64] : [1, 16, 64];
 
-interface Row {
-  scenario: string;
-  connections: number | string;
-  keyfront: LoadResult;
-  baseline: LoadResult | undefined;
-}
-const rows: Row[] = [];
+const cells: Cell[] = [];
+const targets: TargetLine[] = [];
 const extra: Record<string, unknown> = {};
-const fmt = (n: number, d = 0) =>
-  n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 
-async function warm(pki: Awaited<ReturnType<typeof makeBenchPki>>): Promise<void> {
+async function sides(t: Target, pki: BenchPki) {
+  const bodies = await prepare(t.url, pki);
+  const side = (s: keyof typeof bodies): Side => ({ target: t, body: bodies[s] });
+  return { bodies, side };
+}
+
+async function warmUp(pki: BenchPki, ts: Target[]): Promise<void> {
+  for (const t of ts) {
+    const { side } = await sides(t, pki);
+    for (const s of ["generate", "decrypt"] as const) {
+      await pairedCell(pki, side(s), side(s), s, 64, WARMUP_SECONDS / 2, 1);
+    }
+  }
+}
+
+function add(cell: Cell): Cell {
+  cells.push(cell);
+  printCell(cell);
+  return cell;
+}
+
+async function warm(pki: BenchPki): Promise<void> {
   const kf = await startKeyfront(pki);
   const base = await startBaseline(pki);
   try {
-    const bodies = { keyfront: await prepare(kf.url, pki), baseline: await prepare(base.url, pki) };
-    // Warm both up (JIT, TLS session state, caches) before anything is measured.
-    for (const t of [kf, base]) {
-      for (const scenario of ["generate", "decrypt"] as const) {
-        await cannon(t.url, pki, scenario, bodies[t.name][scenario], 64, WARMUP_SECONDS);
+    await warmUp(pki, [kf, base]);
+    const k = await sides(kf, pki);
+    const b = await sides(base, pki);
+    printHeader("keyfront (default config: audit on) vs bare node:https baseline", "kf", "bl");
+    for (const s of ["generate", "decrypt"] as const) {
+      for (const c of [32, 64]) {
+        const cell = add(await pairedCell(pki, k.side(s), b.side(s), s, c, SECONDS, PAIRS));
+        const floor = s === "generate" ? 0.95 : 0.9;
+        targets.push(
+          targetLine(`${s} @${c} req/s ratio`, cell.ratio, floor, ">="),
+          targetLine(`${s} @${c} p99 ratio`, cell.p99x, 1.2, "<="),
+        );
       }
     }
-    for (const scenario of SCENARIOS) {
-      for (const c of CONNECTIONS) {
-        // Alternate the order each cell so neither server always runs on a warmer machine.
-        const order: Target[] = rows.length % 2 === 0 ? [kf, base] : [base, kf];
-        const got: Partial<Record<Target["name"], LoadResult>> = {};
-        for (const t of order)
-          got[t.name] = await cannon(t.url, pki, scenario, bodies[t.name][scenario], c, SECONDS);
-        rows.push({
-          scenario,
-          connections: c,
-          keyfront: got.keyfront as LoadResult,
-          baseline: got.baseline,
-        });
-        report(rows[rows.length - 1] as Row);
-      }
+    if (!values.quick) {
+      add(
+        await pairedCell(
+          pki,
+          k.side("encrypt"),
+          b.side("encrypt"),
+          "encrypt",
+          64,
+          SECONDS,
+          1,
+          "encrypt 1 KiB",
+        ),
+      );
+      add(
+        await pairedCell(
+          pki,
+          k.side("create"),
+          b.side("create"),
+          "create",
+          64,
+          SECONDS,
+          1,
+          "create (fs+fsync vs Map)",
+        ),
+      );
+      const nk = await newConnectionRate(kf.url, pki, k.bodies.generate, 16, SECONDS);
+      const nb = await newConnectionRate(base.url, pki, b.bodies.generate, 16, SECONDS);
+      console.log(
+        `generate, new TLS connection per request @16: keyfront ${fmt(nk.rps)} req/s, baseline ${fmt(nb.rps)} req/s = ${fmt(nk.rps / nb.rps, 2)}`,
+      );
+      extra.newConnection = { keyfront: nk, baseline: nb };
     }
-    const nk = await newConnectionRate(kf.url, pki, bodies.keyfront.generate, 16, SECONDS);
-    const nb = await newConnectionRate(base.url, pki, bodies.baseline.generate, 16, SECONDS);
-    rows.push({
-      scenario: "generate, new TLS conn/request",
-      connections: 16,
-      keyfront: nk,
-      baseline: nb,
-    });
-    report(rows[rows.length - 1] as Row);
   } finally {
     await kf.stop();
     await base.stop();
   }
 }
 
-function report(r: Row): void {
-  const ratio = r.baseline ? r.keyfront.rps / r.baseline.rps : Number.NaN;
-  const p99 = r.baseline && r.baseline.p99 > 0 ? r.keyfront.p99 / r.baseline.p99 : Number.NaN;
-  const cells = [
-    r.scenario.padEnd(31),
-    String(r.connections).padStart(4),
-    fmt(r.keyfront.rps).padStart(8),
-    `${r.keyfront.p50}/${r.keyfront.p99}`.padStart(9),
-    fmt(r.baseline?.rps ?? Number.NaN).padStart(8),
-    `${r.baseline?.p50 ?? "-"}/${r.baseline?.p99 ?? "-"}`.padStart(9),
-    fmt(ratio, 2).padStart(6),
-    fmt(p99, 2).padStart(6),
-    String(r.keyfront.errors + r.keyfront.non2xx).padStart(5),
-  ];
-  console.log(cells.join(" "));
-}
-
-async function memory(pki: Awaited<ReturnType<typeof makeBenchPki>>): Promise<void> {
-  const kf = await startKeyfront(pki);
+async function audit(pki: BenchPki): Promise<void> {
+  const on = await startKeyfront(pki);
+  const off = await startKeyfront(pki, { audit: false });
   try {
-    await new Promise((r) => setTimeout(r, 500));
-    const idle = await rssOf(kf.pid);
-    const names = Array.from({ length: 10_000 }, (_, i) => `/v1/key/create/m-${i}`);
-    const started = Date.now();
-    await cannon(kf.url, pki, "generate", "", 64, 0, names, names.length);
-    extra.createTenThousandSeconds = (Date.now() - started) / 1000;
-    let peak = 0;
-    const sampler = setInterval(
-      () =>
-        void rssOf(kf.pid).then((v) => {
-          peak = Math.max(peak, v);
-        }),
-      200,
-    );
-    const gen = names.map((n) => n.replace("/create/", "/generate/"));
-    const load = await cannon(kf.url, pki, "generate", "{}", 64, SECONDS * 2, gen);
-    clearInterval(sampler);
-    extra.memory = {
-      idleRssMB: idle / 2 ** 20,
-      underLoadPeakRssMB: peak / 2 ** 20,
-      cachedKeys: 10_000,
-      loadRps: load.rps,
-    };
-    console.log(
-      `\nmemory: RSS idle ${fmt(idle / 2 ** 20, 1)} MB; under load over 10,000 cached keys ${fmt(peak / 2 ** 20, 1)} MB (target < 150 MB) at ${fmt(load.rps)} req/s`,
-    );
+    await warmUp(pki, [on, off]);
+    const a = await sides(on, pki);
+    const o = await sides(off, pki);
+    printHeader("the audit log's cost: keyfront audit on vs audit off", "on", "off");
+    for (const s of ["generate", "decrypt"] as const) {
+      const cell = add(await pairedCell(pki, a.side(s), o.side(s), s, 64, SECONDS, PAIRS));
+      targets.push(
+        targetLine(`audit cost, ${s} @64 (1 - on/off req/s)`, 1 - cell.ratio, 0.05, "<=", true),
+      );
+    }
   } finally {
-    await kf.stop();
+    await on.stop();
+    await off.stop();
   }
 }
 
-async function workers(pki: Awaited<ReturnType<typeof makeBenchPki>>): Promise<void> {
-  const result: Record<string, number> = {};
-  for (const n of [1, 2]) {
-    const kf = await startKeyfront(pki, { workers: n });
-    try {
-      const bodies = await prepare(kf.url, pki);
-      const r = await cannon(kf.url, pki, "generate", bodies.generate, 64, SECONDS);
-      result[`workers${n}`] = r.rps;
-      result[`workers${n}RssMB`] = (await treeRssOf(kf.pid)) / 2 ** 20;
-    } finally {
-      await kf.stop();
+async function against(pki: BenchPki, cli: string): Promise<void> {
+  const mine = await startKeyfront(pki, { label: "this build" });
+  const other = await startKeyfront(pki, { cli, label: "other build" });
+  try {
+    await warmUp(pki, [mine, other]);
+    const m = await sides(mine, pki);
+    const o = await sides(other, pki);
+    printHeader(`this build vs ${cli}`, "new", "old");
+    for (const s of ["generate", "decrypt"] as const) {
+      add(await pairedCell(pki, m.side(s), o.side(s), s, 64, SECONDS, PAIRS));
     }
+  } finally {
+    await mine.stop();
+    await other.stop();
   }
-  extra.workers = result;
-  const ratio = (result.workers2 ?? 0) / (result.workers1 ?? 1);
-  console.log(
-    `workers: generate at 64 connections, 1 worker ${fmt(result.workers1 ?? 0)} req/s, 2 workers ${fmt(result.workers2 ?? 0)} req/s = ${fmt(ratio, 2)}x (target >= 1.3x; the load generator shares the 2 cores)`,
-  );
 }
 
 async function main(): Promise<void> {
   const pki = await makeBenchPki();
   try {
     console.log(
-      `keyfront benchmark: ${SECONDS}s per run, node ${process.version}, ${(await import("node:os")).availableParallelism()} cores`,
+      `keyfront benchmark: ${SECONDS} s per run, ${PAIRS} alternating pair(s) per cell, node ${process.version}, ${availableParallelism()} cores (load generator on the same cores)`,
     );
-    console.log(
-      [
-        "scenario".padEnd(31),
-        "conn",
-        "kf req/s",
-        "kf p50/99",
-        "bl req/s",
-        "bl p50/99",
-        "ratio",
-        "p99x",
-        "errs",
-      ].join(" "),
-    );
+    if (values.against) await against(pki, resolve(values.against));
     if (SECTIONS.has("warm")) await warm(pki);
-    if (SECTIONS.has("memory")) await memory(pki);
-    if (SECTIONS.has("workers")) await workers(pki);
+    if (SECTIONS.has("audit")) await audit(pki);
+    if (SECTIONS.has("gc")) extra.gc = await gcSection(pki, 8, targets);
+    if (SECTIONS.has("versions")) cells.push(await versionsSection(pki, SECONDS, PAIRS, targets));
+    if (SECTIONS.has("memory")) extra.memory = await memorySection(pki, SECONDS, targets);
+    if (SECTIONS.has("workers")) extra.workers = await workersSection(pki, SECONDS, PAIRS, targets);
     if (SECTIONS.has("cold")) extra.coldPath = await coldPath(pki, SECONDS);
   } finally {
     await pki.cleanup();
@@ -186,18 +178,14 @@ async function main(): Promise<void> {
   const out = resolve(import.meta.dirname, "../../../bench-results");
   await mkdir(out, { recursive: true });
   const file = join(out, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  await writeFile(file, `${JSON.stringify({ seconds: SECONDS, rows, ...extra }, null, 2)}\n`);
-  const pick = (s: string) => rows.find((r) => r.scenario === s && r.connections === 64);
+  await writeFile(
+    file,
+    `${JSON.stringify({ seconds: SECONDS, pairs: PAIRS, cells, targets, ...extra }, null, 2)}\n`,
+  );
   console.log("\ntargets:");
-  for (const s of ["generate", "decrypt"]) {
-    const r = pick(s);
-    if (!r?.baseline) continue;
-    const ratio = r.keyfront.rps / r.baseline.rps;
-    const p99 = r.keyfront.p99 / Math.max(r.baseline.p99, 1);
-    console.log(
-      `  ${s} @64: keyfront/baseline ${fmt(ratio, 2)} (>= 0.90: ${ratio >= 0.9 ? "met" : "NOT met"}), p99 ${fmt(p99, 2)}x (<= 1.2x: ${p99 <= 1.2 ? "met" : "NOT met"})`,
-    );
-  }
+  for (const t of targets) console.log(`  ${t.text}`);
+  const missed = targets.filter((t) => !t.met).length;
+  console.log(`${targets.length - missed} of ${targets.length} targets met`);
   console.log(`results written to ${file}`);
 }
 

@@ -2,7 +2,8 @@
 // the bare node:https baseline — on the same per-run certificates, and stopping them.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { openSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { selfSignedClient, selfSignedServer } from "../../internal/pki/self-signed.js";
@@ -10,9 +11,18 @@ import { selfSignedClient, selfSignedServer } from "../../internal/pki/self-sign
 const DIST = resolve(import.meta.dirname, "../..");
 const CLI = join(DIST, "cmd/keyfront/main.js");
 const BASELINE = join(DIST, "test/bench/baseline-server.js");
+const GC_PROBE = join(DIST, "test/bench/gc-probe.js");
+
+/** Node flags and environment of a server whose GC the bench profiles (gc-probe.ts). */
+function probeArgs(gcFile: string | undefined): { args: string[]; env: NodeJS.ProcessEnv } {
+  if (gcFile === undefined) return { args: [], env: process.env };
+  return { args: ["--import", GC_PROBE], env: { ...process.env, KEYFRONT_BENCH_GC_FILE: gcFile } };
+}
 
 export interface Target {
   name: "keyfront" | "baseline";
+  /** What the table calls it (e.g. "keyfront, audit off"). */
+  label: string;
   url: string;
   pid: number;
   stop(): Promise<void>;
@@ -70,69 +80,70 @@ function stopper(proc: ChildProcess): () => Promise<void> {
   };
 }
 
-/** keyfront from a config file: a policy identity (not admin), fs keystore unless given, audit off. */
-export async function startKeyfront(
-  pki: BenchPki,
-  opts: { workers?: number; extra?: string; keystore?: string } = {},
-): Promise<Target> {
-  const cfgFile = join(pki.dir, `keyfront-${Date.now()}.yaml`);
+export interface KeyfrontOptions {
+  workers?: number;
+  extra?: string;
+  keystore?: string;
+  /** The audit log, on by default as in keyfront's (and KES's) default config; to a file. */
+  audit?: boolean;
+  /** Profile the GC with gc-probe.ts, writing its summary to this file. */
+  gcFile?: string;
+  /** Another build's dist/cmd/keyfront/main.js, to compare two trees in one run. */
+  cli?: string;
+  label?: string;
+}
+
+let started = 0;
+
+/**
+ * keyfront from a config file: a policy identity (not admin), fs keystore unless given, the
+ * audit log on (stdout to a file in the bench directory, as an operator would keep it).
+ */
+export async function startKeyfront(pki: BenchPki, opts: KeyfrontOptions = {}): Promise<Target> {
+  const n = started++;
+  const audit = opts.audit ?? true;
+  const cfgFile = join(pki.dir, `keyfront-${n}.yaml`);
   await writeFile(
     cfgFile,
     [
       "admin: { identity: disabled }",
       `tls: { key: ${pki.serverKey}, cert: ${pki.serverCert} }`,
       `policy: { bench: { allow: ["/v1/key/*"], identities: [${pki.clientIdentity}] } }`,
-      "log: { audit: off, error: warn }",
-      opts.keystore ?? `keystore: { fs: { path: ${join(pki.dir, `keys-${Date.now()}`)} } }`,
+      `log: { audit: ${audit ? "on" : "off"}, error: warn }`,
+      opts.keystore ?? `keystore: { fs: { path: ${join(pki.dir, `keys-${n}`)} } }`,
       `server: { workers: ${opts.workers ?? 1} }`,
       opts.extra ?? "",
     ].join("\n"),
   );
+  const stdout = audit ? openSync(join(pki.dir, `audit-${n}.log`), "w") : "ignore";
+  const probe = probeArgs(opts.gcFile);
   const proc = spawn(
     process.execPath,
-    [CLI, "server", "--config", cfgFile, "--addr", "127.0.0.1:0"],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    [...probe.args, opts.cli ?? CLI, "server", "--config", cfgFile, "--addr", "127.0.0.1:0"],
+    { stdio: ["ignore", stdout, "pipe"], env: probe.env },
   );
   const url = await waitForLine(proc, "stderr", /Endpoint\s+(\S+)[\s\S]*Server is up/);
-  return { name: "keyfront", url, pid: proc.pid as number, stop: stopper(proc) };
+  const label = opts.label ?? `keyfront${audit ? "" : ", audit off"}`;
+  return { name: "keyfront", label, url, pid: proc.pid as number, stop: stopper(proc) };
 }
 
-export async function startBaseline(pki: BenchPki): Promise<Target> {
+export async function startBaseline(pki: BenchPki, gcFile?: string): Promise<Target> {
   const cfgFile = join(pki.dir, "baseline.json");
   await writeFile(
     cfgFile,
     JSON.stringify({ cert: pki.serverCert, key: pki.serverKey, client: pki.clientIdentity }),
   );
-  const proc = spawn(process.execPath, [BASELINE, cfgFile], {
+  const probe = probeArgs(gcFile);
+  const proc = spawn(process.execPath, [...probe.args, BASELINE, cfgFile], {
     stdio: ["ignore", "pipe", "inherit"],
+    env: probe.env,
   });
   const port = await waitForLine(proc, "stdout", /listening (\d+)/);
   return {
     name: "baseline",
+    label: "baseline",
     url: `https://127.0.0.1:${port}`,
     pid: proc.pid as number,
     stop: stopper(proc),
   };
-}
-
-/** Resident set size of a process in bytes (Linux /proc). */
-export async function rssOf(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb * 1024;
-}
-
-/** RSS of a process and its children (workers). */
-export async function treeRssOf(pid: number): Promise<number> {
-  let total = await rssOf(pid);
-  try {
-    const children = (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8"))
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean);
-    for (const c of children) total += await rssOf(Number(c)).catch(() => 0);
-  } catch {
-    // no children file: a single process
-  }
-  return total;
 }

@@ -1,0 +1,151 @@
+// Bench sections on keyfront alone: key versions on the hot path, memory over 20,000 keys, and
+// the CPU cost of node:cluster workers.
+
+import { availableParallelism } from "node:os";
+import { call, cannon, prepare } from "./load.js";
+import { type Cell, pairedCell } from "./paired.js";
+import { printCell, printHeader, fmt, type TargetLine, targetLine } from "./report.js";
+import { rssOf, treeRssOf } from "./proc-stats.js";
+import { type BenchPki, startKeyfront } from "./targets.js";
+
+/** Decrypting a version-4 ciphertext against a version-1 one, on a key rotated three times. */
+export async function versionsSection(
+  pki: BenchPki,
+  seconds: number,
+  pairs: number,
+  targets: TargetLine[],
+): Promise<Cell> {
+  const kf = await startKeyfront(pki);
+  try {
+    const { context } = JSON.parse((await prepare(kf.url, pki)).generate) as { context: string };
+    await call(kf.url, pki, "POST", "/v1/key/create/bench-v");
+    const seal = async () =>
+      (
+        JSON.parse(
+          (await call(kf.url, pki, "POST", "/v1/key/generate/bench-v", JSON.stringify({ context })))
+            .text,
+        ) as { ciphertext: string }
+      ).ciphertext;
+    const v1 = await seal();
+    for (let i = 0; i < 3; i++) await call(kf.url, pki, "POST", "/v1/key/rotate/bench-v");
+    const v4 = await seal();
+    const paths = ["/v1/key/decrypt/bench-v"];
+    const body = (ciphertext: string) => JSON.stringify({ ciphertext, context });
+    await cannon(kf.url, pki, "decrypt", body(v4), 64, 2, paths); // warm-up
+    printHeader(
+      "key versions: decrypt of a version-4 vs a version-1 ciphertext, same key",
+      "v4",
+      "v1",
+    );
+    const cell = await pairedCell(
+      pki,
+      { target: kf, body: body(v4), paths },
+      { target: kf, body: body(v1), paths },
+      "decrypt",
+      64,
+      seconds,
+      pairs,
+      "decrypt v4 vs v1",
+    );
+    printCell(cell);
+    console.log(
+      "  keystore reads per warm request, any version: 0 (counted in internal/keys/key-lifecycle.test.ts, 'the warm path')",
+    );
+    targets.push(
+      targetLine("key versions: CPU per decrypt, version 4 / version 1", cell.cpux, 1.05, "<="),
+    );
+    return cell;
+  } finally {
+    await kf.stop();
+  }
+}
+
+const MEMORY_KEYS = 20_000;
+
+export async function memorySection(
+  pki: BenchPki,
+  seconds: number,
+  targets: TargetLine[],
+): Promise<Record<string, number>> {
+  const kf = await startKeyfront(pki);
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const idle = await rssOf(kf.pid);
+    const names = Array.from({ length: MEMORY_KEYS }, (_, i) => `/v1/key/create/m-${i}`);
+    const started = Date.now();
+    await cannon(kf.url, pki, "generate", "", 64, 0, names, names.length);
+    const createSeconds = (Date.now() - started) / 1000;
+    let peak = 0;
+    const sampler = setInterval(
+      () =>
+        void rssOf(kf.pid).then((v) => {
+          peak = Math.max(peak, v);
+        }),
+      200,
+    );
+    const gen = names.map((n) => n.replace("/create/", "/generate/"));
+    const load = await cannon(kf.url, pki, "generate", "{}", 64, seconds * 2, gen);
+    clearInterval(sampler);
+    const after = await rssOf(kf.pid);
+    peak = Math.max(peak, after);
+    console.log(
+      `\nmemory: RSS idle ${fmt(idle / 2 ** 20, 1)} MB; ${MEMORY_KEYS} keys created in ${fmt(createSeconds, 1)} s, then generate across all of them at ${fmt(load.rps)} req/s: RSS ${fmt(after / 2 ** 20, 1)} MB after, peak ${fmt(peak / 2 ** 20, 1)} MB`,
+    );
+    targets.push(
+      targetLine(`RSS (MB) after ${MEMORY_KEYS} keys used, peak`, peak / 2 ** 20, 150, "<"),
+    );
+    return {
+      idleRssMB: idle / 2 ** 20,
+      afterRssMB: after / 2 ** 20,
+      peakRssMB: peak / 2 ** 20,
+      keys: MEMORY_KEYS,
+      createSeconds,
+      loadRps: load.rps,
+    };
+  } finally {
+    await kf.stop();
+  }
+}
+
+export async function workersSection(
+  pki: BenchPki,
+  seconds: number,
+  pairs: number,
+  targets: TargetLine[],
+): Promise<Cell> {
+  const one = await startKeyfront(pki, { workers: 1 });
+  const two = await startKeyfront(pki, { workers: 2 });
+  try {
+    const b1 = await prepare(one.url, pki);
+    const b2 = await prepare(two.url, pki);
+    for (const [t, b] of [
+      [one, b1],
+      [two, b2],
+    ] as const)
+      await cannon(t.url, pki, "generate", b.generate, 64, 2);
+    printHeader(
+      `server.workers: 2 vs 1 (${availableParallelism()} cores, load generator on the same cores)`,
+      "w2",
+      "w1",
+    );
+    const cell = await pairedCell(
+      pki,
+      { target: two, body: b2.generate },
+      { target: one, body: b1.generate },
+      "generate",
+      64,
+      seconds,
+      pairs,
+      "generate, 2 vs 1 worker",
+    );
+    printCell(cell);
+    console.log(
+      `  wall-clock speed-up of 2 workers on ${availableParallelism()} cores: ${fmt(cell.ratio, 2)}x; RSS 1 worker ${fmt((await treeRssOf(one.pid)) / 2 ** 20, 0)} MB, 2 workers ${fmt((await treeRssOf(two.pid)) / 2 ** 20, 0)} MB`,
+    );
+    targets.push(targetLine("workers: CPU per request, 2 workers / 1", cell.cpux, 1.1, "<="));
+    return cell;
+  } finally {
+    await one.stop();
+    await two.stop();
+  }
+}
