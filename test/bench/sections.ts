@@ -4,8 +4,8 @@
 import { availableParallelism } from "node:os";
 import { call, cannon, prepare } from "./load.js";
 import { type Cell, pairedCell } from "./paired.js";
-import { printCell, printHeader, fmt, type TargetLine, targetLine } from "./report.js";
 import { rssOf, treeRssOf } from "./proc-stats.js";
+import { fmt, printCell, printHeader, type TargetLine, targetLine } from "./report.js";
 import { type BenchPki, startKeyfront } from "./targets.js";
 
 /** Decrypting a version-4 ciphertext against a version-1 one, on a key rotated three times. */
