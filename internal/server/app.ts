@@ -20,22 +20,12 @@ import {
 import { authorize } from "./auth.js";
 import { BodyTooLargeError, readBody } from "./body.js";
 import { ConnectionLimiter } from "./connections.js";
+import { Exchange } from "./exchange.js";
 import { normalizeRequestPath } from "./path.js";
-import type { ProxyHop } from "./proxy.js";
-import { acceptsMethod, type Reply, type RequestContext, STREAMED } from "./route.js";
+import { acceptsMethod, type HandlerResult, type Reply, STREAMED } from "./route.js";
 import type { ResolvedRoute } from "./router.js";
 import { sendError, sendReply } from "./send.js";
 import { closeState, type Runtime, type ServerState } from "./state.js";
-
-const EMPTY: Buffer = Buffer.alloc(0);
-
-/** What the audit event of a request needs to know once it has been routed and authorised. */
-interface Seen extends ProxyHop {
-  path: string;
-  identity: string;
-  /** Set by a key route's handler (issue 10). */
-  version?: number | undefined;
-}
 
 export class KeyfrontServer {
   private current: ServerState;
@@ -149,120 +139,181 @@ export class KeyfrontServer {
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
     if (!this.connections.admitRequest(req, res)) return;
-    const started = process.hrtime.bigint();
-    const seen: Seen = { path: req.url ?? "", identity: "" };
-    const audit = this.auditor(req, res, seen, started);
-    // A delivered answer is audited at once (a 503 on timeout, before its handler gave up).
-    if (audit) res.once("finish", audit);
-    const pending = this.dispatch(req, res, seen, started);
-    if (pending === undefined) {
-      audit?.();
-      return;
+    const ex = new Exchange(req, res, this.current, this.rt, process.hrtime.bigint());
+    if (!this.dispatch(ex)) this.audit(ex);
+  }
+
+  /**
+   * The request's audit event, written at most once: when its handler has answered, or at once
+   * for a 503 sent on timeout before its handler gave up. Not on delivery: a client that hangs up,
+   * or whose pipelined request was still queued behind another when its connection closed (Node
+   * then never emits "finish" or "close" for that response), must not delete a key unaudited.
+   */
+  private audit(ex: Exchange): void {
+    if (ex.audited || !this.rt.audit.active) return;
+    ex.audited = true;
+    try {
+      this.rt.audit.record(ex);
+    } catch (err) {
+      this.rt.log.error({ err }, "failed to record an audit event");
     }
-    pending.then(
-      (streamed) => {
-        // A log stream is audited when it ends; anything else once its handler has answered.
-        if (streamed && !res.destroyed && audit) res.once("close", audit);
-        else audit?.();
-      },
-      (err: unknown) => {
-        this.abandon(res, err);
-        audit?.();
-      },
-    );
   }
 
   /**
-   * The request's audit event, written at most once: when its answer is delivered or its handler
-   * has answered, whichever comes first. Not only on delivery: a client that hangs up, or whose
-   * pipelined request was still queued behind another when its connection closed (Node then
-   * never emits "finish" or "close" for that response), must not delete a key unaudited.
-   * Undefined when the audit log is off.
+   * Routes and authorises the request. Answers it at once and returns false, or starts its
+   * handler and returns true.
    */
-  private auditor(
-    req: IncomingMessage,
-    res: ServerResponse,
-    seen: Seen,
-    started: bigint,
-  ): (() => void) | undefined {
-    const rt = this.rt;
-    // Audit off: no closure and no listener per request.
-    if (!rt.audit.active) return undefined;
-    // Read now: once the client has gone, the socket no longer knows its peer's address.
-    const ip = req.socket.remoteAddress ?? "";
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      try {
-        rt.audit.record({
-          time: new Date(),
-          method: req.method ?? "",
-          path: seen.path,
-          ip: seen.ip ?? ip,
-          identity: seen.identity,
-          proxy: seen.proxy,
-          code: res.statusCode,
-          version: seen.version,
-          durationNs: process.hrtime.bigint() - started,
-        });
-      } catch (err) {
-        rt.log.error({ err }, "failed to record an audit event");
-      }
-    };
-  }
-
-  /**
-   * Routes and authorises the request. Answers it at once and returns undefined, or returns the
-   * handler's run, which resolves (true for a log stream) once the handler has answered.
-   */
-  private dispatch(
-    req: IncomingMessage,
-    res: ServerResponse,
-    seen: Seen,
-    started: bigint,
-  ): Promise<boolean> | undefined {
-    const state = this.current;
+  private dispatch(ex: Exchange): boolean {
+    const { req, res, state } = ex;
     if (this.draining) res.setHeader("Connection", "close");
     const target = normalizeRequestPath(req.url ?? "");
     if (target.kind === "bad") {
       sendError(res, new ApiError(400, target.message));
-      return;
+      return false;
     }
     if (target.kind === "redirect") {
       this.redirect(res, target.location);
-      return;
+      return false;
     }
     const path = target.path;
-    seen.path = path;
+    ex.path = path;
     const found = state.router.lookup(path);
     if (found.kind === "redirect") {
       this.redirect(res, found.location);
-      return;
+      return false;
     }
     if (found.kind === "none") {
       res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": 19 });
       res.end("404 page not found\n");
-      return;
+      return false;
     }
     const { route, resource } = found;
     const want = route.spec.method;
     if (!acceptsMethod(want, req.method ?? "")) {
       sendError(res, errMethod(req.method ?? "", want));
-      return;
+      return false;
     }
-    let identity: string;
     try {
-      identity = authorize(req, route.auth, path, state, seen);
+      ex.identity = authorize(req, route.auth, path, state, ex);
     } catch (err) {
       this.fail(res, err);
-      return;
+      return false;
     }
-    seen.identity = identity;
+    ex.route = route;
+    ex.resource = resource;
+    this.start(ex, route);
+    return true;
+  }
+
+  /**
+   * Counts the request, arms its route timer and reads its body; then runs its handler. A warm
+   * key request's handler answers synchronously: it then costs no promise, no listener and no
+   * closure beyond the body read.
+   */
+  private start(ex: Exchange, route: ResolvedRoute): void {
+    const { req, res, state } = ex;
     // Log streams do not hold a reload's old keystore open; every other request does, until its
     // handler is done (not until its response closes: a queued pipelined response never does).
-    const leave = route.spec.timeoutMs !== 0 ? state.inFlight.enter() : undefined;
-    return this.run(req, res, state, route, seen, resource, started).finally(leave);
+    if (route.spec.timeoutMs !== 0) {
+      state.inFlight.add();
+      ex.inFlight = true;
+    }
+    if (route.spec.counted) this.rt.metrics.active++;
+    if (route.timeoutMs > 0) ex.timer = setTimeout(routeTimedOut, route.timeoutMs, this, ex);
+    if (this.draining && route.spec.timeoutMs === 0) {
+      this.failed(ex, errShuttingDown());
+      return;
+    }
+    if (route.spec.maxBody > 0) {
+      readBody(req, route.spec.maxBody).then(
+        (body) => {
+          ex.body = body;
+          this.invoke(ex, route);
+        },
+        (err: unknown) => {
+          if (err instanceof BodyTooLargeError) res.setHeader("Connection", "close");
+          this.failed(ex, route.spec.bodyError?.() ?? err);
+        },
+      );
+      return;
+    }
+    if (
+      req.headers["transfer-encoding"] !== undefined ||
+      Number(req.headers["content-length"] ?? 0) > 0
+    ) {
+      res.setHeader("Connection", "close");
+    }
+    this.invoke(ex, route);
+  }
+
+  private invoke(ex: Exchange, route: ResolvedRoute): void {
+    let out: ReturnType<typeof route.spec.handler>;
+    try {
+      out = route.spec.handler(ex);
+    } catch (err) {
+      this.failed(ex, err);
+      return;
+    }
+    if (!(out instanceof Promise)) {
+      this.answered(ex, out);
+      return;
+    }
+    // A handler that waits (on the keystore, a log stream) aborts when its client goes away.
+    ex.res.once("close", () => ex.clientGone());
+    out.then(
+      (result) => this.answered(ex, result),
+      (err: unknown) => this.failed(ex, err),
+    );
+  }
+
+  /** The handler answered: write its reply (unless it streamed, timed out or lost its client). */
+  private answered(ex: Exchange, result: HandlerResult): void {
+    const streamed = result === STREAMED;
+    try {
+      if (!streamed && !ex.gone && !ex.res.headersSent) sendReply(ex.res, result as Reply);
+    } catch (err) {
+      this.abandon(ex.res, err);
+    }
+    this.finish(ex, streamed);
+  }
+
+  /** The handler (or the body read) failed: answer the error unless nothing can be written. */
+  private failed(ex: Exchange, err: unknown): void {
+    if (!(ex.gone && ex.res.headersSent)) this.fail(ex.res, err);
+    this.finish(ex, false);
+  }
+
+  /** The handler is done: counted now, not when the response closes (see audit). */
+  private finish(ex: Exchange, streamed: boolean): void {
+    try {
+      if (ex.timer) clearTimeout(ex.timer);
+      if (ex.inFlight) {
+        ex.inFlight = false;
+        ex.state.inFlight.done();
+      }
+      const route = ex.route as ResolvedRoute;
+      if (route.spec.counted) {
+        const { metrics } = this.rt;
+        metrics.active--;
+        metrics.observe(ex.res.statusCode, Number(process.hrtime.bigint() - ex.started) / 1e9);
+      }
+    } finally {
+      // A log stream is audited when it ends; anything else once its handler has answered.
+      if (streamed && !ex.res.destroyed && this.rt.audit.active) {
+        ex.res.once("close", () => this.audit(ex));
+      } else {
+        this.audit(ex);
+      }
+    }
+  }
+
+  /** The route timer fired: answer 503 (audited at once) unless the answer already went out. */
+  timedOut(ex: Exchange): void {
+    ex.timeOut();
+    if (!ex.res.headersSent) {
+      this.fail(ex.res, errTimeout());
+      this.audit(ex);
+    }
   }
 
   private redirect(res: ServerResponse, location: string): void {
@@ -283,88 +334,9 @@ export class KeyfrontServer {
       this.abandon(res, failure);
     }
   }
+}
 
-  private async run(
-    req: IncomingMessage,
-    res: ServerResponse,
-    state: ServerState,
-    route: ResolvedRoute,
-    seen: Seen,
-    resource: string,
-    started: bigint,
-  ): Promise<boolean> {
-    const { path, identity } = seen;
-    const { metrics } = this.rt;
-    const counted = route.spec.counted;
-    if (counted) metrics.active++;
-    // The AbortController is made only if a handler asks for the signal (most never wait on it).
-    let abort: AbortController | undefined;
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    if (route.timeoutMs > 0) {
-      timer = setTimeout(() => {
-        timedOut = true;
-        abort?.abort(errTimeout());
-        if (!res.headersSent) this.fail(res, errTimeout());
-      }, route.timeoutMs);
-    }
-    res.once("close", () => {
-      if (!res.writableFinished) abort?.abort(new Error("client went away"));
-    });
-    const gone = () => timedOut || res.destroyed;
-    let streamed = false;
-    try {
-      if (this.draining && route.spec.timeoutMs === 0) throw errShuttingDown();
-      let body: Buffer = EMPTY;
-      if (route.spec.maxBody > 0) {
-        try {
-          body = await readBody(req, route.spec.maxBody);
-        } catch (err) {
-          if (err instanceof BodyTooLargeError) res.setHeader("Connection", "close");
-          throw route.spec.bodyError?.() ?? err;
-        }
-      } else if (
-        req.headers["transfer-encoding"] !== undefined ||
-        Number(req.headers["content-length"] ?? 0) > 0
-      ) {
-        res.setHeader("Connection", "close");
-      }
-      const ctx: RequestContext = {
-        req,
-        res,
-        path,
-        resource,
-        identity,
-        body,
-        audit: seen,
-        get signal() {
-          abort ??= new AbortController();
-          // Asked for late: it must already say what the close listener or timer would have.
-          if (!abort.signal.aborted && timedOut) abort.abort(errTimeout());
-          else if (!abort.signal.aborted && res.destroyed && !res.writableFinished) {
-            abort.abort(new Error("client went away"));
-          }
-          return abort.signal;
-        },
-        state,
-        rt: this.rt,
-      };
-      const out = route.spec.handler(ctx);
-      const result = out instanceof Promise ? await out : out;
-      streamed = result === STREAMED;
-      if (streamed || gone() || res.headersSent) return streamed;
-      sendReply(res, result as Reply);
-    } catch (err) {
-      if (!(gone() && res.headersSent)) this.fail(res, err);
-    } finally {
-      // Counted when the handler is done, not when the response closes: Node never emits
-      // "close" for a pipelined response still queued when its connection went away.
-      if (timer) clearTimeout(timer);
-      if (counted) {
-        metrics.active--;
-        metrics.observe(res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-      }
-    }
-    return streamed;
-  }
+/** The route timer's callback (no closure per request: setTimeout passes the arguments). */
+function routeTimedOut(server: KeyfrontServer, ex: Exchange): void {
+  server.timedOut(ex);
 }

@@ -38,7 +38,7 @@ export interface ProxyTrust {
 
 /** Who a proxied request came through: recorded in its audit event. */
 export interface ProxyHop {
-  proxy?: { identity: string; ip: string };
+  proxy?: { identity: string; ip: string } | undefined;
   /** The client IP from X-Forwarded-For, when the trusted proxy sent a usable one. */
   ip?: string;
 }

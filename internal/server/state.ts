@@ -54,13 +54,23 @@ export class InFlight {
 
   /** Counts one request; the returned function (idempotent) ends it. */
   enter(): () => void {
-    this.#count++;
+    this.add();
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      if (--this.#count === 0) for (const wake of this.#idle.splice(0)) wake();
+      this.done();
     };
+  }
+
+  /** Counts one request (the request loop's closure-free form of enter: call done() once). */
+  add(): void {
+    this.#count++;
+  }
+
+  /** Ends one request counted by add(). */
+  done(): void {
+    if (--this.#count === 0) for (const wake of this.#idle.splice(0)) wake();
   }
 
   /** Resolves true once no request is in flight, or false after `maxMs`. */
