@@ -85,7 +85,13 @@ export class AuditLog {
   record(e: AuditEvent): void {
     if (!this.active) return;
     const line = renderAuditEvent(e);
-    this.out?.write(line);
+    if (this.out !== undefined) {
+      this.pending += line;
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.drain);
+      }
+    }
     this.hub.publish(line);
   }
 
