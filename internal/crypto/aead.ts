@@ -18,7 +18,7 @@ import {
 } from "./ciphertext.js";
 import { hchacha20 } from "./hchacha20.js";
 import type { KeyVersion } from "./key-version.js";
-import { fillRandom } from "./random.js";
+import { fillPublicRandom } from "./random.js";
 
 function deriveSubkey(kv: KeyVersion, iv: Uint8Array): Buffer {
   if (kv.algorithm === "AES256") return createHmac("sha256", kv.key).update(iv).digest();
@@ -133,7 +133,7 @@ export function encryptAfter(
   const n = plaintext.length;
   const out = Buffer.allocUnsafe(at + n + RAW_OVERHEAD_BYTES);
   out.set(prefix, 0);
-  if (random28 === undefined) fillRandom(out, at + n + TAG_BYTES, RAW_TRAILER_BYTES);
+  if (random28 === undefined) fillPublicRandom(out, at + n + TAG_BYTES, RAW_TRAILER_BYTES);
   else if (random28.length === RAW_TRAILER_BYTES) out.set(random28, at + n + TAG_BYTES);
   else throw new RangeError("encryptAfter: need 28 random bytes");
   return sealInto(kv, plaintext, aad, out, at);
@@ -143,7 +143,7 @@ export function encryptAfter(
 export function encrypt(kv: KeyVersion, plaintext: Uint8Array, context: Uint8Array): Buffer {
   const n = plaintext.length;
   const out = Buffer.allocUnsafe(n + RAW_OVERHEAD_BYTES);
-  fillRandom(out, n + TAG_BYTES, RAW_TRAILER_BYTES);
+  fillPublicRandom(out, n + TAG_BYTES, RAW_TRAILER_BYTES);
   return sealInto(kv, plaintext, context, out);
 }
 
