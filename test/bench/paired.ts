@@ -31,6 +31,8 @@ export interface Cell {
   /** Median over the pairs of a.cpuUs / b.cpuUs. */
   cpux: number;
   pairs: number;
+  /** Each pair's a.rps / b.rps, in run order (for the JSON results). */
+  pairRatios: number[];
 }
 
 export async function measure(
@@ -106,5 +108,6 @@ export async function pairedCell(
     p99x: median(p99s),
     cpux: median(cpus),
     pairs,
+    pairRatios: ratios,
   };
 }

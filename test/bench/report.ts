@@ -42,6 +42,7 @@ export function printCell(c: Cell): void {
       fmt(c.p99x, 2).padStart(5),
       fmt(c.cpux, 2).padStart(5),
       String(c.a.errors + c.a.non2xx + c.b.errors + c.b.non2xx).padStart(4),
+      ` [${c.pairRatios.map((r) => fmt(r, 2)).join(" ")}]`,
     ].join(" "),
   );
 }
