@@ -130,6 +130,10 @@ export const WORKER_RESTART_MAX_MS = 30_000;
 export const WORKER_STABLE_MS = 30_000;
 /** Default most keys the key cache holds (`cache.max_keys`); the least recently used go first. */
 export const CACHE_MAX_KEYS = 100_000;
+/** Longest an audit event waits in memory before it is written to stdout (batched writes). */
+export const AUDIT_BATCH_MS = 10;
+/** An audit batch this large (UTF-16 code units) is written at once, whatever its age. */
+export const AUDIT_BATCH_MAX = 64 * 1024;
 /** Live subscribers per log stream (/v1/log/error, /v1/log/audit each); beyond it 503. */
 export const LOG_STREAM_MAX_SUBSCRIBERS = 32;
 /** After a reload, the old state's keystore closes when its requests end, or after this long. */

@@ -1,12 +1,15 @@
 // Audit events: one per request (keyfront audits every request, not only create/delete as KES
 // HEAD does, kes-api.md §12.2, §15). Written as JSON lines to stdout when `log.audit` is on, and
 // to /v1/log/audit subscribers. An event names the path and identity, never a body.
-// Events are written to stdout once per event-loop turn, all of that turn's lines in one write:
-// one hand-off to the libuv pool per turn instead of one per request (issue 11). A crash loses at
-// most the events of the turn it happened in, on top of what the asynchronous stdout writer had
-// not yet written; an orderly exit (SIGTERM, SIGINT, a fatal error's drain) flushes everything.
+// Events are written to stdout in batches: at most AUDIT_BATCH_MS (10 ms) after the first one
+// waiting, or at once when AUDIT_BATCH_MAX (64 Ki characters) are waiting. One hand-off to the
+// libuv pool per batch instead of one per request (issue 11: the per-request writes cost ~11%).
+// A crash that kills the process (SIGKILL, OOM) loses at most those 10 ms of events, on top of
+// what the asynchronous stdout writer had not written yet; an orderly exit (SIGTERM, SIGINT, a
+// fatal error's drain) writes everything.
 
 import { pino } from "pino";
+import { AUDIT_BATCH_MAX, AUDIT_BATCH_MS } from "../limits.js";
 import type { LogHub } from "./hub.js";
 
 export interface AuditEvent {
@@ -62,11 +65,12 @@ export function renderAuditEvent(e: AuditEvent, time: string = clock.now()): str
 export class AuditLog {
   private readonly out: AuditSink | undefined;
   private readonly hub: LogHub;
-  /** This event-loop turn's lines, written at its end. */
+  /** The batch: lines waiting to be written. */
   private pending = "";
-  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined = undefined;
   private readonly drain = (): void => {
-    this.scheduled = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
     const lines = this.pending;
     this.pending = "";
     if (lines !== "") this.out?.write(lines);
@@ -87,10 +91,8 @@ export class AuditLog {
     const line = renderAuditEvent(e);
     if (this.out !== undefined) {
       this.pending += line;
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.drain);
-      }
+      if (this.pending.length >= AUDIT_BATCH_MAX) this.drain();
+      else this.timer ??= setTimeout(this.drain, AUDIT_BATCH_MS);
     }
     this.hub.publish(line);
   }
