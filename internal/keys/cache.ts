@@ -74,6 +74,8 @@ export class KeyCache<V> {
   readonly #maxKeys: number;
   /** In least-recently-used-first order: a hit moves its entry to the end. */
   readonly #entries = new Map<string, Entry<V>>();
+  /** The entry last put at the recently-used end. */
+  #last: Entry<V> | undefined = undefined;
   readonly #loads = new Map<string, Load<V>>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #closed = new AbortController();
@@ -206,9 +208,13 @@ export class KeyCache<V> {
       return undefined;
     }
     entry.usedAt = now;
-    // Most recently used last: Map iteration order is insertion order.
-    this.#entries.delete(name);
-    this.#entries.set(name, entry);
+    // Most recently used last: Map iteration order is insertion order. A hit on the entry that
+    // is already last does not move it (a delete + set per hit churns the Map's table).
+    if (this.#last !== entry) {
+      this.#entries.delete(name);
+      this.#entries.set(name, entry);
+      this.#last = entry;
+    }
     return entry;
   }
 
@@ -244,6 +250,7 @@ export class KeyCache<V> {
   #insert(name: string, entry: Entry<V>): void {
     this.#entries.delete(name);
     this.#entries.set(name, entry);
+    this.#last = entry;
     for (const oldest of this.#entries.keys()) {
       if (this.#entries.size <= this.#maxKeys) break;
       this.#entries.delete(oldest);

@@ -4,9 +4,13 @@
 
 import { ApiError, KeystoreUnreachableError } from "../errors.js";
 
-/** A signal, or a function making one: the hot path only makes one on a cache miss. */
-export type SignalArg = AbortSignal | (() => AbortSignal);
-export const signalOf = (s: SignalArg | undefined) => (typeof s === "function" ? s() : s);
+/**
+ * A signal, a function making one, or an object that makes one when asked (a request's context):
+ * the hot path only makes one on a cache miss, and passing the context costs no closure.
+ */
+export type SignalArg = AbortSignal | (() => AbortSignal) | { readonly signal: AbortSignal };
+export const signalOf = (s: SignalArg | undefined): AbortSignal | undefined =>
+  s === undefined || s instanceof AbortSignal ? s : typeof s === "function" ? s() : s.signal;
 
 /**
  * True when `err` is the cancellation of the request's signal, fired because its client hung up

@@ -111,11 +111,38 @@ function decodeField(
   return bytes;
 }
 
+/** A schema compiled once: its field names, lowercased names, kinds and an empty result. */
+interface CompiledSchema {
+  fields: string[];
+  lower: string[];
+  kinds: FieldKind[];
+  /** Every field undefined, in schema order: each result is a copy, so all share one shape. */
+  empty: Record<string, undefined>;
+}
+const compiled = new WeakMap<object, CompiledSchema>();
+
+function compile(schema: Record<string, FieldKind>): CompiledSchema {
+  let c = compiled.get(schema);
+  if (c === undefined) {
+    const fields = Object.keys(schema);
+    if (fields.length > 30) throw new RangeError("decodeJsonBody: at most 30 fields");
+    c = {
+      fields,
+      lower: fields.map((f) => f.toLowerCase()),
+      kinds: fields.map((f) => schema[f] as FieldKind),
+      empty: Object.fromEntries(fields.map((f) => [f, undefined])),
+    };
+    compiled.set(schema, c);
+  }
+  return c;
+}
+
 /**
  * Decodes a JSON object body against `schema` (field → kind). The body must be one flat object
  * (flat-json.ts): nesting, arrays and duplicate fields are refused before any value is decoded.
  * Two names that match the same schema field case-insensitively (`context`, `Context`) are
- * duplicates too: Go would silently keep the last one. Empty body → BodyDecodeError.
+ * duplicates too: Go would silently keep the last one. Empty body → BodyDecodeError. Fields the
+ * body does not have are undefined.
  */
 export function decodeJsonBody<S extends Record<string, FieldKind>>(
   body: Buffer,
@@ -128,18 +155,18 @@ export function decodeJsonBody<S extends Record<string, FieldKind>>(
     if (err instanceof FlatJsonError) throw new BodyDecodeError(err.message);
     throw err;
   }
-  const out: Record<string, Buffer | string | number | undefined> = Object.create(null);
+  const c = compile(schema);
+  const out: Record<string, Buffer | string | number | undefined> = { ...c.empty };
   if (doc === null) return out as Decoded<S>;
-  const fields = Object.keys(schema);
-  const set = new Set<string>();
+  let seen = 0;
   for (const [key, value] of doc) {
-    const field = Object.hasOwn(schema, key)
-      ? key
-      : fields.find((f) => f.toLowerCase() === key.toLowerCase());
-    if (field === undefined) throw new BodyDecodeError(`unknown field '${shortName(key)}'`);
-    if (set.has(field)) throw new BodyDecodeError(`duplicate field '${field}'`);
-    set.add(field);
-    out[field] = decodeField(schema[field] as FieldKind, field, value);
+    let i = c.fields.indexOf(key);
+    if (i < 0) i = c.lower.indexOf(key.toLowerCase());
+    if (i < 0) throw new BodyDecodeError(`unknown field '${shortName(key)}'`);
+    const field = c.fields[i] as string;
+    if (seen & (1 << i)) throw new BodyDecodeError(`duplicate field '${field}'`);
+    seen |= 1 << i;
+    out[field] = decodeField(c.kinds[i] as FieldKind, field, value);
   }
   return out as Decoded<S>;
 }

@@ -140,9 +140,18 @@ export function parseFlatJson(text: string): FlatObject {
   return result;
 }
 
+const SCAN_MAX = 8;
+
+function scanHas(members: ReadonlyArray<readonly [string, FlatScalar]>, name: string): boolean {
+  for (let i = 0; i < members.length; i++) if (members[i]?.[0] === name) return true;
+  return false;
+}
+
 function members(r: Reader): Array<readonly [string, FlatScalar]> {
   const out: Array<readonly [string, FlatScalar]> = [];
-  const seen = new Set<string>();
+  // Duplicates: a scan of the few names so far (request bodies have two or three), a Set once
+  // there are many, so a large body cannot make the check quadratic.
+  let seen: Set<string> | undefined;
   r.i++; // "{"
   r.skipSpace();
   if (r.s[r.i] === "}") {
@@ -152,8 +161,11 @@ function members(r: Reader): Array<readonly [string, FlatScalar]> {
   for (;;) {
     r.skipSpace();
     const name = r.string();
-    if (seen.has(name)) throw new FlatJsonError(`duplicate field '${shortName(name)}'`);
-    seen.add(name);
+    if (seen === undefined && out.length >= SCAN_MAX) seen = new Set(out.map(([n]) => n));
+    if (seen === undefined ? scanHas(out, name) : seen.has(name)) {
+      throw new FlatJsonError(`duplicate field '${shortName(name)}'`);
+    }
+    seen?.add(name);
     r.skipSpace();
     r.expect(":", "expected ':'");
     r.skipSpace();

@@ -7,12 +7,14 @@ import { asciiHeaderValue } from "./header-value.js";
 import type { Reply } from "./route.js";
 
 export function sendReply(res: ServerResponse, reply: Reply): void {
-  const headers: Record<string, string | number> = {
-    "Content-Length":
-      typeof reply.body === "string" ? Buffer.byteLength(reply.body) : reply.body.length,
-  };
-  if (reply.contentType) headers["Content-Type"] = reply.contentType;
-  res.writeHead(reply.status, headers);
+  const length = typeof reply.body === "string" ? Buffer.byteLength(reply.body) : reply.body.length;
+  // Flat [name, value, …] lists: Node takes them as they are, without walking an object's keys.
+  res.writeHead(
+    reply.status,
+    reply.contentType
+      ? ["Content-Length", String(length), "Content-Type", reply.contentType]
+      : ["Content-Length", String(length)],
+  );
   res.end(reply.body);
 }
 

@@ -69,7 +69,7 @@ export async function importKey(ctx: RequestContext): Promise<Reply> {
 
 /** KES's fields (those of version 1, as KES wrote them), then keyfront's lifecycle fields. */
 export async function describeKey(ctx: RequestContext): Promise<Reply> {
-  const d = await ctx.state.keys.describe(keyName(ctx.resource), () => ctx.signal);
+  const d = await ctx.state.keys.describe(keyName(ctx.resource), ctx);
   ctx.audit.version = d.version;
   return jsonReply({
     name: d.name,
@@ -143,7 +143,7 @@ export function generateKey(ctx: RequestContext): Reply | Promise<Reply> {
   const name = keyName(ctx.resource);
   const body = ctx.body.length > 0 ? decode(ctx, GENERATE, errBody) : undefined;
   const version = requestedVersion(body?.version);
-  const dek = ctx.state.keys.generate(name, body?.context ?? EMPTY, () => ctx.signal, version);
+  const dek = ctx.state.keys.generate(name, body?.context ?? EMPTY, ctx, version);
   return dek instanceof Promise ? dek.then((d) => dekReply(ctx, d)) : dekReply(ctx, dek);
 }
 
@@ -159,7 +159,7 @@ export async function encryptKey(ctx: RequestContext): Promise<Reply> {
       name,
       plaintext,
       body.context ?? EMPTY,
-      () => ctx.signal,
+      ctx,
       version,
     );
     ctx.audit.version = sealed.version;
@@ -191,7 +191,7 @@ export function decryptKey(ctx: RequestContext): Reply | Promise<Reply> {
     name,
     ciphertext,
     body.context ?? EMPTY,
-    () => ctx.signal,
+    ctx,
     version,
   );
   return opened instanceof Promise
@@ -205,7 +205,7 @@ export async function hmacKey(ctx: RequestContext): Promise<Reply> {
   const name = keyName(ctx.resource);
   const body = decode(ctx, HMAC, errBody);
   const version = requestedVersion(body.version);
-  const mac = await ctx.state.keys.hmac(name, body.message ?? EMPTY, () => ctx.signal, version);
+  const mac = await ctx.state.keys.hmac(name, body.message ?? EMPTY, ctx, version);
   ctx.audit.version = mac.version;
   return jsonReply({ hmac: mac.hmac.toString("base64"), version: String(mac.version) });
 }
