@@ -5,6 +5,8 @@
 export const MAX_BODY_BYTES = 1_000_000;
 /** Default route timeout for /version and /v1/api (kes-api.md §13.2). */
 export const SHORT_ROUTE_TIMEOUT_MS = 10_000;
+/** How often the route-timeout watchdog looks at the requests in flight (the timeout's slack). */
+export const WATCHDOG_TICK_MS = 25;
 /** Default route timeout for every other route except the log streams. */
 export const ROUTE_TIMEOUT_MS = 15_000;
 /** Time allowed to read a request's headers (kes-api.md §1.2). */

@@ -18,16 +18,17 @@ import {
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from "../limits.js";
 import { authorize } from "./auth.js";
-import { BodyTooLargeError, readBody } from "./body.js";
+import { BodyTooLargeError, readBodyTo } from "./body.js";
 import { ConnectionLimiter } from "./connections.js";
-import { Exchange } from "./exchange.js";
+import { Exchange, type ExchangeOwner } from "./exchange.js";
 import { normalizeRequestPath } from "./path.js";
 import { acceptsMethod, type HandlerResult, type Reply, STREAMED } from "./route.js";
 import type { ResolvedRoute } from "./router.js";
 import { sendError, sendReply } from "./send.js";
 import { closeState, type Runtime, type ServerState } from "./state.js";
+import { Watchdog } from "./watchdog.js";
 
-export class KeyfrontServer {
+export class KeyfrontServer implements ExchangeOwner {
   private current: ServerState;
   private readonly rt: Runtime;
   readonly https: Server;
@@ -35,6 +36,8 @@ export class KeyfrontServer {
   private readonly connections: ConnectionLimiter;
   /** Old states waiting for their requests to end before their keystore closes. */
   private readonly retiring = new Set<Promise<void>>();
+  /** Route timeouts of the requests in flight. */
+  private readonly watchdog = new Watchdog<Exchange>((ex) => this.timedOut(ex));
 
   constructor(rt: Runtime, state: ServerState) {
     this.rt = rt;
@@ -115,6 +118,7 @@ export class KeyfrontServer {
     clearTimeout(timer);
     await Promise.all([...this.retiring]);
     await closeState(this.current);
+    this.watchdog.close();
     this.rt.audit.flush();
   }
 
@@ -139,7 +143,7 @@ export class KeyfrontServer {
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
     if (!this.connections.admitRequest(req, res)) return;
-    const ex = new Exchange(req, res, this.current, this.rt, process.hrtime.bigint());
+    const ex = new Exchange(this, req, res, this.current, this.rt, process.hrtime.bigint());
     if (!this.dispatch(ex)) this.audit(ex);
   }
 
@@ -219,22 +223,16 @@ export class KeyfrontServer {
       ex.inFlight = true;
     }
     if (route.spec.counted) this.rt.metrics.active++;
-    if (route.timeoutMs > 0) ex.timer = setTimeout(routeTimedOut, route.timeoutMs, this, ex);
+    if (route.timeoutMs > 0) {
+      ex.deadline = performance.now() + route.timeoutMs;
+      this.watchdog.add(ex);
+    }
     if (this.draining && route.spec.timeoutMs === 0) {
       this.failed(ex, errShuttingDown());
       return;
     }
     if (route.spec.maxBody > 0) {
-      readBody(req, route.spec.maxBody).then(
-        (body) => {
-          ex.body = body;
-          this.invoke(ex, route);
-        },
-        (err: unknown) => {
-          if (err instanceof BodyTooLargeError) res.setHeader("Connection", "close");
-          this.failed(ex, route.spec.bodyError?.() ?? err);
-        },
-      );
+      readBodyTo(req, route.spec.maxBody, ex); // → bodyRead or bodyFailed
       return;
     }
     if (
@@ -244,6 +242,21 @@ export class KeyfrontServer {
       res.setHeader("Connection", "close");
     }
     this.invoke(ex, route);
+  }
+
+  bodyRead(ex: Exchange): void {
+    if (ex.gone && ex.res.headersSent) {
+      this.finish(ex, false); // timed out while the body was still arriving: already answered
+      return;
+    }
+    this.invoke(ex, ex.route as ResolvedRoute);
+  }
+
+  bodyFailed(ex: Exchange, err: Error): void {
+    if (err instanceof BodyTooLargeError && !ex.res.headersSent) {
+      ex.res.setHeader("Connection", "close");
+    }
+    this.failed(ex, ex.route?.spec.bodyError?.() ?? err);
   }
 
   private invoke(ex: Exchange, route: ResolvedRoute): void {
@@ -286,7 +299,7 @@ export class KeyfrontServer {
   /** The handler is done: counted now, not when the response closes (see audit). */
   private finish(ex: Exchange, streamed: boolean): void {
     try {
-      if (ex.timer) clearTimeout(ex.timer);
+      if (ex.deadline !== 0) this.watchdog.delete(ex);
       if (ex.inFlight) {
         ex.inFlight = false;
         ex.state.inFlight.done();
@@ -334,9 +347,4 @@ export class KeyfrontServer {
       this.abandon(res, failure);
     }
   }
-}
-
-/** The route timer's callback (no closure per request: setTimeout passes the arguments). */
-function routeTimedOut(server: KeyfrontServer, ex: Exchange): void {
-  server.timedOut(ex);
 }

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errTimeout } from "../errors.js";
 import type { AuditEvent } from "../log/audit.js";
+import type { BodySink } from "./body.js";
 import type { ProxyHop } from "./proxy.js";
 import type { RequestContext } from "./route.js";
 import type { ResolvedRoute } from "./router.js";
@@ -13,7 +14,13 @@ import type { Runtime, ServerState } from "./state.js";
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
-export class Exchange implements RequestContext, ProxyHop, AuditEvent {
+/** The request loop, told when an exchange's body has been read. */
+export interface ExchangeOwner {
+  bodyRead(ex: Exchange): void;
+  bodyFailed(ex: Exchange, err: Error): void;
+}
+
+export class Exchange implements RequestContext, ProxyHop, AuditEvent, BodySink {
   /** The request's path: its raw target until it has been normalised, then the clean path. */
   path: string;
   resource = "";
@@ -25,7 +32,8 @@ export class Exchange implements RequestContext, ProxyHop, AuditEvent {
   proxy: { identity: string; ip: string } | undefined = undefined;
   ip: string;
   route: ResolvedRoute | undefined = undefined;
-  timer: NodeJS.Timeout | undefined = undefined;
+  /** performance.now() after which the route timeout expires it (watchdog.ts); 0 = none. */
+  deadline = 0;
   timedOut = false;
   /** Counted in the state's in-flight requests (every route but the log streams). */
   inFlight = false;
@@ -33,6 +41,7 @@ export class Exchange implements RequestContext, ProxyHop, AuditEvent {
   #abort: AbortController | undefined = undefined;
 
   constructor(
+    readonly owner: ExchangeOwner,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly state: ServerState,
@@ -75,6 +84,15 @@ export class Exchange implements RequestContext, ProxyHop, AuditEvent {
   /** Whether nothing more may be written for this request: it timed out or its socket is gone. */
   get gone(): boolean {
     return this.timedOut || this.res.destroyed;
+  }
+
+  bodyRead(body: Buffer): void {
+    this.body = body;
+    this.owner.bodyRead(this);
+  }
+
+  bodyFailed(err: Error): void {
+    this.owner.bodyFailed(this, err);
   }
 
   /** The route timer fired: the handler's signal (if it took one) aborts. */
