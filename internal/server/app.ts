@@ -18,9 +18,9 @@ import {
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from "../limits.js";
 import { authorize } from "./auth.js";
-import { BodyTooLargeError, readBodyTo } from "./body.js";
+import { BodyTooLargeError, readBody } from "./body.js";
 import { ConnectionLimiter } from "./connections.js";
-import { Exchange, type ExchangeOwner } from "./exchange.js";
+import { Exchange } from "./exchange.js";
 import { normalizeRequestPath } from "./path.js";
 import { acceptsMethod, type HandlerResult, type Reply, STREAMED } from "./route.js";
 import type { ResolvedRoute } from "./router.js";
@@ -28,7 +28,7 @@ import { sendError, sendReply } from "./send.js";
 import { closeState, type Runtime, type ServerState } from "./state.js";
 import { Watchdog } from "./watchdog.js";
 
-export class KeyfrontServer implements ExchangeOwner {
+export class KeyfrontServer {
   private current: ServerState;
   private readonly rt: Runtime;
   readonly https: Server;
@@ -143,7 +143,7 @@ export class KeyfrontServer implements ExchangeOwner {
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
     if (!this.connections.admitRequest(req, res)) return;
-    const ex = new Exchange(this, req, res, this.current, this.rt, process.hrtime.bigint());
+    const ex = new Exchange(req, res, this.current, this.rt, process.hrtime.bigint());
     if (!this.dispatch(ex)) this.audit(ex);
   }
 
@@ -232,7 +232,10 @@ export class KeyfrontServer implements ExchangeOwner {
       return;
     }
     if (route.spec.maxBody > 0) {
-      readBodyTo(req, route.spec.maxBody, ex); // → bodyRead or bodyFailed
+      readBody(req, route.spec.maxBody).then(
+        (body) => this.bodyRead(ex, body),
+        (err: Error) => this.bodyFailed(ex, err),
+      );
       return;
     }
     if (
@@ -244,7 +247,8 @@ export class KeyfrontServer implements ExchangeOwner {
     this.invoke(ex, route);
   }
 
-  bodyRead(ex: Exchange): void {
+  private bodyRead(ex: Exchange, body: Buffer): void {
+    ex.body = body;
     if (ex.gone && ex.res.headersSent) {
       this.finish(ex, false); // timed out while the body was still arriving: already answered
       return;
@@ -252,7 +256,7 @@ export class KeyfrontServer implements ExchangeOwner {
     this.invoke(ex, ex.route as ResolvedRoute);
   }
 
-  bodyFailed(ex: Exchange, err: Error): void {
+  private bodyFailed(ex: Exchange, err: Error): void {
     if (err instanceof BodyTooLargeError && !ex.res.headersSent) {
       ex.res.setHeader("Connection", "close");
     }

@@ -23,94 +23,50 @@ export class BodyDecodeError extends Error {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Where readBodyTo delivers: exactly one of the two is called, once. */
-export interface BodySink {
-  bodyRead(body: Buffer): void;
-  bodyFailed(err: Error): void;
-}
-
-const READER = Symbol("keyfront.bodyReader");
-type Reading = IncomingMessage & { [READER]?: BodyReader | undefined };
-
-class BodyReader {
-  first: Buffer | undefined = undefined;
-  more: Buffer[] | undefined = undefined;
-  size = 0;
-  constructor(
-    readonly limit: number,
-    readonly sink: BodySink,
-  ) {}
-}
-
-// Module-level listeners (the request is `this`): no closure per request.
-function onData(this: Reading, chunk: Buffer): void {
-  const r = this[READER];
-  if (r === undefined) return;
-  r.size += chunk.length;
-  if (r.size > r.limit) {
-    stopReading(this);
-    r.sink.bodyFailed(new BodyTooLargeError(r.limit));
-  } else if (r.first === undefined) {
-    r.first = chunk;
-  } else {
-    r.more ??= [r.first];
-    r.more.push(chunk);
-  }
-}
-
-function onEnd(this: Reading): void {
-  const r = this[READER];
-  if (r === undefined) return;
-  stopReading(this);
-  r.sink.bodyRead(r.more ? Buffer.concat(r.more, r.size) : (r.first ?? EMPTY));
-}
-
-function onError(this: Reading, err: Error): void {
-  const r = this[READER];
-  if (r === undefined) return;
-  stopReading(this);
-  r.sink.bodyFailed(err);
-}
-
-function onAborted(this: Reading): void {
-  onError.call(this, new Error("request aborted"));
-}
-
-function stopReading(req: Reading): void {
-  req.off("data", onData);
-  req.off("end", onEnd);
-  req.off("error", onError);
-  req.off("aborted", onAborted);
-  req[READER] = undefined;
-}
-
-/**
- * Reads at most `limit` bytes of the request body into `sink` (more → BodyTooLargeError). May
- * call the sink before it returns (a declared length over the limit, no body at all).
- */
-export function readBodyTo(req: IncomingMessage, limit: number, sink: BodySink): void {
+/** Reads at most `limit` bytes of the request body; more → BodyTooLargeError. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > limit) {
-    sink.bodyFailed(new BodyTooLargeError(limit));
-    return;
+    return Promise.reject(new BodyTooLargeError(limit));
   }
   if (
     declared === "0" ||
     (declared === undefined && req.headers["transfer-encoding"] === undefined)
   ) {
-    sink.bodyRead(EMPTY);
-    return;
+    return Promise.resolve(EMPTY);
   }
-  (req as Reading)[READER] = new BodyReader(limit, sink);
-  req.on("data", onData);
-  req.on("end", onEnd);
-  req.on("error", onError);
-  req.on("aborted", onAborted);
-}
-
-/** Reads at most `limit` bytes of the request body; more → BodyTooLargeError. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((bodyRead, bodyFailed) => readBodyTo(req, limit, { bodyRead, bodyFailed }));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        reject(new BodyTooLargeError(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("aborted", onAborted);
+    };
+    const onAborted = () => onError(new Error("request aborted"));
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("aborted", onAborted);
+  });
 }
 
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

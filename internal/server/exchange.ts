@@ -6,7 +6,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errTimeout } from "../errors.js";
 import type { AuditEvent } from "../log/audit.js";
-import type { BodySink } from "./body.js";
 import type { ProxyHop } from "./proxy.js";
 import type { RequestContext } from "./route.js";
 import type { ResolvedRoute } from "./router.js";
@@ -14,13 +13,7 @@ import type { Runtime, ServerState } from "./state.js";
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
-/** The request loop, told when an exchange's body has been read. */
-export interface ExchangeOwner {
-  bodyRead(ex: Exchange): void;
-  bodyFailed(ex: Exchange, err: Error): void;
-}
-
-export class Exchange implements RequestContext, ProxyHop, AuditEvent, BodySink {
+export class Exchange implements RequestContext, ProxyHop, AuditEvent {
   /** The request's path: its raw target until it has been normalised, then the clean path. */
   path: string;
   resource = "";
@@ -41,7 +34,6 @@ export class Exchange implements RequestContext, ProxyHop, AuditEvent, BodySink 
   #abort: AbortController | undefined = undefined;
 
   constructor(
-    readonly owner: ExchangeOwner,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly state: ServerState,
@@ -84,15 +76,6 @@ export class Exchange implements RequestContext, ProxyHop, AuditEvent, BodySink 
   /** Whether nothing more may be written for this request: it timed out or its socket is gone. */
   get gone(): boolean {
     return this.timedOut || this.res.destroyed;
-  }
-
-  bodyRead(body: Buffer): void {
-    this.body = body;
-    this.owner.bodyRead(this);
-  }
-
-  bodyFailed(err: Error): void {
-    this.owner.bodyFailed(this, err);
   }
 
   /** The route timer fired: the handler's signal (if it took one) aborts. */
