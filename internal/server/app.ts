@@ -181,7 +181,7 @@ export class KeyfrontServer {
     }
     const path = target.path;
     ex.path = path;
-    const found = state.router.lookup(path);
+    const found = state.router.lookupCached(path);
     if (found.kind === "redirect") {
       this.redirect(res, found.location);
       return false;

@@ -22,6 +22,12 @@ type Reason =
 const IN_PROGRESS = Symbol("keyfront.requestsInProgress");
 type CountedSocket = Socket & { [IN_PROGRESS]?: number };
 
+/** A response's "close" listener: one function for all (no closure per request). */
+function responseClosed(this: ServerResponse): void {
+  const socket = this.req.socket as CountedSocket;
+  socket[IN_PROGRESS] = (socket[IN_PROGRESS] ?? 1) - 1;
+}
+
 export class ConnectionLimiter {
   private readonly log: Logger;
   private readonly perAddress = new Map<string, number>();
@@ -71,10 +77,8 @@ export class ConnectionLimiter {
       return false;
     }
     socket[IN_PROGRESS] = inProgress;
-    // "close" follows every response: after "finish" when answered, alone when cut short.
-    res.once("close", () => {
-      socket[IN_PROGRESS] = (socket[IN_PROGRESS] ?? 1) - 1;
-    });
+    // "close" follows every response, once: after "finish" when answered, alone when cut short.
+    res.on("close", responseClosed);
     return true;
   }
 

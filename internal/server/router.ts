@@ -2,6 +2,7 @@
 // each "/" boundary of the path. Config overrides (api: skip_auth, timeout; kes-api.md §10.4)
 // are applied once when the router is built for a configuration.
 
+import { ROUTER_CACHE_ENTRIES, ROUTER_CACHE_MAX_PATH } from "../limits.js";
 import type { AuthMode, RouteSpec } from "./route.js";
 
 export interface ResolvedRoute {
@@ -24,6 +25,8 @@ export class Router {
   private readonly exact = new Map<string, ResolvedRoute>();
   private readonly prefix = new Map<string, ResolvedRoute>();
   private readonly all: ResolvedRoute[] = [];
+  /** Recent answers by path; cleared whenever it reaches ROUTER_CACHE_ENTRIES (bounded). */
+  private readonly recent = new Map<string, Lookup>();
   /** True when some route has skip_auth: client certificates become optional. */
   readonly anySkipAuth: boolean;
 
@@ -46,6 +49,18 @@ export class Router {
 
   routes(): readonly ResolvedRoute[] {
     return this.all;
+  }
+
+  /** lookup(), remembering the answers for the most used paths (a request's key names repeat). */
+  lookupCached(path: string): Lookup {
+    if (path.length > ROUTER_CACHE_MAX_PATH) return this.lookup(path);
+    let found = this.recent.get(path);
+    if (found === undefined) {
+      found = this.lookup(path);
+      if (this.recent.size >= ROUTER_CACHE_ENTRIES) this.recent.clear();
+      this.recent.set(path, found);
+    }
+    return found;
   }
 
   lookup(path: string): Lookup {

@@ -33,6 +33,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string", default: "warm,audit,gc,versions,memory,workers,cold" },
     against: { type: "string" },
+    "audit-off": { type: "boolean", default: false },
   },
 });
 const SECTIONS = new Set(values.only.split(","));
@@ -66,13 +67,18 @@ function add(cell: Cell): Cell {
 }
 
 async function warm(pki: BenchPki): Promise<void> {
-  const kf = await startKeyfront(pki);
+  // --audit-off: keyfront without its audit log, to see what the log costs against the baseline.
+  const kf = await startKeyfront(pki, { audit: !values["audit-off"] });
   const base = await startBaseline(pki);
   try {
     await warmUp(pki, [kf, base]);
     const k = await sides(kf, pki);
     const b = await sides(base, pki);
-    printHeader("keyfront (default config: audit on) vs bare node:https baseline", "kf", "bl");
+    printHeader(
+      `keyfront (${values["audit-off"] ? "audit OFF, not the default" : "default config: audit on"}) vs bare node:https baseline`,
+      "kf",
+      "bl",
+    );
     for (const s of ["generate", "decrypt"] as const) {
       for (const c of [32, 64]) {
         const cell = add(await pairedCell(pki, k.side(s), b.side(s), s, c, SECONDS, PAIRS));
