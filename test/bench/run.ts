@@ -6,7 +6,8 @@
 // writes JSON to bench-results/. Targets are reported, never asserted: these machines are noisy.
 // Flags: --seconds N (per run, default 5), --pairs N (default 3), --quick (1 pair, fewer cells),
 // --only warm,audit,gc,versions,memory,workers,cold, --against <other build's
-// dist/cmd/keyfront/main.js> (adds this build vs that one, to measure a change).
+// dist/cmd/keyfront/main.js> (adds this build vs that one, to measure a change), --audit-off
+// (keyfront without its audit log in the baseline comparison; not the default config).
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
