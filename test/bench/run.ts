@@ -7,7 +7,8 @@
 // Flags: --seconds N (per run, default 5), --pairs N (default 3), --quick (1 pair, fewer cells),
 // --only warm,audit,gc,versions,memory,workers,cold, --against <other build's
 // dist/cmd/keyfront/main.js> (adds this build vs that one, to measure a change), --audit-off
-// (keyfront without its audit log in the baseline comparison; not the default config).
+// (keyfront without its audit log in the baseline comparison; not the default config),
+// --against-node-args "<flags>" (the other build, or this one, started with these Node flags).
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     only: { type: "string", default: "warm,audit,gc,versions,memory,workers,cold" },
     against: { type: "string" },
     "audit-off": { type: "boolean", default: false },
+    "against-node-args": { type: "string" },
   },
 });
 const SECTIONS = new Set(values.only.split(","));
@@ -149,13 +151,14 @@ async function audit(pki: BenchPki): Promise<void> {
 }
 
 async function against(pki: BenchPki, cli: string): Promise<void> {
+  const nodeArgs = values["against-node-args"]?.split(" ").filter(Boolean) ?? [];
   const mine = await startKeyfront(pki, { label: "this build" });
-  const other = await startKeyfront(pki, { cli, label: "other build" });
+  const other = await startKeyfront(pki, { cli, label: "other build", nodeArgs });
   try {
     await warmUp(pki, [mine, other]);
     const m = await sides(mine, pki);
     const o = await sides(other, pki);
-    printHeader(`this build vs ${cli}`, "new", "old");
+    printHeader(`this build vs ${cli} ${nodeArgs.join(" ")}`, "new", "old");
     for (const s of ["generate", "decrypt"] as const) {
       add(await pairedCell(pki, m.side(s), o.side(s), s, 64, SECONDS, PAIRS));
     }
@@ -172,6 +175,9 @@ async function main(): Promise<void> {
       `keyfront benchmark: ${SECONDS} s per run, ${PAIRS} alternating pair(s) per cell, node ${process.version}, ${availableParallelism()} cores (load generator on the same cores)`,
     );
     if (values.against) await against(pki, resolve(values.against));
+    else if (values["against-node-args"]) {
+      await against(pki, resolve(import.meta.dirname, "../../cmd/keyfront/main.js"));
+    }
     if (SECTIONS.has("warm")) await warm(pki);
     if (SECTIONS.has("audit")) await audit(pki);
     if (SECTIONS.has("gc")) extra.gc = await gcSection(pki, 8, targets);

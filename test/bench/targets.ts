@@ -90,6 +90,8 @@ export interface KeyfrontOptions {
   gcFile?: string;
   /** Another build's dist/cmd/keyfront/main.js, to compare two trees in one run. */
   cli?: string;
+  /** Extra Node flags (e.g. --max-semi-space-size=4), to measure what one costs. */
+  nodeArgs?: string[];
   label?: string;
 }
 
@@ -119,7 +121,16 @@ export async function startKeyfront(pki: BenchPki, opts: KeyfrontOptions = {}): 
   const probe = probeArgs(opts.gcFile);
   const proc = spawn(
     process.execPath,
-    [...probe.args, opts.cli ?? CLI, "server", "--config", cfgFile, "--addr", "127.0.0.1:0"],
+    [
+      ...(opts.nodeArgs ?? []),
+      ...probe.args,
+      opts.cli ?? CLI,
+      "server",
+      "--config",
+      cfgFile,
+      "--addr",
+      "127.0.0.1:0",
+    ],
     { stdio: ["ignore", stdout, "pipe"], env: probe.env },
   );
   const url = await waitForLine(proc, "stderr", /Endpoint\s+(\S+)[\s\S]*Server is up/);
