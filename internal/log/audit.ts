@@ -23,7 +23,7 @@ export interface AuditEvent {
   /** keyfront: the key version a key route used or made (issue 10); absent elsewhere. */
   version?: number | undefined;
   /** Response time in nanoseconds (what the KES SDK parses). */
-  readonly durationNs: bigint;
+  readonly durationNs: number;
 }
 
 export interface AuditSink {

@@ -143,7 +143,7 @@ export class KeyfrontServer {
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
     if (!this.connections.admitRequest(req, res)) return;
-    const ex = new Exchange(req, res, this.current, this.rt, process.hrtime.bigint());
+    const ex = new Exchange(req, res, this.current, this.rt, performance.now());
     if (!this.dispatch(ex)) this.audit(ex);
   }
 
@@ -312,7 +312,7 @@ export class KeyfrontServer {
       if (route.spec.counted) {
         const { metrics } = this.rt;
         metrics.active--;
-        metrics.observe(ex.res.statusCode, Number(process.hrtime.bigint() - ex.started) / 1e9);
+        metrics.observe(ex.res.statusCode, (performance.now() - ex.started) / 1e3);
       }
     } finally {
       // A log stream is audited when it ends; anything else once its handler has answered.

@@ -73,9 +73,10 @@ const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Standard padded base64 as Go decodes it ([]byte in JSON): CR/LF ignored, nothing else. */
 export function decodeBase64Strict(s: string): Buffer | undefined {
-  const t = s.includes("\r") || s.includes("\n") ? s.replace(/[\r\n]/g, "") : s;
-  if (!B64.test(t)) return undefined;
-  return Buffer.from(t, "base64");
+  if (B64.test(s)) return Buffer.from(s, "base64"); // the common case: one pass
+  if (!s.includes("\r") && !s.includes("\n")) return undefined;
+  const t = s.replace(/[\r\n]/g, "");
+  return B64.test(t) ? Buffer.from(t, "base64") : undefined;
 }
 
 /** uint: a JSON number that is a whole number from 0 to 2^32 - 1 (keyfront's key versions). */

@@ -38,7 +38,8 @@ export class Exchange implements RequestContext, ProxyHop, AuditEvent {
     readonly res: ServerResponse,
     readonly state: ServerState,
     readonly rt: Runtime,
-    readonly started: bigint,
+    /** performance.now() when the request arrived (a double: no BigInt per request). */
+    readonly started: number,
   ) {
     this.path = req.url ?? "";
     // Read now: once the client has gone, the socket no longer knows its peer's address.
@@ -57,8 +58,8 @@ export class Exchange implements RequestContext, ProxyHop, AuditEvent {
     return this.res.statusCode;
   }
 
-  get durationNs(): bigint {
-    return process.hrtime.bigint() - this.started;
+  get durationNs(): number {
+    return Math.round((performance.now() - this.started) * 1e6);
   }
 
   /** Made only when a handler asks for it (most never wait on anything). */
