@@ -37,29 +37,15 @@ export async function versionsSection(
       "v4",
       "v1",
     );
-    const cell = await pairedCell(
-      pki,
-      { target: kf, body: body(v4), paths },
-      { target: kf, body: body(v1), paths },
-      "decrypt",
-      64,
-      seconds,
-      pairs,
-      "decrypt v4 vs v1",
-    );
-    printCell(cell);
+    const decrypting = async (a: string, b: string, label: string) => {
+      const side = (ct: string) => ({ target: kf, body: body(ct), paths });
+      const c = await pairedCell(pki, side(a), side(b), "decrypt", 64, seconds, pairs, label);
+      printCell(c);
+      return c;
+    };
+    const cell = await decrypting(v4, v1, "decrypt v4 vs v1");
     // The control: the same ciphertext on both sides, to show what this machine's noise looks like.
-    const control = await pairedCell(
-      pki,
-      { target: kf, body: body(v1), paths },
-      { target: kf, body: body(v1), paths },
-      "decrypt",
-      64,
-      seconds,
-      pairs,
-      "control: v1 vs v1",
-    );
-    printCell(control);
+    const control = await decrypting(v1, v1, "control: v1 vs v1");
     console.log(
       "  keystore reads per warm request, any version: 0 (counted in internal/keys/key-lifecycle.test.ts, 'the warm path')",
     );
