@@ -8,7 +8,6 @@ import { type Algorithm, parseAlgorithm } from "./algorithm.js";
 import { bytesField, parseJsonText, readStructFields, stringField } from "./go-json.js";
 import type { KeyVersion } from "./key-version.js";
 import { ProtoReader, ProtoWriter, type Tag, WIRE_BYTES, WIRE_VARINT } from "./protobuf-wire.js";
-import { keyMaterialCopy } from "./random.js";
 import { decodeStdBase64 } from "./std-base64.js";
 import { parseTimestamp, type Timestamp, ZERO_TIMESTAMP } from "./timestamp.js";
 
@@ -111,7 +110,7 @@ function decodeLegacyJson(value: unknown): KeyVersion {
     createdAtText === undefined ? { ...ZERO_TIMESTAMP } : parseTimestamp(createdAtText);
   if (createdAt === undefined) throw new InvalidKeyEncodingError("created_at is not RFC 3339");
   const createdBy = stringField(fields, "created_by");
-  return { key: keyMaterialCopy(key), algorithm, hmacKey: undefined, createdAt, createdBy };
+  return { key: Buffer.from(key), algorithm, hmacKey: undefined, createdAt, createdBy };
 }
 
 interface Fields {
@@ -199,9 +198,9 @@ function checkFields(f: Fields): KeyVersion {
   const createdAt: Timestamp = { seconds: f.seconds, nanos: f.nanos };
   // Copies: the decoded buffer is zeroed by the caller.
   return {
-    key: keyMaterialCopy(f.key),
+    key: Buffer.from(f.key),
     algorithm,
-    hmacKey: keyMaterialCopy(f.hmacKey),
+    hmacKey: Buffer.from(f.hmacKey),
     createdAt,
     createdBy: f.createdBy,
   };

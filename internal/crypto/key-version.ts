@@ -4,7 +4,7 @@
 
 import { KEY_BYTES } from "../limits.js";
 import type { Algorithm } from "./algorithm.js";
-import { keyMaterialCopy, randomKey } from "./random.js";
+import { randomKey } from "./random.js";
 import { nowTimestamp, type Timestamp } from "./timestamp.js";
 
 export interface KeyVersion {
@@ -43,5 +43,5 @@ export function importKeyVersion(
   createdAt: Timestamp = nowTimestamp(),
 ): KeyVersion {
   if (key.length !== KEY_BYTES) throw new InvalidKeySizeError();
-  return { key: keyMaterialCopy(key), algorithm, hmacKey: randomKey(), createdAt, createdBy };
+  return { key: Buffer.from(key), algorithm, hmacKey: randomKey(), createdAt, createdBy };
 }

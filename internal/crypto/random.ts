@@ -25,26 +25,9 @@ export function randomKey(): Buffer {
   return randomBytes(KEY_BYTES);
 }
 
-/**
- * A copy of key material in its own allocation, outside Node's shared 8 KiB buffer pool. A small
- * Buffer.from() is a slice of that pool, and one long-lived 32-byte key pinned its whole slab,
- * shared with short-lived request data: 20,000 cached keys held ~90 MB (issue 11). Own storage
- * also keeps key bytes out of slabs that request buffers are cut from.
- */
-export function keyMaterialCopy(src: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafeSlow(src.length);
-  out.set(src);
-  return out;
-}
-
 /** `size` fresh random bytes. */
 export function randomBytesOf(size: number): Buffer {
   return randomBytes(size);
-}
-
-/** Overwrites `buffer[offset, offset+size)` with random bytes (no allocation). */
-export function fillRandom(buffer: Uint8Array, offset: number, size: number): void {
-  randomFillSync(buffer, offset, size);
 }
 
 /** Size of the pool of public random bytes: 146 ciphertexts' IV ‖ nonce per CSPRNG call. */
