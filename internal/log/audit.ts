@@ -51,12 +51,12 @@ function jsonString(s: string): string {
   return PLAIN_JSON.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
-export function renderAuditEvent(e: AuditEvent, time: string = clock.now()): string {
+export function renderAuditEvent(e: AuditEvent): string {
   const identity = e.identity === "" ? "" : `,"identity":${jsonString(e.identity)}`;
   const proxy = e.proxy === undefined ? "" : `,"proxy":${JSON.stringify(e.proxy)}`;
   const version = e.version === undefined ? "" : `,"version":${e.version}`;
   return (
-    `{"time":"${time}","request":{"ip":${jsonString(e.ip)},` +
+    `{"time":"${clock.now()}","request":{"ip":${jsonString(e.ip)},` +
     `"method":"${e.method}","path":${jsonString(e.path)}${identity}${proxy}},` +
     `"response":{"code":${e.code},"time":${e.durationNs}${version}}}\n`
   );
