@@ -7,6 +7,7 @@
 import { request } from "node:https";
 import { startVaultTestServer } from "../vault-server/server.js";
 import { call, cannon } from "./load.js";
+import { median } from "./paired.js";
 import { type BenchPki, startKeyfront, type Target } from "./targets.js";
 
 const VAULT_LATENCY_MS = 5;
@@ -40,9 +41,6 @@ async function timedOnOpenConnection(t: Target, pki: BenchPki, paths: string[]):
   agent.destroy();
   return out;
 }
-
-const median = (xs: number[]) =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 export async function coldPath(pki: BenchPki, seconds: number): Promise<Record<string, unknown>> {
   const vault = await startVaultTestServer({});
