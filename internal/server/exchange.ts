@@ -2,7 +2,7 @@
 // its audit event needs, and its timer and abort state, in one object of one class. Not an object
 // literal with an accessor: V8 builds such a literal on its slow path every time it is evaluated,
 // and that per-request garbage survived scavenges into old space (issue 11: the change measured
-// ×1.09 generate and ×1.19 decrypt in paired runs, and old-space promotion fell to under 30 B/request).
+// ×1.09 generate and ×1.19 decrypt in paired runs).
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errTimeout } from "../errors.js";
