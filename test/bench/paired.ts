@@ -3,7 +3,8 @@
 // machine. Each run also measures the server's CPU time per request (utime + stime ÷ requests),
 // which a noisy neighbour disturbs far less than requests/s. A cell reports the medians.
 
-import { cannon, type LoadResult, type Scenario } from "./load.js";
+import { pinServers } from "./cpu-pin.js";
+import { cannon, type LoadResult, prepare, type Scenario } from "./load.js";
 import { cpuMicros } from "./proc-stats.js";
 import type { BenchPki, Target } from "./targets.js";
 
@@ -76,6 +77,24 @@ function medianRun(runs: Measured[]): Measured {
   };
 }
 
+/** A cell from its runs: a.rps / b.rps etc. per pair, medians over the pairs. */
+function cellOf(label: string, connections: number, as: Measured[], bs: Measured[]): Cell {
+  const ratios = as.map((m, i) => m.rps / (bs[i] as Measured).rps);
+  const p99s = as.map((m, i) => m.p99 / Math.max((bs[i] as Measured).p99, 1));
+  const cpus = as.map((m, i) => m.cpuUs / (bs[i] as Measured).cpuUs);
+  return {
+    scenario: label,
+    connections,
+    a: medianRun(as),
+    b: medianRun(bs),
+    ratio: median(ratios),
+    p99x: median(p99s),
+    cpux: median(cpus),
+    pairs: as.length,
+    pairRatios: ratios,
+  };
+}
+
 /** `pairs` alternating pairs of runs of `a` and `b`; ratios are a over b. */
 export async function pairedCell(
   pki: BenchPki,
@@ -96,18 +115,70 @@ export async function pairedCell(
     as.push(first ? x : y);
     bs.push(first ? y : x);
   }
-  const ratios = as.map((m, i) => m.rps / (bs[i] as Measured).rps);
-  const p99s = as.map((m, i) => m.p99 / Math.max((bs[i] as Measured).p99, 1));
-  const cpus = as.map((m, i) => m.cpuUs / (bs[i] as Measured).cpuUs);
-  return {
-    scenario: label,
-    connections,
-    a: medianRun(as),
-    b: medianRun(bs),
-    ratio: median(ratios),
-    p99x: median(p99s),
-    cpux: median(cpus),
-    pairs,
-    pairRatios: ratios,
-  };
+  return cellOf(label, connections, as, bs);
+}
+
+export interface CellSpec {
+  scenario: Scenario;
+  connections: number;
+}
+
+/**
+ * Cells of two servers where every pair runs on a fresh pair of processes. A process keeps its
+ * speed for its lifetime (where its heap and code landed in memory): an A/A run of one build
+ * against itself on two long-lived processes measured one side 9% slower over 16 pairs. Starting
+ * both anew for each pair spreads that over the pairs, as alternating spreads the order. With
+ * `pin`, each pair's servers run on CPU 0 and the load generator on the others (cpu-pin.ts).
+ */
+export async function freshPairedCells(
+  pki: BenchPki,
+  startA: () => Promise<Target>,
+  startB: () => Promise<Target>,
+  specs: CellSpec[],
+  opts: { seconds: number; pairs: number; warmupSeconds: number; pin: boolean },
+): Promise<Cell[]> {
+  const as: Measured[][] = specs.map(() => []);
+  const bs: Measured[][] = specs.map(() => []);
+  const scenarios = [...new Set(specs.map((s) => s.scenario))];
+  for (let i = 0; i < opts.pairs; i++) {
+    const ta = await startA();
+    const tb = await startB().catch(async (err: unknown) => {
+      await ta.stop();
+      throw err;
+    });
+    try {
+      if (opts.pin) pinServers([ta.pid, tb.pid]);
+      const bodyA = await prepare(ta.url, pki);
+      const bodyB = await prepare(tb.url, pki);
+      const a = (s: Scenario): Side => ({ target: ta, body: bodyA[s] });
+      const b = (s: Scenario): Side => ({ target: tb, body: bodyB[s] });
+      for (const s of scenarios) {
+        for (const side of [a(s), b(s)]) await measure(pki, side, s, 64, opts.warmupSeconds);
+      }
+      for (const [k, spec] of specs.entries()) {
+        const first = (i + k) % 2 === 0;
+        const [p, q] = first ? [a, b] : [b, a];
+        const x = await measure(
+          pki,
+          p(spec.scenario),
+          spec.scenario,
+          spec.connections,
+          opts.seconds,
+        );
+        const y = await measure(
+          pki,
+          q(spec.scenario),
+          spec.scenario,
+          spec.connections,
+          opts.seconds,
+        );
+        as[k]?.push(first ? x : y);
+        bs[k]?.push(first ? y : x);
+      }
+    } finally {
+      await ta.stop();
+      await tb.stop();
+    }
+  }
+  return specs.map((spec, k) => cellOf(spec.scenario, spec.connections, as[k] ?? [], bs[k] ?? []));
 }

@@ -9,16 +9,20 @@
 // --only warm,audit,gc,versions,memory,workers,cold, --against <other build's
 // dist/cmd/keyfront/main.js> (adds this build vs that one, to measure a change), --audit-off
 // (keyfront without its audit log in the baseline comparison; not the default config),
-// --against-node-args "<flags>" (the other build, or this one, started with these Node flags).
+// --against-node-args "<flags>" (the other build, or this one, started with these Node flags),
+// --no-pin (run the servers and the load generator on every core, see cpu-pin.ts).
+// The two-server cells (against the baseline, audit on/off, --against) start both servers anew
+// for every pair (paired.ts freshPairedCells) with the servers pinned to CPU 0.
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { coldPath } from "./cold-path.js";
+import { cannotPin, pinLoadGenerator, pinServers } from "./cpu-pin.js";
 import { gcSection } from "./gc-section.js";
 import { newConnectionRate, prepare } from "./load.js";
-import { type Cell, pairedCell, type Side } from "./paired.js";
+import { type Cell, type CellSpec, freshPairedCells, pairedCell, type Side } from "./paired.js";
 import { fmt, printCell, printHeader, type TargetLine, targetLine } from "./report.js";
 import { memorySection, versionsSection, workersSection } from "./sections.js";
 import {
@@ -38,12 +42,16 @@ const { values } = parseArgs({
     against: { type: "string" },
     "audit-off": { type: "boolean", default: false },
     "against-node-args": { type: "string" },
+    "no-pin": { type: "boolean", default: false },
   },
 });
 const SECTIONS = new Set(values.only.split(","));
 const SECONDS = Number(values.seconds);
 const PAIRS = Number(values.pairs ?? (values.quick ? 2 : 4));
 const WARMUP_SECONDS = 2;
+/** Why the single-process cells run unpinned, or undefined when they are pinned (cpu-pin.ts). */
+const UNPINNED = values["no-pin"] ? "--no-pin" : cannotPin();
+const PIN = UNPINNED === undefined;
 
 const cells: Cell[] = [];
 const targets: TargetLine[] = [];
@@ -70,61 +78,84 @@ function add(cell: Cell): Cell {
   return cell;
 }
 
+/** How each fresh pair of processes is measured (paired.ts freshPairedCells). */
+function freshOpts() {
+  return { seconds: SECONDS, pairs: PAIRS, warmupSeconds: WARMUP_SECONDS / 2, pin: PIN };
+}
+
+const BOTH_AT_32_AND_64: CellSpec[] = [
+  { scenario: "generate", connections: 32 },
+  { scenario: "generate", connections: 64 },
+  { scenario: "decrypt", connections: 32 },
+  { scenario: "decrypt", connections: 64 },
+];
+
 async function warm(pki: BenchPki): Promise<void> {
   // --audit-off: keyfront without its audit log, to see what the log costs against the baseline.
-  const kf = await startKeyfront(pki, { audit: !values["audit-off"] });
+  const audited = !values["audit-off"];
+  printHeader(
+    `keyfront (${audited ? "default config: audit on" : "audit OFF, not the default"}) vs bare node:https baseline`,
+    "kf",
+    "bl",
+  );
+  const measured = await freshPairedCells(
+    pki,
+    () => startKeyfront(pki, { audit: audited }),
+    () => startBaseline(pki),
+    BOTH_AT_32_AND_64,
+    freshOpts(),
+  );
+  for (const cell of measured) {
+    add(cell);
+    const s = cell.scenario;
+    const c = cell.connections;
+    targets.push(
+      targetLine(`${s} @${c} req/s ratio`, cell.ratio, s === "generate" ? 0.95 : 0.9, ">="),
+      targetLine(`${s} @${c} p99 ratio`, cell.p99x, 1.2, "<="),
+    );
+  }
+  if (!values.quick) await warmExtras(pki, audited);
+}
+
+/** Encrypt, create and a new connection per request: shown, no target. */
+async function warmExtras(pki: BenchPki, audited: boolean): Promise<void> {
+  const kf = await startKeyfront(pki, { audit: audited });
   const base = await startBaseline(pki);
   try {
+    if (PIN) pinServers([kf.pid, base.pid]);
     await warmUp(pki, [kf, base]);
     const k = await sides(kf, pki);
     const b = await sides(base, pki);
-    printHeader(
-      `keyfront (${values["audit-off"] ? "audit OFF, not the default" : "default config: audit on"}) vs bare node:https baseline`,
-      "kf",
-      "bl",
+    add(
+      await pairedCell(
+        pki,
+        k.side("encrypt"),
+        b.side("encrypt"),
+        "encrypt",
+        64,
+        SECONDS,
+        1,
+        "encrypt 1 KiB",
+      ),
     );
-    for (const s of ["generate", "decrypt"] as const) {
-      for (const c of [32, 64]) {
-        const cell = add(await pairedCell(pki, k.side(s), b.side(s), s, c, SECONDS, PAIRS));
-        const floor = s === "generate" ? 0.95 : 0.9;
-        targets.push(
-          targetLine(`${s} @${c} req/s ratio`, cell.ratio, floor, ">="),
-          targetLine(`${s} @${c} p99 ratio`, cell.p99x, 1.2, "<="),
-        );
-      }
-    }
-    if (!values.quick) {
-      add(
-        await pairedCell(
-          pki,
-          k.side("encrypt"),
-          b.side("encrypt"),
-          "encrypt",
-          64,
-          SECONDS,
-          1,
-          "encrypt 1 KiB",
-        ),
-      );
-      add(
-        await pairedCell(
-          pki,
-          k.side("create"),
-          b.side("create"),
-          "create",
-          64,
-          SECONDS,
-          1,
-          "create (fs+fsync vs Map)",
-        ),
-      );
-      const nk = await newConnectionRate(kf.url, pki, k.bodies.generate, 16, SECONDS);
-      const nb = await newConnectionRate(base.url, pki, b.bodies.generate, 16, SECONDS);
-      console.log(
-        `generate, new TLS connection per request @16: keyfront ${fmt(nk.rps)} req/s, baseline ${fmt(nb.rps)} req/s = ${fmt(nk.rps / nb.rps, 2)}`,
-      );
-      extra.newConnection = { keyfront: nk, baseline: nb };
-    }
+    add(
+      await pairedCell(
+        pki,
+        k.side("create"),
+        b.side("create"),
+        "create",
+        64,
+        SECONDS,
+        1,
+        "create (fs+fsync vs Map)",
+      ),
+    );
+    const nk = await newConnectionRate(kf.url, pki, k.bodies.generate, 16, SECONDS);
+    const nb = await newConnectionRate(base.url, pki, b.bodies.generate, 16, SECONDS);
+    console.log(
+      `generate, new TLS connection per request @16: keyfront ${fmt(nk.rps)} req/s, baseline ${fmt(nb.rps)} req/s = ${fmt(nk.rps / nb.rps, 2)}`,
+    );
+    extra.newConnection = { keyfront: nk, baseline: nb };
   } finally {
     await kf.stop();
     await base.stop();
@@ -132,57 +163,70 @@ async function warm(pki: BenchPki): Promise<void> {
 }
 
 async function audit(pki: BenchPki): Promise<void> {
-  const on = await startKeyfront(pki);
-  const off = await startKeyfront(pki, { audit: false });
-  try {
-    await warmUp(pki, [on, off]);
-    const a = await sides(on, pki);
-    const o = await sides(off, pki);
-    printHeader("the audit log's cost: keyfront audit on vs audit off", "on", "off");
-    for (const s of ["generate", "decrypt"] as const) {
-      const cell = add(await pairedCell(pki, a.side(s), o.side(s), s, 64, SECONDS, PAIRS));
-      targets.push(
-        targetLine(`audit cost, ${s} @64 (1 - on/off req/s)`, 1 - cell.ratio, 0.05, "<=", true),
-      );
-    }
-  } finally {
-    await on.stop();
-    await off.stop();
+  printHeader("the audit log's cost: keyfront audit on vs audit off", "on", "off");
+  const measured = await freshPairedCells(
+    pki,
+    () => startKeyfront(pki),
+    () => startKeyfront(pki, { audit: false }),
+    [
+      { scenario: "generate", connections: 64 },
+      { scenario: "decrypt", connections: 64 },
+    ],
+    freshOpts(),
+  );
+  for (const cell of measured) {
+    add(cell);
+    targets.push(
+      targetLine(
+        `audit cost, ${cell.scenario} @64 (1 - on/off req/s)`,
+        1 - cell.ratio,
+        0.05,
+        "<=",
+        true,
+      ),
+    );
   }
 }
 
 async function against(pki: BenchPki, cli: string): Promise<void> {
   const nodeArgs = values["against-node-args"]?.split(" ").filter(Boolean) ?? [];
-  const mine = await startKeyfront(pki, { label: "this build" });
-  const other = await startKeyfront(pki, { cli, label: "other build", nodeArgs });
-  try {
-    await warmUp(pki, [mine, other]);
-    const m = await sides(mine, pki);
-    const o = await sides(other, pki);
-    printHeader(`this build vs ${cli} ${nodeArgs.join(" ")}`, "new", "old");
-    for (const s of ["generate", "decrypt"] as const) {
-      add(await pairedCell(pki, m.side(s), o.side(s), s, 64, SECONDS, PAIRS));
-    }
-  } finally {
-    await mine.stop();
-    await other.stop();
-  }
+  printHeader(`this build vs ${cli} ${nodeArgs.join(" ")}`, "new", "old");
+  const measured = await freshPairedCells(
+    pki,
+    () => startKeyfront(pki, { label: "this build" }),
+    () => startKeyfront(pki, { cli, label: "other build", nodeArgs }),
+    [
+      { scenario: "generate", connections: 64 },
+      { scenario: "decrypt", connections: 64 },
+    ],
+    freshOpts(),
+  );
+  for (const cell of measured) add(cell);
 }
 
 async function main(): Promise<void> {
   const pki = await makeBenchPki();
   try {
     console.log(
-      `keyfront benchmark: ${SECONDS} s per run, ${PAIRS} alternating pair(s) per cell, node ${process.version}, ${availableParallelism()} cores (load generator on the same cores)`,
+      `keyfront benchmark: ${SECONDS} s per run, ${PAIRS} alternating pair(s) per cell, each pair on fresh server processes, node ${process.version}, ${availableParallelism()} cores`,
     );
+    console.log(
+      PIN
+        ? "servers under test pinned to CPU 0, the load generator to the other CPUs (the workers, memory, GC and cold-path sections run unpinned)"
+        : `*** NOT PINNED (${UNPINNED}): servers and the load generator share every core; ratios are noisier ***`,
+    );
+    if (PIN) pinLoadGenerator(true);
     if (values.against) await against(pki, resolve(values.against));
     else if (values["against-node-args"]) {
       await against(pki, resolve(import.meta.dirname, "../../cmd/keyfront/main.js"));
     }
     if (SECTIONS.has("warm")) await warm(pki);
     if (SECTIONS.has("audit")) await audit(pki);
+    if (SECTIONS.has("versions")) {
+      cells.push(await versionsSection(pki, SECONDS, PAIRS, targets, PIN));
+    }
+    if (PIN) pinLoadGenerator(false);
     if (SECTIONS.has("gc")) extra.gc = await gcSection(pki, 8, targets);
-    if (SECTIONS.has("versions")) cells.push(await versionsSection(pki, SECONDS, PAIRS, targets));
     if (SECTIONS.has("memory")) extra.memory = await memorySection(pki, SECONDS, targets);
     if (SECTIONS.has("workers")) extra.workers = await workersSection(pki, SECONDS, PAIRS, targets);
     if (SECTIONS.has("cold")) extra.coldPath = await coldPath(pki, SECONDS);

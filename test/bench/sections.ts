@@ -2,6 +2,7 @@
 // the CPU cost of node:cluster workers.
 
 import { availableParallelism } from "node:os";
+import { pinServers } from "./cpu-pin.js";
 import { call, cannon, prepare } from "./load.js";
 import { type Cell, pairedCell } from "./paired.js";
 import { rssOf, treeRssOf } from "./proc-stats.js";
@@ -14,9 +15,11 @@ export async function versionsSection(
   seconds: number,
   pairs: number,
   targets: TargetLine[],
+  pin: boolean,
 ): Promise<Cell> {
   const kf = await startKeyfront(pki);
   try {
+    if (pin) pinServers([kf.pid]);
     const { context } = JSON.parse((await prepare(kf.url, pki)).generate) as { context: string };
     await call(kf.url, pki, "POST", "/v1/key/create/bench-v");
     const seal = async () =>
