@@ -65,15 +65,22 @@ export function renderAuditEvent(e: AuditEvent): string {
 export class AuditLog {
   private readonly out: AuditSink | undefined;
   private readonly hub: LogHub;
-  /** The batch: lines waiting to be written. */
-  private pending = "";
+  /**
+   * The batch: lines waiting to be written, joined once when written. Appending each line to
+   * one string instead built a rope of every line's pieces, which the writer then had to flatten
+   * piece by piece (1.5 µs per request under perf).
+   */
+  private pending: string[] = [];
+  private pendingChars = 0;
   private timer: NodeJS.Timeout | undefined = undefined;
   private readonly drain = (): void => {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const lines = this.pending;
-    this.pending = "";
-    if (lines !== "") this.out?.write(lines);
+    if (this.pending.length === 0) return;
+    const lines = this.pending.join("");
+    this.pending = [];
+    this.pendingChars = 0;
+    this.out?.write(lines);
   };
 
   /** `enabled` writes events to `out` (default: buffered stdout). */
@@ -90,8 +97,9 @@ export class AuditLog {
     if (!this.active) return;
     const line = renderAuditEvent(e);
     if (this.out !== undefined) {
-      this.pending += line;
-      if (this.pending.length >= AUDIT_BATCH_MAX) this.drain();
+      this.pending.push(line);
+      this.pendingChars += line.length;
+      if (this.pendingChars >= AUDIT_BATCH_MAX) this.drain();
       else this.timer ??= setTimeout(this.drain, AUDIT_BATCH_MS);
     }
     this.hub.publish(line);

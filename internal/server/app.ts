@@ -21,7 +21,6 @@ import { authorize } from "./auth.js";
 import { BodyTooLargeError, readBody } from "./body.js";
 import { ConnectionLimiter } from "./connections.js";
 import { Exchange } from "./exchange.js";
-import { normalizeRequestPath } from "./path.js";
 import { acceptsMethod, type HandlerResult, type Reply, STREAMED } from "./route.js";
 import type { ResolvedRoute } from "./router.js";
 import { sendError, sendReply } from "./send.js";
@@ -170,22 +169,18 @@ export class KeyfrontServer {
   private dispatch(ex: Exchange): boolean {
     const { req, res, state } = ex;
     if (this.draining) res.setHeader("Connection", "close");
-    const target = normalizeRequestPath(req.url ?? "");
-    if (target.kind === "bad") {
-      sendError(res, new ApiError(400, target.message));
+    const found = state.router.resolve(req.url ?? "");
+    if (found.kind === "bad") {
+      sendError(res, new ApiError(400, found.message));
       return false;
     }
-    if (target.kind === "redirect") {
-      this.redirect(res, target.location);
-      return false;
-    }
-    const path = target.path;
-    ex.path = path;
-    const found = state.router.lookupCached(path);
     if (found.kind === "redirect") {
+      if (found.path !== undefined) ex.path = found.path;
       this.redirect(res, found.location);
       return false;
     }
+    const path = found.path;
+    ex.path = path;
     if (found.kind === "none") {
       res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": 19 });
       res.end("404 page not found\n");

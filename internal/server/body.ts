@@ -47,8 +47,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(chunk);
     };
+    // No cleanup on "end": nothing is read after it, a late "error" settles nothing, and the
+    // listeners go with the request (removing them was 0.6 µs of every request under perf).
     const onEnd = () => {
-      cleanup();
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     };
     const onError = (err: Error) => {

@@ -3,6 +3,7 @@
 // are applied once when the router is built for a configuration.
 
 import { ROUTER_CACHE_ENTRIES, ROUTER_CACHE_MAX_PATH } from "../limits.js";
+import { normalizeRequestPath } from "./path.js";
 import type { AuthMode, RouteSpec } from "./route.js";
 
 export interface ResolvedRoute {
@@ -16,6 +17,17 @@ export type Lookup =
   | { kind: "redirect"; location: string }
   | { kind: "none" };
 
+/**
+ * Where a request target (`req.url`) leads: normalised (path.ts), then looked up. `path` is the
+ * clean path the policy and the handler see (and the audit event names).
+ */
+export type Resolved =
+  | { kind: "bad"; message: string }
+  /** Not clean (path.ts), or a prefix route's path without its slash; `path` in the latter. */
+  | { kind: "redirect"; location: string; path?: string }
+  | { kind: "none"; path: string }
+  | { kind: "route"; path: string; route: ResolvedRoute; resource: string };
+
 export interface ApiOverride {
   skipAuth: boolean;
   timeoutMs: number | undefined;
@@ -25,8 +37,8 @@ export class Router {
   private readonly exact = new Map<string, ResolvedRoute>();
   private readonly prefix = new Map<string, ResolvedRoute>();
   private readonly all: ResolvedRoute[] = [];
-  /** Recent answers by path; cleared whenever it reaches ROUTER_CACHE_ENTRIES (bounded). */
-  private readonly recent = new Map<string, Lookup>();
+  /** Recent answers by request target; cleared whenever it reaches ROUTER_CACHE_ENTRIES. */
+  private readonly recent = new Map<string, Resolved>();
   /** True when some route has skip_auth: client certificates become optional. */
   readonly anySkipAuth: boolean;
 
@@ -51,16 +63,31 @@ export class Router {
     return this.all;
   }
 
-  /** lookup(), remembering the answers for the most used paths (a request's key names repeat). */
-  lookupCached(path: string): Lookup {
-    if (path.length > ROUTER_CACHE_MAX_PATH) return this.lookup(path);
-    let found = this.recent.get(path);
+  /**
+   * Normalises and looks up a request target, remembering the answers for the most used targets
+   * (a request's key names repeat): a repeated target costs one Map lookup. Both steps are pure
+   * functions of the target and this router, so a remembered answer is the one they would give.
+   */
+  resolve(target: string): Resolved {
+    if (target.length > ROUTER_CACHE_MAX_PATH) return this.resolveOnce(target);
+    let found = this.recent.get(target);
     if (found === undefined) {
-      found = this.lookup(path);
+      found = this.resolveOnce(target);
       if (this.recent.size >= ROUTER_CACHE_ENTRIES) this.recent.clear();
-      this.recent.set(path, found);
+      this.recent.set(target, found);
     }
     return found;
+  }
+
+  private resolveOnce(target: string): Resolved {
+    const normal = normalizeRequestPath(target);
+    if (normal.kind !== "ok") return normal;
+    const path = normal.path;
+    const found = this.lookup(path);
+    if (found.kind === "route")
+      return { kind: "route", path, route: found.route, resource: found.resource };
+    if (found.kind === "redirect") return { kind: "redirect", location: found.location, path };
+    return { kind: "none", path };
   }
 
   lookup(path: string): Lookup {
