@@ -6,10 +6,23 @@
 import { KEY_BYTES } from "../limits.js";
 import { type Algorithm, parseAlgorithm } from "./algorithm.js";
 import { bytesField, parseJsonText, readStructFields, stringField } from "./go-json.js";
+import { keyMaterialFrom } from "./key-material.js";
 import type { KeyVersion } from "./key-version.js";
 import { ProtoReader, ProtoWriter, type Tag, WIRE_BYTES, WIRE_VARINT } from "./protobuf-wire.js";
 import { decodeStdBase64 } from "./std-base64.js";
 import { parseTimestamp, type Timestamp, ZERO_TIMESTAMP } from "./timestamp.js";
+
+/**
+ * Creator identities repeat across keys (an operator's identity makes most of them): one string
+ * per identity, for the first 256 seen, instead of a 64-character copy per cached key.
+ */
+const creators = new Map<string, string>();
+function creator(identity: string): string {
+  const known = creators.get(identity);
+  if (known !== undefined) return known;
+  if (creators.size < 256) creators.set(identity, identity);
+  return identity;
+}
 
 /** A stored key value cannot be decoded. The message says what is wrong, never the bytes. */
 export class InvalidKeyEncodingError extends Error {
@@ -109,8 +122,8 @@ function decodeLegacyJson(value: unknown): KeyVersion {
   const createdAt =
     createdAtText === undefined ? { ...ZERO_TIMESTAMP } : parseTimestamp(createdAtText);
   if (createdAt === undefined) throw new InvalidKeyEncodingError("created_at is not RFC 3339");
-  const createdBy = stringField(fields, "created_by");
-  return { key: Buffer.from(key), algorithm, hmacKey: undefined, createdAt, createdBy };
+  const createdBy = creator(stringField(fields, "created_by"));
+  return { key: keyMaterialFrom(key), algorithm, hmacKey: undefined, createdAt, createdBy };
 }
 
 interface Fields {
@@ -152,7 +165,7 @@ function decodeProtobuf(bytes: Buffer): KeyVersion {
     else if (t.field === KV_HMAC_KEY) readMessage(r.readBytes(), (s, u) => readHmacKey(f, s, u));
     else if (t.field === KV_CREATED_AT)
       readMessage(r.readBytes(), (s, u) => readTimestamp(f, s, u));
-    else if (t.field === KV_CREATED_BY) f.createdBy = UTF8.decode(r.readBytes());
+    else if (t.field === KV_CREATED_BY) f.createdBy = creator(UTF8.decode(r.readBytes()));
     else return false;
     return true;
   });
@@ -198,9 +211,9 @@ function checkFields(f: Fields): KeyVersion {
   const createdAt: Timestamp = { seconds: f.seconds, nanos: f.nanos };
   // Copies: the decoded buffer is zeroed by the caller.
   return {
-    key: Buffer.from(f.key),
+    key: keyMaterialFrom(f.key),
     algorithm,
-    hmacKey: Buffer.from(f.hmacKey),
+    hmacKey: keyMaterialFrom(f.hmacKey),
     createdAt,
     createdBy: f.createdBy,
   };

@@ -4,7 +4,7 @@
 
 import { KEY_BYTES } from "../limits.js";
 import type { Algorithm } from "./algorithm.js";
-import { randomKey } from "./random.js";
+import { freshKeyMaterial, keyMaterialFrom } from "./key-material.js";
 import { nowTimestamp, type Timestamp } from "./timestamp.js";
 
 export interface KeyVersion {
@@ -32,7 +32,7 @@ export function generateKeyVersion(
   createdBy: string,
   createdAt: Timestamp = nowTimestamp(),
 ): KeyVersion {
-  return { key: randomKey(), algorithm, hmacKey: randomKey(), createdAt, createdBy };
+  return { key: freshKeyMaterial(), algorithm, hmacKey: freshKeyMaterial(), createdAt, createdBy };
 }
 
 /** A key from caller-supplied secret key bytes (copied) with a fresh random HMAC key. */
@@ -43,5 +43,11 @@ export function importKeyVersion(
   createdAt: Timestamp = nowTimestamp(),
 ): KeyVersion {
   if (key.length !== KEY_BYTES) throw new InvalidKeySizeError();
-  return { key: Buffer.from(key), algorithm, hmacKey: randomKey(), createdAt, createdBy };
+  return {
+    key: keyMaterialFrom(key),
+    algorithm,
+    hmacKey: freshKeyMaterial(),
+    createdAt,
+    createdBy,
+  };
 }
