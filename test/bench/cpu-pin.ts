@@ -1,9 +1,8 @@
-// CPU pinning for the single-process cells: the servers under test on CPU 0, the load generator
-// (this process: autocannon runs in its main thread) on the other CPUs. Unpinned, the server and
-// the load generator trade the same cores from moment to moment, and a server's share of them
-// moves with whatever else wakes up; pinned, each server has one core to itself for its run, so
-// req/s follows the server's cost per request. Uses taskset(1) (util-linux); without it, or with
-// a single CPU, nothing is pinned and the bench says so.
+// CPU pinning (bench --pin) for the single-process cells: the servers under test on CPU 0, the
+// load generator (this process: autocannon runs in its main thread) on the other CPUs, so that
+// each server has one core to itself for its run and req/s follows its cost per request. Not the
+// default (run.ts says why). Uses taskset(1) (util-linux); without it, or with
+// a single CPU, --pin refuses to run.
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";

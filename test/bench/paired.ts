@@ -128,7 +128,7 @@ export interface CellSpec {
  * speed for its lifetime (where its heap and code landed in memory): an A/A run of one build
  * against itself on two long-lived processes measured one side 9% slower over 16 pairs. Starting
  * both anew for each pair spreads that over the pairs, as alternating spreads the order. With
- * `pin`, each pair's servers run on CPU 0 and the load generator on the others (cpu-pin.ts).
+ * `pin` (bench --pin), each pair's servers run on CPU 0, the load generator on the others.
  */
 export async function freshPairedCells(
   pki: BenchPki,
