@@ -4,7 +4,7 @@
 // key versions, memory over 20,000 keys, workers, and the Vault cold path. Prints a table with
 // req/s, latency and server CPU µs per request, then every target marked met or NOT met, and
 // writes JSON to bench-results/. Targets are reported, never asserted: these machines are noisy.
-// Flags: --seconds N (per run, default 5), --pairs N (default 4; keep it even: the first run of
+// Flags: --seconds N (per run, default 5), --pairs N (default 6; keep it even: the first run of
 // a pair tends to be the faster, and alternating cancels that), --quick (2 pairs, fewer cells),
 // --only warm,audit,gc,versions,memory,workers,cold, --against <other build's
 // dist/cmd/keyfront/main.js> (adds this build vs that one, to measure a change), --audit-off
@@ -50,7 +50,7 @@ const { values } = parseArgs({
 });
 const SECTIONS = new Set(values.only.split(","));
 const SECONDS = Number(values.seconds);
-const PAIRS = Number(values.pairs ?? (values.quick ? 2 : 4));
+const PAIRS = Number(values.pairs ?? (values.quick ? 2 : 6));
 const WARMUP_SECONDS = 2;
 /** --pin: why it cannot pin, or undefined when it does (cpu-pin.ts). */
 const CANNOT_PIN = values.pin ? cannotPin() : undefined;
