@@ -67,8 +67,9 @@ export class AuditLog {
   private readonly hub: LogHub;
   /**
    * The batch: lines waiting to be written, joined once when written. Appending each line to
-   * one string instead built a rope of every line's pieces, which the writer then had to flatten
-   * piece by piece (1.5 µs per request under perf).
+   * one string instead built a rope of every line's pieces, which the writer then flattened
+   * piece by piece (under perf, string flattening cost 1.5 µs per request more with the audit
+   * log on than off; 0.35 µs of that went with this change).
    */
   private pending: string[] = [];
   private pendingChars = 0;
