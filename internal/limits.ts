@@ -5,7 +5,7 @@
 export const MAX_BODY_BYTES = 1_000_000;
 /** Default route timeout for /version and /v1/api (kes-api.md §13.2). */
 export const SHORT_ROUTE_TIMEOUT_MS = 10_000;
-/** Paths whose route lookup the router remembers (cleared when full), each at most 256 chars. */
+/** Request targets whose resolution the router remembers (cleared when full), each ≤ 256 chars. */
 export const ROUTER_CACHE_ENTRIES = 1024;
 export const ROUTER_CACHE_MAX_PATH = 256;
 /** How often the route-timeout watchdog looks at the requests in flight (the timeout's slack). */

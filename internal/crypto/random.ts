@@ -8,7 +8,8 @@
 // - Only public bytes are pooled: IVs and nonces are written, in clear, into the very ciphertext
 //   they serve, so bytes disclosed from the pool (a heap snapshot, a core dump) tell an attacker
 //   nothing the ciphertexts will not. Secret bytes (keys, DEKs, HMAC keys) never sit in a pool
-//   ahead of use: randomKey() draws them from the CSPRNG on every call.
+//   ahead of use: randomKey() (DEKs) and key-material.ts (key versions' keys) draw them from the
+//   CSPRNG on every call.
 // - Each pooled byte is handed out once and zeroed as it leaves, so no IV or nonce repeats and
 //   the pool never holds a byte that was already used.
 // - The pool is module state of one process. Node never forks a process with its heap:
@@ -20,7 +21,7 @@
 import { randomBytes, randomFillSync } from "node:crypto";
 import { KEY_BYTES } from "../limits.js";
 
-/** A fresh 32-byte secret key, HMAC key or data-encryption key, straight from the CSPRNG. */
+/** A fresh 32-byte data-encryption key, straight from the CSPRNG (key versions: key-material.ts). */
 export function randomKey(): Buffer {
   return randomBytes(KEY_BYTES);
 }
