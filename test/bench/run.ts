@@ -9,7 +9,8 @@
 // --only warm,audit,gc,versions,memory,workers,cold, --against <other build's
 // dist/cmd/keyfront/main.js> (adds this build vs that one, to measure a change), --audit-off
 // (keyfront without its audit log in the baseline comparison; not the default config),
-// --against-node-args "<flags>" (the other build, or this one, started with these Node flags),
+// --against-node-args "<flags>" (the other build, or this one, started with these Node flags
+// instead of the shipped ones, targets.ts SHIPPED_NODE_FLAGS; " " for Node's defaults),
 // --pin (the servers under test on CPU 0, the load generator on the others; cpu-pin.ts).
 // The two-server cells (against the baseline, audit on/off, --against) start both servers anew
 // for every pair (paired.ts freshPairedCells). Unpinned by default, as the issue's targets were
@@ -192,12 +193,13 @@ async function audit(pki: BenchPki): Promise<void> {
 }
 
 async function against(pki: BenchPki, cli: string): Promise<void> {
-  const nodeArgs = values["against-node-args"]?.split(" ").filter(Boolean) ?? [];
-  printHeader(`this build vs ${cli} ${nodeArgs.join(" ")}`, "new", "old");
+  const given = values["against-node-args"];
+  const nodeArgs = given === undefined ? undefined : given.split(" ").filter(Boolean);
+  printHeader(`this build vs ${cli} ${nodeArgs?.join(" ") ?? ""}`, "new", "old");
   const measured = await freshPairedCells(
     pki,
     () => startKeyfront(pki, { label: "this build" }),
-    () => startKeyfront(pki, { cli, label: "other build", nodeArgs }),
+    () => startKeyfront(pki, { cli, label: "other build", ...(nodeArgs ? { nodeArgs } : {}) }),
     [
       { scenario: "generate", connections: 64 },
       { scenario: "decrypt", connections: 64 },

@@ -7,7 +7,7 @@ import { call, cannon, prepare } from "./load.js";
 import { type Cell, median, pairedCell } from "./paired.js";
 import { rssOf, treeRssOf } from "./proc-stats.js";
 import { fmt, printCell, printHeader, type TargetLine, targetLine } from "./report.js";
-import { type BenchPki, startKeyfront } from "./targets.js";
+import { type BenchPki, SHIPPED_NODE_FLAGS, startKeyfront } from "./targets.js";
 
 /** Decrypting a version-4 ciphertext against a version-1 one, on a key rotated three times. */
 export async function versionsSection(
@@ -69,11 +69,6 @@ export async function versionsSection(
 
 const MEMORY_KEYS = 20_000;
 
-/**
- * The Node flag keyfront is started with (`npm start`, config/keyfront.service): the young
- * generation capped at 4 MB per semi-space instead of growing to 16 MB under load.
- */
-export const SHIPPED_NODE_FLAGS = ["--max-semi-space-size=4"];
 const MEMORY_RUNS = 3;
 
 /**
@@ -107,7 +102,7 @@ export async function memorySection(
 async function memoryOf(
   pki: BenchPki,
   seconds: number,
-  nodeArgs: string[],
+  nodeArgs: readonly string[],
 ): Promise<Record<string, number>> {
   const kf = await startKeyfront(pki, { nodeArgs });
   try {

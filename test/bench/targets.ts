@@ -90,10 +90,16 @@ export interface KeyfrontOptions {
   gcFile?: string;
   /** Another build's dist/cmd/keyfront/main.js, to compare two trees in one run. */
   cli?: string;
-  /** Extra Node flags (e.g. --max-semi-space-size=4), to measure what one costs. */
-  nodeArgs?: string[];
+  /** Node flags instead of SHIPPED_NODE_FLAGS (e.g. [] for Node's defaults). */
+  nodeArgs?: readonly string[];
   label?: string;
 }
+
+/**
+ * The Node flags keyfront is started with (`npm start`, config/keyfront.service): the young
+ * generation capped at 4 MB per semi-space instead of growing to 16 MB under load.
+ */
+export const SHIPPED_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
 
 let started = 0;
 
@@ -122,7 +128,7 @@ export async function startKeyfront(pki: BenchPki, opts: KeyfrontOptions = {}): 
   const proc = spawn(
     process.execPath,
     [
-      ...(opts.nodeArgs ?? []),
+      ...(opts.nodeArgs ?? SHIPPED_NODE_FLAGS),
       ...probe.args,
       opts.cli ?? CLI,
       "server",
