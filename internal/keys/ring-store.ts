@@ -33,6 +33,7 @@ import {
 
 /** The stored value, or undefined when the record does not exist. */
 export async function getOrNone(store: KeyStore, name: string, signal?: AbortSignal) {
+  if (store.find !== undefined) return store.find(name, signal);
   try {
     return await store.get(name, signal);
   } catch (err) {
@@ -131,7 +132,8 @@ export async function loadRing(
       all.push(kv);
     }
   }
-  const state = seq === 0 ? { ...DEFAULT_STATE } : await states.at(seq);
+  // A key without a state record shares the frozen default (about 100 bytes per cached key).
+  const state = seq === 0 ? DEFAULT_STATE : await states.at(seq);
   if (state === undefined) throw new KeyNotFoundError(name);
   return {
     name,

@@ -35,6 +35,14 @@ export interface KeyStore {
   create(name: string, value: string, signal?: AbortSignal): Promise<void>;
   /** The stored value; throws KeyNotFoundError if absent. */
   get(name: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * keyfront: `get`, with undefined instead of KeyNotFoundError when `name` is absent (every
+   * other failure throws as `get` does). Loading a key reads its next version and state records,
+   * which are absent for a key never rotated or changed; an error object (with its stack trace)
+   * for each of those misses was a measurable part of a cold load. Optional: callers fall back to
+   * `get` (ring-store.ts getOrNone).
+   */
+  find?(name: string, signal?: AbortSignal): Promise<string | undefined>;
   /** Removes the key; throws KeyNotFoundError if the store can tell it is absent. */
   delete(name: string, signal?: AbortSignal): Promise<void>;
   /**

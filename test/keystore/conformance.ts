@@ -66,6 +66,20 @@ export function describeKeyStoreConformance(
       await expect(store().get("missing")).rejects.toBeInstanceOf(KeyNotFoundError);
     });
 
+    it("finds a stored value, and answers undefined (not an error) for a missing name", async () => {
+      const s = store();
+      // Every backend has it: the key service reads a key's absent next records through it.
+      if (s.find === undefined) throw new Error(`${label}: the store has no find()`);
+      await s.create("found", "value of found");
+      await s.create("rec.v2", "a version record");
+      expect(await s.find("found")).toBe("value of found");
+      expect(await s.find("rec.v2")).toBe("a version record");
+      expect(await s.find("missing")).toBeUndefined();
+      expect(await s.find("rec.v3")).toBeUndefined();
+      await s.delete("found");
+      expect(await s.find("found")).toBeUndefined();
+    });
+
     it("deletes a key, after which it is gone and can be created again", async () => {
       await store().create("gone", "v1");
       await store().delete("gone");

@@ -66,6 +66,40 @@ describe("fs keystore specifics", () => {
     expect(await store.get("exact")).toBe(exact);
   });
 
+  it("reads values of any size whole, across the first read's 4 KiB and each growth", async () => {
+    const dir = join(root, "keys");
+    const store = await connectFs({ path: dir });
+    for (const size of [0, 1, 4095, 4096, 4097, 16_383, 16_384, 16_385, 70_000]) {
+      const value = Array.from({ length: size }, (_, i) => String.fromCharCode(97 + (i % 26))).join("");
+      await store.create(`size-${size}`, value);
+      expect(await store.get(`size-${size}`), `${size} bytes`).toBe(value);
+      expect(await store.find?.(`size-${size}`), `${size} bytes`).toBe(value);
+    }
+  });
+
+  it("fails, never answers 'absent', when a key's name is a directory", async () => {
+    const dir = join(root, "keys");
+    const store = await connectFs({ path: dir });
+    await mkdir(join(dir, "adir"));
+    await expect(store.get("adir")).rejects.toThrow(/failed to read key 'adir'/);
+    await expect(store.find?.("adir")).rejects.toThrow(/failed to read key 'adir'/);
+  });
+
+  it("reports a vanished directory as unreachable on get, find and delete, never as a missing key", async () => {
+    const dir = join(root, "keys");
+    const store = await connectFs({ path: dir });
+    await store.create("k", "v");
+    await rm(dir, { recursive: true });
+    await expect(store.get("k")).rejects.toBeInstanceOf(KeystoreUnreachableError);
+    await expect(store.find?.("k")).rejects.toBeInstanceOf(KeystoreUnreachableError);
+    await expect(store.find?.("k.v2")).rejects.toBeInstanceOf(KeystoreUnreachableError);
+    await expect(store.delete("k")).rejects.toBeInstanceOf(KeystoreUnreachableError);
+    // A file where the directory was: reads fail (ENOTDIR), still never "absent".
+    await writeFile(dir, "not a directory");
+    await expect(store.get("k")).rejects.not.toBeInstanceOf(KeyNotFoundError);
+    await expect(store.find?.("k")).rejects.toThrow(/failed to read key 'k'/);
+  });
+
   it("accepts exactly the record names of key versions and states, and lists neither", async () => {
     const dir = join(root, "keys");
     const store = await connectFs({ path: dir });

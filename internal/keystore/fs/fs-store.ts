@@ -5,8 +5,9 @@
 // key either absent or complete. It must never overwrite a key, never list a temp file, and never
 // put a key value into an error. One keyfront process per directory: startup removes stale temps.
 
+import { access } from "node:fs";
 import { mkdir, readdir, stat, unlink } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { KeyExistsError, KeyNotFoundError, KeystoreUnreachableError } from "../../errors.js";
 import { MAX_KEY_VALUE_BYTES } from "../../limits.js";
 import type { KeyStore, KeystoreStatus, ListPage } from "../keystore.js";
@@ -19,7 +20,7 @@ import {
   isStorableName,
   KEY_DIR_MODE,
   makeTempName,
-  readCapped,
+  readIfThere,
   syncDir,
   TEMP_PREFIX,
   writeExclusive,
@@ -68,9 +69,17 @@ async function removeStaleTemps(dir: string): Promise<void> {
 class FsStore implements KeyStore {
   readonly kind = "fs";
   readonly #dir: string;
+  /** `dir` with one trailing separator: a key's path is this + its (checked) name. */
+  readonly #prefix: string;
 
   constructor(dir: string) {
     this.#dir = dir;
+    this.#prefix = dir.endsWith(sep) ? dir : `${dir}${sep}`;
+  }
+
+  /** The file of a name that passed #checkName (no separator, no "..": path.join is not needed). */
+  #path(name: string): string {
+    return `${this.#prefix}${name}`;
   }
 
   async create(name: string, value: string, signal?: AbortSignal): Promise<void> {
@@ -91,24 +100,35 @@ class FsStore implements KeyStore {
   }
 
   async get(name: string, signal?: AbortSignal): Promise<string> {
+    const value = await this.find(name, signal);
+    if (value === undefined) throw new KeyNotFoundError(name);
+    return value;
+  }
+
+  async find(name: string, signal?: AbortSignal): Promise<string | undefined> {
     signal?.throwIfAborted();
     this.#checkName(name, "read");
+    let data: Buffer | undefined;
     try {
-      const data = await readCapped(join(this.#dir, name), MAX_KEY_VALUE_BYTES);
-      return data.toString("utf8");
+      data = await readIfThere(this.#path(name), MAX_KEY_VALUE_BYTES);
     } catch (err) {
-      if (codeOf(err) === "ENOENT") throw await this.#missing(name, "read");
       throw new Error(`fs keystore: failed to read key '${name}'`, { cause: err });
     }
+    if (data === undefined) {
+      const gone = await this.#dirGone(name, "read");
+      if (gone) throw gone;
+      return undefined;
+    }
+    return data.toString("utf8");
   }
 
   async delete(name: string, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     this.#checkName(name, "delete");
     try {
-      await unlink(join(this.#dir, name));
+      await unlink(this.#path(name));
     } catch (err) {
-      if (codeOf(err) === "ENOENT") throw await this.#missing(name, "delete");
+      if (codeOf(err) === "ENOENT") throw (await this.#dirGone(name, "delete")) ?? new KeyNotFoundError(name);
       throw new Error(`fs keystore: failed to delete key '${name}'`, { cause: err });
     }
     try {
@@ -121,17 +141,19 @@ class FsStore implements KeyStore {
   /**
    * A missing file means a missing key only while the directory itself is there; a vanished
    * directory (unmounted volume, deleted data dir) is an unreachable keystore, never a 404.
+   * Reading or deleting `dir/name` fails with ENOTDIR, not ENOENT, when `dir` is no longer a
+   * directory, so after an ENOENT it is enough to ask whether the path still exists.
    */
-  async #missing(name: string, op: string): Promise<Error> {
+  async #dirGone(name: string, op: string): Promise<Error | undefined> {
     try {
-      if ((await stat(this.#dir)).isDirectory()) return new KeyNotFoundError(name);
+      await new Promise<void>((ok, fail) => access(this.#dir, (err) => (err ? fail(err) : ok())));
+      return undefined;
     } catch (err) {
       return new KeystoreUnreachableError(
         `fs keystore: cannot ${op} key '${name}': ${messageOf(err)}`,
         { cause: err },
       );
     }
-    return new KeystoreUnreachableError(`fs keystore: '${this.#dir}' is not a directory`);
   }
 
   async list(

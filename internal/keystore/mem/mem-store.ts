@@ -26,6 +26,10 @@ export function connectMem(): KeyStore {
       if (value === undefined) throw new KeyNotFoundError(name);
       return value;
     },
+    async find(name: string, signal?: AbortSignal): Promise<string | undefined> {
+      signal?.throwIfAborted();
+      return keys.get(name);
+    },
     async delete(name: string, signal?: AbortSignal): Promise<void> {
       signal?.throwIfAborted();
       if (!keys.delete(name)) throw new KeyNotFoundError(name);

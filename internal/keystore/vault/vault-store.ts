@@ -209,9 +209,17 @@ class VaultStore implements KeyStore {
   }
 
   async get(name: string, signal?: AbortSignal): Promise<string> {
+    const value = await this.find(name, signal);
+    if (value === undefined) throw new KeyNotFoundError(name);
+    return value;
+  }
+
+  async find(name: string, signal?: AbortSignal): Promise<string | undefined> {
     signal?.throwIfAborted();
     await this.#mount.ensure(signal);
-    return this.#read(name, signal);
+    const found = await this.#findStored(name, signal);
+    if (found === undefined) return undefined;
+    return unwrapValue(this.#transitCall, this.#config.transit, name, found.stored, signal);
   }
 
   async #read(name: string, signal?: AbortSignal): Promise<string> {
@@ -224,16 +232,26 @@ class VaultStore implements KeyStore {
     name: string,
     signal?: AbortSignal,
   ): Promise<kv.ReadOutcome & { kind: "value" }> {
+    const found = await this.#findStored(name, signal);
+    if (found === undefined) throw new KeyNotFoundError(name);
+    return found;
+  }
+
+  /** #readStored, with undefined for an absent name. */
+  async #findStored(
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<(kv.ReadOutcome & { kind: "value" }) | undefined> {
     // KES compat, kes-api.md §8.3 "Get": K/V v2 reads always ask for version 1.
     const query = this.#layout.version === "v2" ? { version: "1" } : undefined;
     const res = await this.#call(
       { method: "GET", path: kv.dataPath(this.#layout, name), ...(query ? { query } : {}) },
       signal,
     );
-    if (res.status === 404 && !kv.notAnEntry(res)) throw new KeyNotFoundError(name);
+    if (res.status === 404 && !kv.notAnEntry(res)) return undefined;
     if (res.status !== 200) throw this.#failure("read", name, res);
     const found = kv.readValue(this.#layout, name, res.body);
-    if (found.kind === "missing") throw new KeyNotFoundError(name);
+    if (found.kind === "missing") return undefined;
     if (found.kind === "invalid") throw new Error(`vault: cannot read '${name}': ${found.reason}`);
     return found;
   }
