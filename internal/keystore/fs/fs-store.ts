@@ -128,7 +128,8 @@ class FsStore implements KeyStore {
     try {
       await unlink(this.#path(name));
     } catch (err) {
-      if (codeOf(err) === "ENOENT") throw (await this.#dirGone(name, "delete")) ?? new KeyNotFoundError(name);
+      if (codeOf(err) === "ENOENT")
+        throw (await this.#dirGone(name, "delete")) ?? new KeyNotFoundError(name);
       throw new Error(`fs keystore: failed to delete key '${name}'`, { cause: err });
     }
     try {
