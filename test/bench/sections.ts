@@ -4,7 +4,7 @@
 import { availableParallelism } from "node:os";
 import { pinServers } from "./cpu-pin.js";
 import { call, cannon, prepare } from "./load.js";
-import { type Cell, median, pairedCell } from "./paired.js";
+import { type Cell, freshPairedCells, median, pairedCell } from "./paired.js";
 import { rssOf, treeRssOf } from "./proc-stats.js";
 import { fmt, printCell, printHeader, type TargetLine, targetLine } from "./report.js";
 import { type BenchPki, SHIPPED_NODE_FLAGS, startKeyfront } from "./targets.js";
@@ -144,45 +144,48 @@ async function memoryOf(
   }
 }
 
+/**
+ * `server.workers: 2` against 1, each pair on fresh processes started in alternating order
+ * (paired.ts freshPairedCells), as the two-server cells are: a long-lived process keeps its speed
+ * for its lifetime, and the one started first tended to be the slower.
+ */
 export async function workersSection(
   pki: BenchPki,
   seconds: number,
   pairs: number,
   targets: TargetLine[],
 ): Promise<Cell> {
-  const one = await startKeyfront(pki, { workers: 1 });
-  const two = await startKeyfront(pki, { workers: 2 });
+  printHeader(
+    `server.workers: 2 vs 1 (${availableParallelism()} cores, load generator on the same cores)`,
+    "w2",
+    "w1",
+  );
+  const [measured] = await freshPairedCells(
+    pki,
+    () => startKeyfront(pki, { workers: 2 }),
+    () => startKeyfront(pki, { workers: 1 }),
+    [{ scenario: "generate", connections: 64 }],
+    // Each worker warms its own JIT: twice the warm-up of the two-server cells.
+    { seconds, pairs, warmupSeconds: 2, pin: false },
+  );
+  if (measured === undefined) throw new Error("workers: no cell measured");
+  const cell: Cell = { ...measured, scenario: "generate, 2 vs 1 worker" };
+  printCell(cell);
+  console.log(
+    `  wall-clock speed-up of 2 workers on ${availableParallelism()} cores: ${fmt(cell.ratio, 2)}x; RSS after a 2 s load: ${await rssAfterLoad(pki, 1)}, ${await rssAfterLoad(pki, 2)}`,
+  );
+  targets.push(targetLine("workers: CPU per request, 2 workers / 1", cell.cpux, 1.1, "<="));
+  return cell;
+}
+
+/** "N worker(s) M MB": the process tree's RSS after a 2 s generate load. */
+async function rssAfterLoad(pki: BenchPki, workers: number): Promise<string> {
+  const kf = await startKeyfront(pki, { workers });
   try {
-    const b1 = await prepare(one.url, pki);
-    const b2 = await prepare(two.url, pki);
-    for (const [t, b] of [
-      [one, b1],
-      [two, b2],
-    ] as const)
-      await cannon(t.url, pki, "generate", b.generate, 64, 2);
-    printHeader(
-      `server.workers: 2 vs 1 (${availableParallelism()} cores, load generator on the same cores)`,
-      "w2",
-      "w1",
-    );
-    const cell = await pairedCell(
-      pki,
-      { target: two, body: b2.generate },
-      { target: one, body: b1.generate },
-      "generate",
-      64,
-      seconds,
-      pairs,
-      "generate, 2 vs 1 worker",
-    );
-    printCell(cell);
-    console.log(
-      `  wall-clock speed-up of 2 workers on ${availableParallelism()} cores: ${fmt(cell.ratio, 2)}x; RSS 1 worker ${fmt((await treeRssOf(one.pid)) / 2 ** 20, 0)} MB, 2 workers ${fmt((await treeRssOf(two.pid)) / 2 ** 20, 0)} MB`,
-    );
-    targets.push(targetLine("workers: CPU per request, 2 workers / 1", cell.cpux, 1.1, "<="));
-    return cell;
+    const b = await prepare(kf.url, pki);
+    await cannon(kf.url, pki, "generate", b.generate, 64, 2);
+    return `${workers} worker${workers > 1 ? "s" : ""} ${fmt((await treeRssOf(kf.pid)) / 2 ** 20, 0)} MB`;
   } finally {
-    await one.stop();
-    await two.stop();
+    await kf.stop();
   }
 }
