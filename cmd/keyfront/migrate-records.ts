@@ -3,22 +3,10 @@
 // contiguous (never deleted one by one), so each chain is read in order until its first gap. The
 // values are copied as stored: never decoded, printed or logged.
 
-import { KeyNotFoundError } from "../../internal/errors.js";
 import { stateRecord, versionRecord } from "../../internal/keys/ring-records.js";
+import { getOrNone } from "../../internal/keys/ring-store.js";
 import type { KeyStore } from "../../internal/keystore/keystore.js";
 import { MAX_KEY_STATES, MAX_KEY_VERSIONS } from "../../internal/limits.js";
-
-/** The stored value, or undefined when the record does not exist. */
-export function valueOrNone(
-  store: KeyStore,
-  name: string,
-  signal: AbortSignal,
-): Promise<string | undefined> {
-  return store.get(name, signal).catch((err: unknown) => {
-    if (err instanceof KeyNotFoundError) return undefined;
-    throw err;
-  });
-}
 
 /** `<name>.<tag><first>`, `<tag><first+1>`, … up to the first absent one. */
 async function chainOf(
@@ -32,7 +20,7 @@ async function chainOf(
   const records: [string, string][] = [];
   for (let i = first; i <= max; i++) {
     const record = recordOf(name, i);
-    const value = await valueOrNone(store, record, signal);
+    const value = await getOrNone(store, record, signal);
     if (value === undefined) return records;
     records.push([record, value]);
   }

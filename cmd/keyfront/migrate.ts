@@ -12,12 +12,13 @@
 import type { Config } from "../../internal/config/config.js";
 import { ConfigError, loadConfigFile } from "../../internal/config/load.js";
 import { KeyExistsError } from "../../internal/errors.js";
+import { getOrNone as existing } from "../../internal/keys/ring-store.js";
 import { type KeyStore, sameStoredValue } from "../../internal/keystore/keystore.js";
 import { LIST_PAGE_SIZE } from "../../internal/limits.js";
 import { parseCommand } from "./client-env.js";
 import { printJson } from "./format.js";
 import { globToRegExp, literalPrefix } from "./glob.js";
-import { valueOrNone as existing, extraRecordsOf } from "./migrate-records.js";
+import { extraRecordsOf } from "./migrate-records.js";
 import { openUsableStore, storeLocation } from "./migrate-store.js";
 import { CommandError, note, result, UsageError } from "./output.js";
 import { untilInterrupted } from "./signals.js";

@@ -190,10 +190,7 @@ class VaultStore implements KeyStore {
       // A performance standby may serve the read before it has seen the write (vault-api.md
       // §10.1): a missing key is read again, after a short wait, before it counts as lost.
       if (attempt > 0) await sleep(VAULT_READBACK_DELAY_MS * 2 ** (attempt - 1), signal);
-      found = await this.#readStored(name, signal).catch((err: unknown) => {
-        if (err instanceof KeyNotFoundError) return undefined;
-        throw err;
-      });
+      found = await this.#findStored(name, signal);
     }
     // K/V v1 (no version): another valid value is a concurrent create that won the race.
     if (version === undefined && found !== undefined && !sameStoredValue(found.stored, written))
@@ -217,27 +214,24 @@ class VaultStore implements KeyStore {
   async find(name: string, signal?: AbortSignal): Promise<string | undefined> {
     signal?.throwIfAborted();
     await this.#mount.ensure(signal);
+    return this.#findValue(name, signal);
+  }
+
+  /** `get` without the mount check: for the reads a create does to resolve a conflict. */
+  async #read(name: string, signal?: AbortSignal): Promise<string> {
+    const value = await this.#findValue(name, signal);
+    if (value === undefined) throw new KeyNotFoundError(name);
+    return value;
+  }
+
+  /** The value of `name` (transit-unwrapped), or undefined when it is absent. */
+  async #findValue(name: string, signal?: AbortSignal): Promise<string | undefined> {
     const found = await this.#findStored(name, signal);
     if (found === undefined) return undefined;
     return unwrapValue(this.#transitCall, this.#config.transit, name, found.stored, signal);
   }
 
-  async #read(name: string, signal?: AbortSignal): Promise<string> {
-    const found = await this.#readStored(name, signal);
-    return unwrapValue(this.#transitCall, this.#config.transit, name, found.stored, signal);
-  }
-
-  /** The stored (possibly transit-wrapped) value and, with K/V v2, its version. */
-  async #readStored(
-    name: string,
-    signal?: AbortSignal,
-  ): Promise<kv.ReadOutcome & { kind: "value" }> {
-    const found = await this.#findStored(name, signal);
-    if (found === undefined) throw new KeyNotFoundError(name);
-    return found;
-  }
-
-  /** #readStored, with undefined for an absent name. */
+  /** The stored (possibly transit-wrapped) value and, with K/V v2, its version; or undefined. */
   async #findStored(
     name: string,
     signal?: AbortSignal,
