@@ -52,13 +52,18 @@ interface Entry<V> {
   usedAt: number;
 }
 
-/** One store load in flight for one name, shared by every caller that misses meanwhile. */
+/**
+ * One store load in flight for one name, shared by every caller that misses meanwhile. Once it
+ * has settled it no longer holds its caller's signal (see #fetch).
+ */
 class Load<V> {
   promise!: Promise<V>;
   /** Cleared by delete/clear: the result must not enter the cache. */
   valid = true;
   /** The signal of the caller whose load this is; its abort does not fail the other waiters. */
-  readonly signal: AbortSignal | undefined;
+  signal: AbortSignal | undefined;
+  /** Whether that signal had aborted when the load settled. */
+  leaderGaveUp = false;
   constructor(signal: AbortSignal | undefined) {
     this.signal = signal;
   }
@@ -129,7 +134,7 @@ export class KeyCache<V> {
       } catch (err) {
         // A waiter whose leader gave up (its own signal) tries again itself; otherwise the
         // failure is shared by everyone waiting on this load (and is not cached).
-        if (leader || signal?.aborted || !load.signal?.aborted) throw err;
+        if (leader || signal?.aborted || !load.leaderGaveUp) throw err;
       }
     }
   }
@@ -243,6 +248,11 @@ export class KeyCache<V> {
       return value;
     } finally {
       if (this.#loads.get(name) === load) this.#loads.delete(name);
+      // The settled load lets go of its caller's signal (and through it the caller's request):
+      // the #loads Map replaces its hash table as loads come and go, and V8 keeps each replaced
+      // table pointing at the Load objects it held, and at its successor, until a mark-compact.
+      load.leaderGaveUp = load.signal?.aborted ?? false;
+      load.signal = undefined;
     }
   }
 

@@ -28,6 +28,8 @@ export class Exchange implements RequestContext, ProxyHop, AuditEvent {
   route: ResolvedRoute | undefined = undefined;
   /** performance.now() after which the route timeout expires it (watchdog.ts); 0 = none. */
   deadline = 0;
+  /** The watchdog's index of this request (watchdog.ts); -1 when not watched. */
+  watchSlot = -1;
   timedOut = false;
   /** Counted in the state's in-flight requests (every route but the log streams). */
   inFlight = false;
