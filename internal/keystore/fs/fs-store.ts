@@ -5,8 +5,7 @@
 // key either absent or complete. It must never overwrite a key, never list a temp file, and never
 // put a key value into an error. One keyfront process per directory: startup removes stale temps.
 
-import { access } from "node:fs";
-import { mkdir, readdir, stat, unlink } from "node:fs/promises";
+import { access, mkdir, readdir, stat, unlink } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { KeyExistsError, KeyNotFoundError, KeystoreUnreachableError } from "../../errors.js";
 import { MAX_KEY_VALUE_BYTES } from "../../limits.js";
@@ -147,7 +146,7 @@ class FsStore implements KeyStore {
    */
   async #dirGone(name: string, op: string): Promise<Error | undefined> {
     try {
-      await new Promise<void>((ok, fail) => access(this.#dir, (err) => (err ? fail(err) : ok())));
+      await access(this.#dir);
       return undefined;
     } catch (err) {
       return new KeystoreUnreachableError(

@@ -120,18 +120,15 @@ class VaultStore implements KeyStore {
     if (res.status === 400 && res.errors.some((e) => e.includes("check-and-set"))) {
       // Someone else's key — or our own first attempt, answered by a dropped connection and
       // retried (vault-api.md §3.2). Either way the name is taken: read back to be sure.
-      const stored = await this.#read(name, signal).catch((err: unknown) => err);
-      if (typeof stored === "string") {
-        if (sameStoredValue(stored, value))
-          this.#log.warn({ name }, "vault: create was retried after its first attempt landed");
-        throw new KeyExistsError(name);
-      }
-      if (stored instanceof KeyNotFoundError) {
+      const stored = await this.#findValue(name, signal);
+      if (stored === undefined) {
         throw new Error(
           `vault: cannot create '${name}': K/V v2 metadata exists without a readable version 1`,
         );
       }
-      throw stored;
+      if (sameStoredValue(stored, value))
+        this.#log.warn({ name }, "vault: create was retried after its first attempt landed");
+      throw new KeyExistsError(name);
     }
     throw await this.#deniedOrExists(name, res, signal);
   }
@@ -143,8 +140,8 @@ class VaultStore implements KeyStore {
   async #deniedOrExists(name: string, res: VaultResponse, signal?: AbortSignal): Promise<Error> {
     const failure = this.#failure("create", name, res);
     if (res.status !== 403) return failure;
-    const exists = await this.#read(name, signal).then(
-      () => true,
+    const exists = await this.#findValue(name, signal).then(
+      (found) => found !== undefined,
       () => false,
     );
     return exists ? new KeyExistsError(name) : failure;
@@ -217,14 +214,10 @@ class VaultStore implements KeyStore {
     return this.#findValue(name, signal);
   }
 
-  /** `get` without the mount check: for the reads a create does to resolve a conflict. */
-  async #read(name: string, signal?: AbortSignal): Promise<string> {
-    const value = await this.#findValue(name, signal);
-    if (value === undefined) throw new KeyNotFoundError(name);
-    return value;
-  }
-
-  /** The value of `name` (transit-unwrapped), or undefined when it is absent. */
+  /**
+   * The value of `name` (transit-unwrapped), or undefined when it is absent; without the mount
+   * check, so a create's conflict reads use it too.
+   */
   async #findValue(name: string, signal?: AbortSignal): Promise<string | undefined> {
     const found = await this.#findStored(name, signal);
     if (found === undefined) return undefined;
