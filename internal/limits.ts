@@ -137,7 +137,7 @@ export const WORKER_STABLE_MS = 30_000;
 export const CACHE_MAX_KEYS = 100_000;
 /** Longest an audit event waits in memory before it is written to stdout (batched writes). */
 export const AUDIT_BATCH_MS = 10;
-/** An audit batch this large (UTF-16 code units) is written at once, whatever its age. */
+/** Bytes in an audit batch's buffer: a line that would not fit writes the batch at once. */
 export const AUDIT_BATCH_MAX = 64 * 1024;
 /** Live subscribers per log stream (/v1/log/error, /v1/log/audit each); beyond it 503. */
 export const LOG_STREAM_MAX_SUBSCRIBERS = 32;

@@ -61,8 +61,8 @@ export class Exchange implements RequestContext, ProxyHop, AuditEvent {
     return this.res.statusCode;
   }
 
-  get durationNs(): number {
-    return Math.round((performance.now() - this.started) * 1e6);
+  get durationUs(): number {
+    return Math.round((performance.now() - this.started) * 1e3);
   }
 
   /** Made only when a handler asks for it (most never wait on anything). */

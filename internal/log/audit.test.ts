@@ -1,0 +1,168 @@
+// Audit events as JSON lines: what a reader parses back is exactly the event (any path, address
+// or identity, non-ASCII included, written as escapes so a line is pure ASCII), `time` is what
+// Date#toISOString would write, and batches reach the sink whole, in order, and on flush.
+
+import fc from "fast-check";
+import { expect, it } from "vitest";
+import { AUDIT_BATCH_MAX } from "../limits.js";
+import { type AuditEvent, AuditLog, isoTime, jsonString, renderAuditEvent } from "./audit.js";
+import { LogHub } from "./hub.js";
+
+const event = (over: Partial<AuditEvent> = {}): AuditEvent => ({
+  method: "POST",
+  path: "/v1/key/decrypt/my-key",
+  ip: "127.0.0.1",
+  identity: "3ecfcdf38fc9b1d1ae1ffa7d7a1f7c9a5f1b2fcd53d8d1f6a0e5a1b2c3d4e5f6",
+  proxy: undefined,
+  code: 200,
+  version: undefined,
+  durationUs: 1234,
+  ...over,
+});
+
+/** A sink that keeps every chunk it is given (copied: the writer may reuse nothing, but be sure). */
+function collector(): { chunks: Buffer[]; text(): string; write(c: Buffer): void } {
+  const chunks: Buffer[] = [];
+  return {
+    chunks,
+    text: () => Buffer.concat(chunks).toString("utf8"),
+    write: (c: Buffer) => {
+      chunks.push(Buffer.from(c));
+    },
+  };
+}
+
+it("writes time exactly as Date#toISOString, for any millisecond from 1970 to 9999", () => {
+  const last = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+  for (const ms of [
+    0,
+    1,
+    999,
+    86_399_999,
+    86_400_000,
+    Date.UTC(2000, 1, 29),
+    Date.UTC(2100, 2, 1),
+    last,
+  ]) {
+    expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+  }
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: last }), (ms) => {
+      expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+    }),
+    { numRuns: 20_000 },
+  );
+  // Outside that range it still says what Date says, never a wrong date.
+  expect(isoTime(-1)).toBe(new Date(-1).toISOString());
+  expect(isoTime(last + 1)).toBe(new Date(last + 1).toISOString());
+});
+
+it("renders any event as one ASCII line that parses back to the event", () => {
+  const text = fc.string({ unit: "binary", maxLength: 40 }); // any UTF-16, lone surrogates too
+  fc.assert(
+    fc.property(
+      text,
+      text,
+      text,
+      fc.option(fc.record({ identity: text, ip: text }), { nil: undefined }),
+      fc.option(fc.integer({ min: 1, max: 0xffff_ffff }), { nil: undefined }),
+      fc.integer({ min: 0, max: 2 ** 40 }),
+      fc.constantFrom(200, 400, 403, 404, 500, 503),
+      (path, ip, identity, proxy, version, durationUs, code) => {
+        const line = renderAuditEvent(
+          event({ path, ip, identity, proxy, version, durationUs, code }),
+        );
+        expect(line.endsWith("\n")).toBe(true);
+        expect(line.slice(0, -1)).not.toContain("\n");
+        expect(/^[\x20-\x7f]*\n$/.test(line)).toBe(true); // ASCII: one byte per character
+        const got = JSON.parse(line);
+        expect(got.request).toEqual({
+          ip: JSON.parse(JSON.stringify(ip)),
+          method: "POST",
+          path: JSON.parse(JSON.stringify(path)),
+          ...(identity === "" ? {} : { identity: JSON.parse(JSON.stringify(identity)) }),
+          ...(proxy === undefined ? {} : { proxy: JSON.parse(JSON.stringify(proxy)) }),
+        });
+        expect(got.response).toEqual({
+          code,
+          time: durationUs * 1000,
+          ...(version === undefined ? {} : { version }),
+        });
+        expect(new Date(got.time).toISOString()).toBe(got.time);
+      },
+    ),
+    { numRuns: 2_000 },
+  );
+});
+
+it("escapes what JSON must and non-ASCII, and leaves plain text as it is", () => {
+  expect(jsonString("/v1/key/create/a-b_c.1")).toBe('"/v1/key/create/a-b_c.1"');
+  expect(jsonString('q"b\\s')).toBe('"q\\"b\\\\s"');
+  expect(jsonString("tab\there\n")).toBe('"tab\\there\\n"');
+  expect(jsonString("é😀")).toBe('"\\u00e9\\ud83d\\ude00"');
+  expect(jsonString("\u{7f}")).toBe('"\u{7f}"');
+  // The same address and identity twice in a row give the same text (the memo), and so do new ones.
+  const a = renderAuditEvent(event({ ip: "10.0.0.1" }));
+  const b = renderAuditEvent(event({ ip: "10.0.0.2", identity: "" }));
+  const c = renderAuditEvent(event({ ip: "10.0.0.1", identity: 'x"y' }));
+  expect(JSON.parse(a).request.ip).toBe("10.0.0.1");
+  expect(JSON.parse(b).request.ip).toBe("10.0.0.2");
+  expect(JSON.parse(b).request.identity).toBeUndefined();
+  expect(JSON.parse(c).request).toMatchObject({ ip: "10.0.0.1", identity: 'x"y' });
+  // A duration of zero is the number 0, not "0000".
+  expect(JSON.parse(renderAuditEvent(event({ durationUs: 0 }))).response.time).toBe(0);
+});
+
+it("batches lines in order, splits batches at the buffer's size, and writes all on flush", () => {
+  const out = collector();
+  const hub = new LogHub();
+  const log = new AuditLog(hub, true, out);
+  const paths: string[] = [];
+  // Enough events to fill several batches, with lengths that do not divide the buffer evenly.
+  for (let i = 0; paths.length * 150 < AUDIT_BATCH_MAX * 3; i++) {
+    const path = `/v1/key/generate/${"k".repeat(i % 97)}-${i}`;
+    paths.push(path);
+    log.record(event({ path }));
+  }
+  // A line longer than a whole batch goes out on its own, after everything before it.
+  const huge = `/v1/key/create/${"h".repeat(AUDIT_BATCH_MAX + 10)}`;
+  paths.push(huge);
+  log.record(event({ path: huge }));
+  paths.push("/v1/status");
+  log.record(event({ path: "/v1/status", method: "GET" }));
+  expect(out.chunks.length).toBeGreaterThanOrEqual(4); // written as batches filled, before flush
+  for (const c of out.chunks.slice(0, -1))
+    expect(c.length).toBeLessThanOrEqual(AUDIT_BATCH_MAX + 200);
+  log.flush();
+  const lines = out.text().split("\n");
+  expect(lines.pop()).toBe("");
+  expect(lines.map((l) => JSON.parse(l).request.path)).toEqual(paths);
+  log.flush(); // nothing waiting: writes nothing more
+  expect(out.text().split("\n").length).toBe(paths.length + 1);
+});
+
+it("writes a batch within its time bound without a flush, and not at all when off", async () => {
+  const out = collector();
+  const log = new AuditLog(new LogHub(), true, out);
+  log.record(event());
+  expect(out.chunks.length).toBe(0);
+  await new Promise((r) => setTimeout(r, 50));
+  expect(out.text().split("\n").length).toBe(2);
+  const off = collector();
+  const quiet = new AuditLog(new LogHub(), false, off);
+  expect(quiet.active).toBe(false);
+  quiet.record(event());
+  quiet.flush();
+  expect(off.chunks.length).toBe(0);
+});
+
+it("gives subscribers the same line it writes", () => {
+  const out = collector();
+  const hub = new LogHub();
+  const got: string[] = [];
+  hub.subscribe({ write: (l) => got.push(l) > 0, close: () => {} });
+  const log = new AuditLog(hub, true, out);
+  log.record(event({ path: "/v1/key/list/é*" }));
+  log.flush();
+  expect(got).toEqual([out.text()]);
+});
