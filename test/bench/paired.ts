@@ -135,7 +135,17 @@ export async function freshPairedCells(
   startA: () => Promise<Target>,
   startB: () => Promise<Target>,
   specs: CellSpec[],
-  opts: { seconds: number; pairs: number; warmupSeconds: number; pin: boolean },
+  opts: {
+    seconds: number;
+    pairs: number;
+    warmupSeconds: number;
+    pin: boolean;
+    /**
+     * Load both servers at once (bench --together) instead of one after the other: both then run
+     * on the same machine at the same moment, so a slow spell of the VM hits both sides of a pair.
+     */
+    together?: boolean;
+  },
 ): Promise<Cell[]> {
   const as: Measured[][] = specs.map(() => []);
   const bs: Measured[][] = specs.map(() => []);
@@ -162,20 +172,11 @@ export async function freshPairedCells(
       for (const [k, spec] of specs.entries()) {
         const first = (i + k) % 2 === 0;
         const [p, q] = first ? [a, b] : [b, a];
-        const x = await measure(
-          pki,
-          p(spec.scenario),
-          spec.scenario,
-          spec.connections,
-          opts.seconds,
-        );
-        const y = await measure(
-          pki,
-          q(spec.scenario),
-          spec.scenario,
-          spec.connections,
-          opts.seconds,
-        );
+        const run = (side: Side) =>
+          measure(pki, side, spec.scenario, spec.connections, opts.seconds);
+        const [x, y] = opts.together
+          ? await Promise.all([run(p(spec.scenario)), run(q(spec.scenario))])
+          : [await run(p(spec.scenario)), await run(q(spec.scenario))];
         as[k]?.push(first ? x : y);
         bs[k]?.push(first ? y : x);
       }

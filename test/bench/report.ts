@@ -71,7 +71,10 @@ export function targetLine(
         : op === "<"
           ? value < bound
           : value === bound;
-  const show = (n: number) => (percent ? `${fmt(n * 100, 1)}%` : fmt(n, n % 1 === 0 ? 0 : 2));
-  const text = `${met ? "met    " : "NOT met"}  ${name}: ${show(value)} (target ${op} ${show(bound)})`;
+  const show = (n: number, digits: number) =>
+    percent ? `${fmt(n * 100, digits - 1)}%` : fmt(n, n % 1 === 0 ? 0 : digits);
+  // A miss that rounds to its bound (0.947 against 0.95) is printed with the digit that shows it.
+  const digits = !met && show(value, 2) === show(bound, 2) ? 3 : 2;
+  const text = `${met ? "met    " : "NOT met"}  ${name}: ${show(value, digits)} (target ${op} ${show(bound, 2)})`;
   return { name, value, bound, met, text };
 }

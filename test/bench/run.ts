@@ -11,7 +11,9 @@
 // (keyfront without its audit log in the baseline comparison; not the default config),
 // --against-node-args "<flags>" (the other build, or this one, started with these Node flags
 // instead of the shipped ones, targets.ts SHIPPED_NODE_FLAGS; " " for Node's defaults),
-// --pin (the servers under test on CPU 0, the load generator on the others; cpu-pin.ts).
+// --pin (the servers under test on CPU 0, the load generator on the others; cpu-pin.ts),
+// --together (the two servers of a pair under load at the same time rather than one after the
+// other: each pair then meets the same moment of the VM; req/s are then each server's share).
 // The two-server cells (against the baseline, audit on/off, --against) start both servers anew
 // for every pair (paired.ts freshPairedCells). Unpinned by default, as the targets were
 // set: pinning did not narrow the spread of single pairs here (A/A: 0.79-1.18 pinned, 0.76-1.14
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     "audit-off": { type: "boolean", default: false },
     "against-node-args": { type: "string" },
     pin: { type: "boolean", default: false },
+    together: { type: "boolean", default: false },
   },
 });
 const SECTIONS = new Set(values.only.split(","));
@@ -84,7 +87,13 @@ function add(cell: Cell): Cell {
 
 /** How each fresh pair of processes is measured (paired.ts freshPairedCells). */
 function freshOpts() {
-  return { seconds: SECONDS, pairs: PAIRS, warmupSeconds: WARMUP_SECONDS / 2, pin: PIN };
+  return {
+    seconds: SECONDS,
+    pairs: PAIRS,
+    warmupSeconds: WARMUP_SECONDS / 2,
+    pin: PIN,
+    together: values.together,
+  };
 }
 
 const BOTH_AT_32_AND_64: CellSpec[] = [
