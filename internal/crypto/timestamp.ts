@@ -33,7 +33,7 @@ export function equalTimestamps(a: Timestamp, b: Timestamp): boolean {
 }
 
 // Days since 1970-01-01 → proleptic Gregorian date (H. Hinnant's civil_from_days).
-function civilFromDays(days: number): [number, number, number] {
+export function civilFromDays(days: number): [number, number, number] {
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;

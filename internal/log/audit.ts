@@ -15,6 +15,7 @@
 // encoded again after the write) cost about 1.4 µs per request under perf, most of it cache misses.
 
 import { pino } from "pino";
+import { civilFromDays } from "../crypto/timestamp.js";
 import { AUDIT_BATCH_MAX, AUDIT_BATCH_MS } from "../limits.js";
 import type { LogHub } from "./hub.js";
 
@@ -45,19 +46,9 @@ const DAY_MS = 86_400_000;
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
 
-/** `YYYY-MM-DDT` of a day since 1970-01-01 (proleptic Gregorian, H. Hinnant's days_from_civil inverse). */
+/** `YYYY-MM-DDT` of a day since 1970-01-01. */
 function datePrefix(day: number): string {
-  const z = day + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const [y, m, d] = civilFromDays(day);
   return `${y}-${pad2(m)}-${pad2(d)}T`;
 }
 
