@@ -33,7 +33,7 @@ export function equalTimestamps(a: Timestamp, b: Timestamp): boolean {
 }
 
 // Days since 1970-01-01 → proleptic Gregorian date (H. Hinnant's civil_from_days).
-export function civilFromDays(days: number): [number, number, number] {
+function civilFromDays(days: number): [number, number, number] {
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;
@@ -57,7 +57,8 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146_097 + doe - 719_468;
 }
 
-function pad(value: number, width: number): string {
+/** `value` in decimal, zero-padded to `width` digits (a minus sign before them). */
+export function pad(value: number, width: number): string {
   const text = String(Math.abs(value)).padStart(width, "0");
   return value < 0 ? `-${text}` : text;
 }
@@ -74,12 +75,16 @@ export function formatTimestamp(t: Timestamp): string {
     rest += SECONDS_PER_DAY;
     days -= 1n;
   }
-  const [year, month, day] = civilFromDays(Number(days));
-  const secOfDay = Number(rest);
-  const clock = `${pad(Math.floor(secOfDay / 3600), 2)}:${pad(Math.floor(secOfDay / 60) % 60, 2)}:${pad(secOfDay % 60, 2)}`;
   let fraction = "";
   if (nanos !== 0) fraction = `.${pad(nanos, FRACTION_DIGITS).replace(/0+$/, "")}`;
-  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${clock}${fraction}Z`;
+  return `${formatDateTime(Number(days), Number(rest))}${fraction}Z`;
+}
+
+/** `YYYY-MM-DDThh:mm:ss` (UTC) of a day since 1970-01-01 and a second of that day. */
+export function formatDateTime(days: number, secOfDay: number): string {
+  const [year, month, day] = civilFromDays(days);
+  const clock = `${pad(Math.floor(secOfDay / 3600), 2)}:${pad(Math.floor(secOfDay / 60) % 60, 2)}:${pad(secOfDay % 60, 2)}`;
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${clock}`;
 }
 
 // RFC 3339 as Go's time.Parse(time.RFC3339, …) reads it: fraction of any length (digits past

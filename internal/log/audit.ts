@@ -15,7 +15,7 @@
 // encoded again after the write) cost about 1.4 µs per request under perf, most of it cache misses.
 
 import { pino } from "pino";
-import { civilFromDays } from "../crypto/timestamp.js";
+import { formatDateTime, pad } from "../crypto/timestamp.js";
 import { AUDIT_BATCH_MAX, AUDIT_BATCH_MS } from "../limits.js";
 import type { LogHub } from "./hub.js";
 
@@ -43,14 +43,6 @@ export interface AuditSink {
 }
 
 const DAY_MS = 86_400_000;
-const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
-const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
-
-/** `YYYY-MM-DDT` of a day since 1970-01-01. */
-function datePrefix(day: number): string {
-  const [y, m, d] = civilFromDays(day);
-  return `${y}-${pad2(m)}-${pad2(d)}T`;
-}
 
 /**
  * `ms` as RFC 3339 UTC with milliseconds, exactly as `Date#toISOString` writes it, for
@@ -60,14 +52,9 @@ function datePrefix(day: number): string {
 export function isoTime(ms: number): string {
   if (!(ms >= 0 && ms < 253_402_300_800_000)) return new Date(ms).toISOString();
   const day = Math.floor(ms / DAY_MS);
-  let t = ms - day * DAY_MS;
-  const milli = t % 1000;
-  t = (t - milli) / 1000;
-  const sec = t % 60;
-  t = (t - sec) / 60;
-  const min = t % 60;
-  const hour = (t - min) / 60;
-  return `${datePrefix(day)}${pad2(hour)}:${pad2(min)}:${pad2(sec)}.${pad3(milli)}Z`;
+  const msOfDay = ms - day * DAY_MS;
+  const milli = msOfDay % 1000;
+  return `${formatDateTime(day, (msOfDay - milli) / 1000)}.${pad(milli, 3)}Z`;
 }
 
 /** `time` of an event, made once per millisecond (requests share it). */
@@ -140,8 +127,8 @@ export class AuditLog {
   private readonly drain = (): void => {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.batch;
-    if (batch === undefined || this.batchLength === 0) return;
+    const batch = this.batch; // made by a line's append, so never empty
+    if (batch === undefined) return;
     const chunk = batch.subarray(0, this.batchLength);
     // A fresh buffer for the next batch: the writer keeps this one until it has been written.
     this.batch = undefined;
