@@ -69,7 +69,8 @@ export function sealAead(
 }
 
 /**
- * Opens `sealed` (= ciphertext ‖ 16-byte tag) under a 32-byte (sub)key and a 12-byte nonce.
+ * Opens `sealed` (= ciphertext ‖ 16-byte tag) under a 32-byte (sub)key and a 12-byte nonce, with
+ * AAD `aad ‖ aadTail` (the tail only for versioned ciphertexts: header, then context).
  * Every failure, wrong sizes included, is one DecryptError; unauthenticated output is wiped.
  */
 export function openAead(
@@ -78,6 +79,7 @@ export function openAead(
   nonce: Uint8Array,
   sealed: Uint8Array,
   aad: Uint8Array,
+  aadTail?: Uint8Array,
 ): Buffer {
   if (subkey.length !== SUBKEY_BYTES || nonce.length !== NONCE_BYTES || sealed.length < TAG_BYTES) {
     throw new DecryptError();
@@ -88,6 +90,7 @@ export function openAead(
     const decipher = createOpener(algorithm, subkey, nonce);
     decipher.setAuthTag(sealed.subarray(end));
     if (aad.length > 0) decipher.setAAD(aad);
+    if (aadTail !== undefined && aadTail.length > 0) decipher.setAAD(aadTail);
     head = decipher.update(sealed.subarray(0, end));
     const tail = decipher.final();
     return tail.length === 0 ? head : Buffer.concat([head, tail]);
@@ -170,25 +173,43 @@ export function decrypt(kv: KeyVersion, ciphertext: Uint8Array, context: Uint8Ar
   return openParts(kv, parseCiphertext(ciphertext), context);
 }
 
-/** Decrypts the raw framing only (§7.2), never a legacy form: the body of a versioned ciphertext. */
-export function decryptRaw(kv: KeyVersion, raw: Uint8Array, aad: Uint8Array): Buffer {
-  if (raw.length < RAW_OVERHEAD_BYTES) throw new DecryptError();
-  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+/**
+ * Decrypts the raw framing (§7.2) that starts at byte `at` of `bytes`, never a legacy form, with
+ * AAD `aadHead ‖ aad`: the body of a versioned ciphertext, whose header is `aadHead`. Views into
+ * `bytes`, no copy of the ciphertext and no joined AAD (each part goes to the AEAD in turn, which
+ * authenticates the same bytes as one buffer: the pinned vectors in versioned.test.ts).
+ */
+export function decryptRawAt(
+  kv: KeyVersion,
+  bytes: Uint8Array,
+  at: number,
+  aadHead: Uint8Array,
+  aad: Uint8Array,
+): Buffer {
+  if (bytes.length - at < RAW_OVERHEAD_BYTES) throw new DecryptError();
+  const buf = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const end = buf.length - RAW_TRAILER_BYTES;
   const parts = {
-    sealed: buf.subarray(0, end),
+    sealed: buf.subarray(at, end),
     iv: buf.subarray(end, end + IV_BYTES),
     nonce: buf.subarray(end + IV_BYTES),
   };
-  return openParts(kv, parts, aad);
+  return openParts(kv, parts, aadHead, aad);
 }
 
-function openParts(kv: KeyVersion, parts: CiphertextParts | undefined, aad: Uint8Array): Buffer {
+function openParts(
+  kv: KeyVersion,
+  parts: CiphertextParts | undefined,
+  aad: Uint8Array,
+  aadTail?: Uint8Array,
+): Buffer {
   if (parts === undefined) throw new DecryptError();
   let subkey: Buffer | undefined;
   try {
     subkey = deriveSubkey(kv, parts.iv);
-    return openAead(kv.algorithm, subkey, parts.nonce, parts.sealed, aad);
+    return openAead(kv.algorithm, subkey, parts.nonce, parts.sealed, aad, aadTail);
   } catch {
     throw new DecryptError();
   } finally {

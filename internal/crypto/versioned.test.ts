@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { DecryptError } from "../errors.js";
-import { decrypt } from "./aead.js";
+import { decrypt, sealWith } from "./aead.js";
 import type { Algorithm } from "./algorithm.js";
 import type { KeyVersion } from "./key-version.js";
 import { ZERO_TIMESTAMP } from "./timestamp.js";
@@ -46,6 +46,35 @@ describe("versioned ciphertext format", () => {
       "6b66760100000002a0c9ed0053b18b4eff8d9e0927fedb1fafe3ac5005000102030405060708090a0b0c0d0e0f000102030405060708090a0b",
     );
   });
+
+  it("opens the pinned bytes, its header and context given to the AEAD one after the other", () => {
+    const ct = Buffer.from(
+      "6b66760100000002a0c9ed0053b18b4eff8d9e0927fedb1fafe3ac5005000102030405060708090a0b0c0d0e0f000102030405060708090a0b",
+      "hex",
+    );
+    expect(openVersioned(keyOf("AES256"), 2, ct, Buffer.from("ctx")).toString()).toBe("hello");
+  });
+
+  it.each(ALGORITHMS)(
+    "opens with %s what KES's raw format sealed under AAD = header ‖ context as one buffer",
+    (algorithm) => {
+      const kv = keyOf(algorithm);
+      for (const [version, context] of [
+        [2, ""],
+        [9, "c"],
+        [0xffff_ffff, '{"bucket":"b","object":"o"}'],
+      ] as const) {
+        const header = versionedHeader(version);
+        const pt = seq(37);
+        const raw = sealWith(kv, pt, Buffer.concat([header, Buffer.from(context)]), R28);
+        const ct = Buffer.concat([header, raw]);
+        expect(openVersioned(kv, version, ct, Buffer.from(context)).equals(pt)).toBe(true);
+        // A Uint8Array view that is not a Buffer opens the same.
+        const view = new Uint8Array(ct.buffer, ct.byteOffset, ct.length);
+        expect(openVersioned(kv, version, view, Buffer.from(context)).equals(pt)).toBe(true);
+      }
+    },
+  );
 
   it.each(ALGORITHMS)("round-trips with %s at versions 2, 300 and 2^32-1", (algorithm) => {
     const kv = keyOf(algorithm);

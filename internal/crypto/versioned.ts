@@ -23,7 +23,7 @@
 // (design.md §2). The header is fixed-size, so header ‖ context is an unambiguous AAD.
 
 import { DecryptError } from "../errors.js";
-import { decryptRaw, encryptAfter } from "./aead.js";
+import { decryptRawAt, encryptAfter } from "./aead.js";
 import { RAW_OVERHEAD_BYTES } from "./ciphertext.js";
 import type { KeyVersion } from "./key-version.js";
 
@@ -95,7 +95,7 @@ export function openVersioned(
 ): Buffer {
   if (claimedVersion(ciphertext) !== version) throw new DecryptError();
   const header = ciphertext.subarray(0, VERSIONED_HEADER_BYTES);
-  return decryptRaw(kv, ciphertext.subarray(VERSIONED_HEADER_BYTES), aadOf(header, context));
+  return decryptRawAt(kv, ciphertext, VERSIONED_HEADER_BYTES, header, context);
 }
 
 function aadOf(header: Uint8Array, context: Uint8Array): Buffer {
