@@ -2,14 +2,24 @@
 // Node's Buffer.from(…, "base64") silently skips invalid characters and accepts the URL
 // alphabet; this module must never accept anything Go's StdEncoding rejects.
 
-const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// Alphabet characters, then at most two '=', in a length that is a multiple of 4: exactly the
+// strings of whole 4-character groups whose last group may end in "=" or "==" (std-base64.test.ts
+// checks it against that grammar written out). One character class, no alternation: the request
+// path checks every bytes field of a body with it, and it runs in half the time of the grammar.
+const ALPHABET_THEN_PAD = /^[A-Za-z0-9+/]*={0,2}$/;
 const LINE_BREAKS = /[\r\n]/g;
+
+/** Whether `text` is padded standard base64, nothing else (no line breaks, no URL alphabet). */
+export function isStdBase64(text: string): boolean {
+  return (text.length & 3) === 0 && ALPHABET_THEN_PAD.test(text);
+}
 
 /** Decodes padded standard base64 (CR and LF ignored, as Go does); undefined if invalid. */
 export function decodeStdBase64(text: string): Buffer | undefined {
-  const clean = text.includes("\n") || text.includes("\r") ? text.replace(LINE_BREAKS, "") : text;
-  if (!STD_BASE64.test(clean)) return undefined;
-  return Buffer.from(clean, "base64");
+  if (isStdBase64(text)) return Buffer.from(text, "base64"); // the common case: one pass
+  if (!text.includes("\n") && !text.includes("\r")) return undefined;
+  const clean = text.replace(LINE_BREAKS, "");
+  return isStdBase64(clean) ? Buffer.from(clean, "base64") : undefined;
 }
 
 export function encodeStdBase64(bytes: Uint8Array): string {

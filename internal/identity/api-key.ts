@@ -3,6 +3,7 @@
 // Pure: node:crypto and node:buffer only. It must never log, print or embed a seed in an error.
 
 import { createPrivateKey, createPublicKey, type KeyObject, randomBytes } from "node:crypto";
+import { isStdBase64 } from "../crypto/std-base64.js";
 import { identityOfSpki } from "./identity.js";
 
 const API_KEY_PREFIX = "kes:v1:";
@@ -13,7 +14,6 @@ const API_KEY_BYTES = 1 + SEED_BYTES;
 const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 /** DER prefix of an Ed25519 PKCS#8 PrivateKeyInfo (RFC 8410 §7), followed by the 32-byte seed. */
 const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-const BASE64_STD_PADDED = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export interface ApiKey {
   /** The 32-byte Ed25519 private key seed. */
@@ -25,7 +25,7 @@ export interface ApiKey {
 /** Parses `kes:v1:<base64>` (prefix optional). Errors never contain the input. */
 export function parseApiKey(text: string): ApiKey {
   const b64 = text.startsWith(API_KEY_PREFIX) ? text.slice(API_KEY_PREFIX.length) : text;
-  if (!BASE64_STD_PADDED.test(b64)) throw new Error("invalid API key: invalid base64 encoding");
+  if (!isStdBase64(b64)) throw new Error("invalid API key: invalid base64 encoding");
   const raw = Buffer.from(b64, "base64");
   if (raw.length !== API_KEY_BYTES) throw new Error("invalid API key: invalid length");
   if (raw[0] !== KEY_TYPE_ED25519) throw new Error("invalid API key: unsupported type");

@@ -5,6 +5,7 @@
 // Decoding errors carry a detail that names the field, never its value.
 
 import type { IncomingMessage } from "node:http";
+import { decodeStdBase64 } from "../crypto/std-base64.js";
 import { FlatJsonError, type FlatObject, parseFlatJson, shortName } from "./flat-json.js";
 
 export class BodyTooLargeError extends Error {
@@ -70,16 +71,6 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Standard padded base64 as Go decodes it ([]byte in JSON): CR/LF ignored, nothing else. */
-export function decodeBase64Strict(s: string): Buffer | undefined {
-  if (B64.test(s)) return Buffer.from(s, "base64"); // the common case: one pass
-  if (!s.includes("\r") && !s.includes("\n")) return undefined;
-  const t = s.replace(/[\r\n]/g, "");
-  return B64.test(t) ? Buffer.from(t, "base64") : undefined;
-}
-
 /** uint: a JSON number that is a whole number from 0 to 2^32 - 1 (keyfront's key versions). */
 export type FieldKind = "bytes" | "string" | "uint";
 export type Decoded<S extends Record<string, FieldKind>> = {
@@ -108,7 +99,7 @@ function decodeField(
     );
   }
   if (kind === "string") return v;
-  const bytes = decodeBase64Strict(v);
+  const bytes = decodeStdBase64(v); // as Go decodes []byte in JSON: CR/LF ignored, nothing else
   if (bytes === undefined) throw new BodyDecodeError(`field '${name}' is not valid base64`);
   return bytes;
 }
