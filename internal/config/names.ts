@@ -1,11 +1,25 @@
 // Name validation for policy names and identities in the config (kes-api.md §13.1). Pure.
 // It must never trim or normalise: a name is valid exactly as written or not at all.
 
-const NAME = /^(?!_$)(?!-)[0-9A-Za-z_-]{1,80}(?<!-)$/;
+const NAME_CHARS = /^[0-9A-Za-z_-]+$/;
+const DASH = 0x2d;
 
-/** 1–80 of `0-9 A-Z a-z _ -`, no leading/trailing `-`, not the single `_` (KES compat, §13.1). */
+/**
+ * 1–80 of `0-9 A-Z a-z _ -`, no leading/trailing `-`, not the single `_` (KES compat, §13.1).
+ * Written as a length, one character class and two character checks rather than one pattern
+ * with lookarounds: every key request checks its key's name, and this takes a fraction of the
+ * time (names.test.ts checks it against the pattern).
+ */
 export function isValidName(name: string): boolean {
-  return NAME.test(name);
+  const n = name.length;
+  return (
+    n >= 1 &&
+    n <= 80 &&
+    name.charCodeAt(0) !== DASH &&
+    name.charCodeAt(n - 1) !== DASH &&
+    name !== "_" &&
+    NAME_CHARS.test(name)
+  );
 }
 
 const IDENTITY_HEX = /^[0-9a-f]{64}$/;

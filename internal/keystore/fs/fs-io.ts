@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { close as fsClose, open as fsOpen, read as fsRead } from "node:fs";
 import { constants, type FileHandle, link, open, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { isValidName } from "../../config/names.js";
 
 /** Prefix of in-progress writes. A leading "." can never start a valid key name (§13.1). */
 export const TEMP_PREFIX = ".tmp-";
@@ -20,9 +21,6 @@ export const KEY_FILE_MODE = 0o600;
  */
 export const KEY_DIR_MODE = 0o700;
 
-/** Valid key name (kes-api.md §13.1): 1–80 of [0-9A-Za-z_-], no leading/trailing "-", not "_". */
-const VALID_NAME = /^(?!_$)(?!-)[0-9A-Za-z_-]{1,80}(?<!-)$/;
-
 /**
  * The records of a key's later versions and states (design.md §1): `<valid name>.v<N>` and
  * `<valid name>.s<K>`, N and K ≥ 1 in decimal without a leading zero. Never listed as keys.
@@ -31,7 +29,7 @@ const RECORD_NAME = /^(?!_\.)(?!-)[0-9A-Za-z_-]{1,80}(?<!-)\.(v|s)[1-9][0-9]{0,9
 
 /** True for a file name `list` may report: a valid key name, so never a temp file. */
 export function isListableName(name: string): boolean {
-  return VALID_NAME.test(name);
+  return isValidName(name); // kes-api.md §13.1
 }
 
 /**
