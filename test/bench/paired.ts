@@ -5,7 +5,7 @@
 
 import { pinServers } from "./cpu-pin.js";
 import { cannon, type LoadResult, prepare, type Scenario } from "./load.js";
-import { cpuMicros } from "./proc-stats.js";
+import { cpuMicros, switchesOf } from "./proc-stats.js";
 import type { BenchPki, Target } from "./targets.js";
 
 export interface Side {
@@ -18,6 +18,10 @@ export interface Side {
 export interface Measured extends LoadResult {
   /** Server CPU microseconds per answered request. */
   cpuUs: number;
+  /** The server's threads' waits (voluntary context switches) per answered request. */
+  waits: number;
+  /** The server's threads' preemptions (involuntary context switches) per answered request. */
+  preempts: number;
 }
 
 export interface Cell {
@@ -43,6 +47,7 @@ export async function measure(
   connections: number,
   seconds: number,
 ): Promise<Measured> {
+  const switched = await switchesOf(side.target.pid);
   const before = await cpuMicros(side.target.pid);
   const r = await cannon(
     side.target.url,
@@ -54,7 +59,14 @@ export async function measure(
     side.paths,
   );
   const used = (await cpuMicros(side.target.pid)) - before;
-  return { ...r, cpuUs: used / Math.max(r.requests, 1) };
+  const after = await switchesOf(side.target.pid);
+  const n = Math.max(r.requests, 1);
+  return {
+    ...r,
+    cpuUs: used / n,
+    waits: (after.voluntary - switched.voluntary) / n,
+    preempts: (after.involuntary - switched.involuntary) / n,
+  };
 }
 
 export function median(xs: number[]): number {
@@ -74,6 +86,8 @@ function medianRun(runs: Measured[]): Measured {
     errors: runs.reduce((t, m) => t + m.errors, 0),
     non2xx: runs.reduce((t, m) => t + m.non2xx, 0),
     cpuUs: pick((m) => m.cpuUs),
+    waits: pick((m) => m.waits),
+    preempts: pick((m) => m.preempts),
   };
 }
 
@@ -116,6 +130,61 @@ export async function pairedCell(
     bs.push(first ? y : x);
   }
   return cellOf(label, connections, as, bs);
+}
+
+/** Two runs of one side as one: mean req/s and latencies, CPU per request over both. */
+function pooled(x: Measured, y: Measured): Measured {
+  const requests = x.requests + y.requests;
+  return {
+    rps: (x.rps + y.rps) / 2,
+    requests,
+    p50: (x.p50 + y.p50) / 2,
+    p99: (x.p99 + y.p99) / 2,
+    errors: x.errors + y.errors,
+    non2xx: x.non2xx + y.non2xx,
+    cpuUs: (x.cpuUs * x.requests + y.cpuUs * y.requests) / Math.max(requests, 1),
+    waits: (x.waits * x.requests + y.waits * y.requests) / Math.max(requests, 1),
+    preempts: (x.preempts * x.requests + y.preempts * y.requests) / Math.max(requests, 1),
+  };
+}
+
+export interface SameServerPair {
+  label: string;
+  a: Side;
+  b: Side;
+}
+
+/**
+ * Cells of one server under two request bodies each (a key-version cell and its A/A control),
+ * in ABBA rounds: a, b, b, a, the next round b, a, a, b. A slow or fast spell of the VM that
+ * grows or fades over a round then weighs on both sides alike, which alternating single pairs
+ * (pairedCell) do not give: there, the side that ran in the spell's worse half carried it alone.
+ * The rounds of the cells are interleaved, so the control sees the same spells as the cell.
+ */
+export async function abbaCells(
+  pki: BenchPki,
+  cells: SameServerPair[],
+  scenario: Scenario,
+  connections: number,
+  seconds: number,
+  rounds: number,
+): Promise<Cell[]> {
+  const as: Measured[][] = cells.map(() => []);
+  const bs: Measured[][] = cells.map(() => []);
+  const run = (side: Side) => measure(pki, side, scenario, connections, seconds);
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, c] of cells.entries()) {
+      const [p, q] = i % 2 === 0 ? [c.a, c.b] : [c.b, c.a];
+      const p1 = await run(p);
+      const q1 = await run(q);
+      const q2 = await run(q);
+      const p2 = await run(p);
+      const [x, y] = [pooled(p1, p2), pooled(q1, q2)];
+      as[k]?.push(i % 2 === 0 ? x : y);
+      bs[k]?.push(i % 2 === 0 ? y : x);
+    }
+  }
+  return cells.map((c, k) => cellOf(c.label, connections, as[k] ?? [], bs[k] ?? []));
 }
 
 export interface CellSpec {

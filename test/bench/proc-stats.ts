@@ -1,8 +1,8 @@
-// CPU time of a server under test from Linux /proc: utime + stime of the process and its live
-// children (node:cluster workers), all threads included (libuv's pool, V8's GC helpers).
+// CPU time and context switches of a server under test from Linux /proc: the process and its
+// live children (node:cluster workers), all threads included (libuv's pool, V8's GC helpers).
 
 import { execFileSync } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 
 let ticksPerSecond: number | undefined;
 function clockTicks(): number {
@@ -31,6 +31,33 @@ export async function cpuMicros(pid: number): Promise<number> {
   let ticks = await ownTicks(pid);
   for (const c of await childrenOf(pid)) ticks += await ownTicks(c).catch(() => 0);
   return (ticks * 1e6) / clockTicks();
+}
+
+export interface Switches {
+  /** The thread gave up the CPU to wait (for a socket, a lock, a timer): each is a later wake-up. */
+  voluntary: number;
+  /** The scheduler took the CPU away from a thread that could have run on. */
+  involuntary: number;
+}
+
+async function ownSwitches(pid: number, into: Switches): Promise<void> {
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
+    const status = await readFile(`/proc/${pid}/task/${tid}/status`, "utf8").catch(() => "");
+    into.voluntary += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    into.involuntary += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  }
+}
+
+/**
+ * Context switches so far of every thread of `pid` and its live children. On this VM a thread
+ * that wakes from a wait costs 100–180 µs of CPU (README, Performance), so the voluntary count
+ * per request shows where a configuration spends CPU without doing more work.
+ */
+export async function switchesOf(pid: number): Promise<Switches> {
+  const total = { voluntary: 0, involuntary: 0 };
+  await ownSwitches(pid, total);
+  for (const c of await childrenOf(pid)) await ownSwitches(c, total);
+  return total;
 }
 
 /** Resident set size of a process in bytes. */

@@ -29,7 +29,14 @@ import { cannotPin, pinLoadGenerator, pinServers } from "./cpu-pin.js";
 import { gcSection } from "./gc-section.js";
 import { newConnectionRate, prepare } from "./load.js";
 import { type Cell, type CellSpec, freshPairedCells, pairedCell, type Side } from "./paired.js";
-import { fmt, printCell, printHeader, type TargetLine, targetLine } from "./report.js";
+import {
+  fmt,
+  printCell,
+  printHeader,
+  printSwitches,
+  type TargetLine,
+  targetLine,
+} from "./report.js";
 import { memorySection, versionsSection, workersSection } from "./sections.js";
 import {
   type BenchPki,
@@ -120,6 +127,7 @@ async function warm(pki: BenchPki): Promise<void> {
   );
   for (const cell of measured) {
     add(cell);
+    printSwitches(cell, "keyfront", "baseline");
     const s = cell.scenario;
     const c = cell.connections;
     targets.push(
@@ -189,6 +197,7 @@ async function audit(pki: BenchPki): Promise<void> {
   );
   for (const cell of measured) {
     add(cell);
+    printSwitches(cell, "audit on", "audit off");
     targets.push(
       targetLine(
         `audit cost, ${cell.scenario} @64 (1 - on/off req/s)`,
