@@ -22,7 +22,11 @@ const FRACTION_DIGITS = 9;
 
 /** The current wall-clock time (millisecond resolution). */
 export function nowTimestamp(): Timestamp {
-  const ms = Date.now();
+  return timestampOfMs(Date.now());
+}
+
+/** A wall-clock time in whole milliseconds since the epoch as a Timestamp. */
+export function timestampOfMs(ms: number): Timestamp {
   const seconds = Math.floor(ms / MILLIS_PER_SECOND);
   return { seconds: BigInt(seconds), nanos: (ms - seconds * MILLIS_PER_SECOND) * NANOS_PER_MILLI };
 }

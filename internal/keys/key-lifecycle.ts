@@ -8,7 +8,7 @@
 import type { Algorithm } from "../crypto/algorithm.js";
 import { encodeKeyVersion } from "../crypto/key-encoding.js";
 import { generateKeyVersion, importKeyVersion, type KeyVersion } from "../crypto/key-version.js";
-import { formatTimestamp } from "../crypto/timestamp.js";
+import { formatTimestamp, type Timestamp, timestampOfMs } from "../crypto/timestamp.js";
 import {
   type ApiError,
   errCreateKey,
@@ -85,9 +85,22 @@ export class KeyLifecycle {
     this.#windowMs = deps.windowMs;
   }
 
+  /**
+   * A new version's creation time, from the same clock that decides when it is due for rotation
+   * (rotateIfDue): one time source for both, so a version can never be older or newer to the
+   * scheduler than the clock it is compared with.
+   */
+  #stamp(): Timestamp {
+    return timestampOfMs(this.now());
+  }
+
   /** Creates a fresh key of the default algorithm; KeyExists → 400. */
   async create(name: string, createdBy: string, signal?: AbortSignal): Promise<void> {
-    await this.#createWith(name, generateKeyVersion(this.#algorithm, createdBy), signal);
+    await this.#createWith(
+      name,
+      generateKeyVersion(this.#algorithm, createdBy, this.#stamp()),
+      signal,
+    );
   }
 
   /** Stores caller-supplied key bytes with a fresh HMAC key. */
@@ -198,7 +211,7 @@ export class KeyLifecycle {
     const n = latestOf(ring) + 1;
     if (n > MAX_KEY_VERSIONS) throw errInvalidKeyVersion();
     const v1 = ring.versions[0] as KeyVersion;
-    const kv = generateKeyVersion(v1.algorithm, createdBy);
+    const kv = generateKeyVersion(v1.algorithm, createdBy, this.#stamp());
     let made: boolean;
     try {
       made = await addVersion(this.store, ring, kv, signal);
