@@ -14,6 +14,7 @@ import {
   parseCiphertext,
   RAW_OVERHEAD_BYTES,
   RAW_TRAILER_BYTES,
+  splitRaw,
   TAG_BYTES,
 } from "./ciphertext.js";
 import { hchacha20 } from "./hchacha20.js";
@@ -175,7 +176,7 @@ export function decrypt(kv: KeyVersion, ciphertext: Uint8Array, context: Uint8Ar
 
 /**
  * Decrypts the raw framing (§7.2) that starts at byte `at` of `bytes`, never a legacy form, with
- * AAD `aadHead ‖ aad`: the body of a versioned ciphertext, whose header is `aadHead`. Views into
+ * AAD `aad ‖ aadTail`: the body of a versioned ciphertext, whose header is `aad`. Views into
  * `bytes`, no copy of the ciphertext and no joined AAD (each part goes to the AEAD in turn, which
  * authenticates the same bytes as one buffer: the pinned vectors in versioned.test.ts).
  */
@@ -183,20 +184,11 @@ export function decryptRawAt(
   kv: KeyVersion,
   bytes: Uint8Array,
   at: number,
-  aadHead: Uint8Array,
   aad: Uint8Array,
+  aadTail: Uint8Array,
 ): Buffer {
   if (bytes.length - at < RAW_OVERHEAD_BYTES) throw new DecryptError();
-  const buf = Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  const end = buf.length - RAW_TRAILER_BYTES;
-  const parts = {
-    sealed: buf.subarray(at, end),
-    iv: buf.subarray(end, end + IV_BYTES),
-    nonce: buf.subarray(end + IV_BYTES),
-  };
-  return openParts(kv, parts, aadHead, aad);
+  return openParts(kv, splitRaw(bytes, at), aad, aadTail);
 }
 
 function openParts(

@@ -61,11 +61,16 @@ export function parseCiphertext(bytes: Uint8Array): CiphertextParts | undefined 
   return parts;
 }
 
-function splitRaw(buf: Buffer): CiphertextParts | undefined {
-  if (buf.length <= RAW_TRAILER_BYTES) return undefined;
+/**
+ * The raw framing (§7.2) of `bytes` from byte `at` on (a versioned ciphertext's body starts after
+ * its header): views, no copy; undefined when nothing is left before IV ‖ nonce.
+ */
+export function splitRaw(bytes: Uint8Array, at = 0): CiphertextParts | undefined {
+  const buf = asBuffer(bytes);
+  if (buf.length - at <= RAW_TRAILER_BYTES) return undefined;
   const end = buf.length - RAW_TRAILER_BYTES;
   return {
-    sealed: buf.subarray(0, end),
+    sealed: buf.subarray(at, end),
     iv: buf.subarray(end, end + IV_BYTES),
     nonce: buf.subarray(end + IV_BYTES),
   };
