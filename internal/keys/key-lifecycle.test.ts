@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { serviceOn, type TestService } from "../../test/helpers/key-service.js";
 import { decrypt } from "../crypto/aead.js";
 import { decodeKeyVersion } from "../crypto/key-encoding.js";
+import { formatTimestamp } from "../crypto/timestamp.js";
 import { claimedVersion } from "../crypto/versioned.js";
 import { ApiError } from "../errors.js";
 import type { KeyStore } from "../keystore/keystore.js";
@@ -253,6 +254,23 @@ describe("deletion", () => {
 });
 
 describe("scheduled rotation", () => {
+  it("stamps created, imported and rotated versions with the service's clock", async () => {
+    const s = svc(connectMem());
+    const { keys } = s;
+    s.clock.now = Date.UTC(2031, 4, 6, 7, 8, 9, 123);
+    await keys.create("made", "me");
+    await keys.import("brought", Buffer.alloc(32, 7), "AES256", "me");
+    s.clock.now += 5 * DAY;
+    await keys.rotate("made", "me");
+    const createdAt = async (name: string) =>
+      (await keys.load(name)).versions.map((v) => formatTimestamp(v.createdAt));
+    expect(await createdAt("made")).toEqual([
+      "2031-05-06T07:08:09.123Z",
+      "2031-05-11T07:08:09.123Z",
+    ]);
+    expect(await createdAt("brought")).toEqual(["2031-05-06T07:08:09.123Z"]);
+  });
+
   it("rotates only when the newest version is older than the period", async () => {
     const s = svc(connectMem());
     const { keys } = s;

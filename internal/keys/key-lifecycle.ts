@@ -111,7 +111,11 @@ export class KeyLifecycle {
     createdBy: string,
     signal?: AbortSignal,
   ): Promise<void> {
-    await this.#createWith(name, importKeyVersion(key, algorithm, createdBy), signal);
+    await this.#createWith(
+      name,
+      importKeyVersion(key, algorithm, createdBy, this.#stamp()),
+      signal,
+    );
   }
 
   async #createWith(name: string, kv: KeyVersion, signal?: AbortSignal): Promise<void> {
