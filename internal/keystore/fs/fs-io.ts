@@ -22,10 +22,16 @@ export const KEY_FILE_MODE = 0o600;
 export const KEY_DIR_MODE = 0o700;
 
 /**
- * The records of a key's later versions and states (design.md §1): `<valid name>.v<N>` and
- * `<valid name>.s<K>`, N and K ≥ 1 in decimal without a leading zero. Never listed as keys.
+ * What follows a key's name in the records of its later versions and states (design.md §1):
+ * `.v<N>` and `.s<K>`, N and K ≥ 1 in decimal without a leading zero, at most 10 digits.
  */
-const RECORD_NAME = /^(?!_\.)(?!-)[0-9A-Za-z_-]{1,80}(?<!-)\.(v|s)[1-9][0-9]{0,9}$/;
+const RECORD_SUFFIX = /\.(v|s)[1-9][0-9]{0,9}$/;
+
+/** `<valid name>.v<N>` or `<valid name>.s<K>`: a record of a key. Never listed as a key. */
+function isRecordName(name: string): boolean {
+  const suffix = RECORD_SUFFIX.exec(name);
+  return suffix !== null && isValidName(name.slice(0, suffix.index));
+}
 
 /** True for a file name `list` may report: a valid key name, so never a temp file. */
 export function isListableName(name: string): boolean {
@@ -38,7 +44,7 @@ export function isListableName(name: string): boolean {
  * collide with a temp file, so "/", "\", ".", NUL and "" are rejected here regardless.
  */
 export function isStorableName(name: string): boolean {
-  if (RECORD_NAME.test(name)) return true;
+  if (isRecordName(name)) return true;
   return name !== "" && !/[/\\.\0]/.test(name);
 }
 
