@@ -135,6 +135,8 @@ export async function pairedCell(
 /** Two runs of one side as one: mean req/s and latencies, CPU per request over both. */
 function pooled(x: Measured, y: Measured): Measured {
   const requests = x.requests + y.requests;
+  const perRequest = (f: (m: Measured) => number) =>
+    (f(x) * x.requests + f(y) * y.requests) / Math.max(requests, 1);
   return {
     rps: (x.rps + y.rps) / 2,
     requests,
@@ -142,9 +144,9 @@ function pooled(x: Measured, y: Measured): Measured {
     p99: (x.p99 + y.p99) / 2,
     errors: x.errors + y.errors,
     non2xx: x.non2xx + y.non2xx,
-    cpuUs: (x.cpuUs * x.requests + y.cpuUs * y.requests) / Math.max(requests, 1),
-    waits: (x.waits * x.requests + y.waits * y.requests) / Math.max(requests, 1),
-    preempts: (x.preempts * x.requests + y.preempts * y.requests) / Math.max(requests, 1),
+    cpuUs: perRequest((m) => m.cpuUs),
+    waits: perRequest((m) => m.waits),
+    preempts: perRequest((m) => m.preempts),
   };
 }
 
