@@ -18,7 +18,7 @@ import {
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from "../limits.js";
 import { authorize } from "./auth.js";
-import { BodyTooLargeError, readBody } from "./body.js";
+import { BodyTooLargeError, declaredBody, readBody } from "./body.js";
 import { ConnectionLimiter } from "./connections.js";
 import { Exchange } from "./exchange.js";
 import { acceptsMethod, type HandlerResult, type Reply, STREAMED } from "./route.js";
@@ -227,22 +227,25 @@ export class KeyfrontServer {
       return;
     }
     if (route.spec.maxBody > 0) {
-      readBody(req, route.spec.maxBody).then(
-        (body) => this.bodyRead(ex, body),
-        (err: Error) => this.bodyFailed(ex, err),
-      );
+      readBody(req, route.spec.maxBody, (err, body) => this.bodyRead(ex, err, body));
       return;
     }
-    if (
-      req.headers["transfer-encoding"] !== undefined ||
-      Number(req.headers["content-length"] ?? 0) > 0
-    ) {
-      res.setHeader("Connection", "close");
-    }
+    // A body this route does not read is not drained: the connection closes after the answer.
+    if (declaredBody(req) !== 0) res.setHeader("Connection", "close");
     this.invoke(ex, route);
   }
 
-  private bodyRead(ex: Exchange, body: Buffer): void {
+  /** The body is read (or failed). Called from the request's stream events: must not throw. */
+  private bodyRead(ex: Exchange, err: Error | undefined, body: Buffer): void {
+    try {
+      if (err === undefined) this.bodyArrived(ex, body);
+      else this.bodyFailed(ex, err);
+    } catch (failure) {
+      this.abandon(ex.res, failure);
+    }
+  }
+
+  private bodyArrived(ex: Exchange, body: Buffer): void {
     ex.body = body;
     if (ex.gone && ex.res.headersSent) {
       this.finish(ex, false); // timed out while the body was still arriving: already answered

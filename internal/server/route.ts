@@ -65,7 +65,12 @@ export function acceptsMethod(want: Method, got: string): boolean {
 const JSON_TYPE = "application/json";
 
 export function jsonReply(value: unknown): Reply {
-  return { status: 200, body: `${JSON.stringify(value)}\n`, contentType: JSON_TYPE };
+  return jsonLine(`${JSON.stringify(value)}\n`);
+}
+
+/** A 200 answer of one JSON line the caller has already written (newline included). */
+export function jsonLine(line: string): Reply {
+  return { status: 200, body: line, contentType: JSON_TYPE };
 }
 
 export function emptyReply(): Reply {
