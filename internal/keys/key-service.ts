@@ -22,7 +22,7 @@ import { raceAbort, sleep } from "../sleep.js";
 import type { KeyCache, Loader } from "./cache.js";
 import { isCancelled, type SignalArg, signalOf, withDetail } from "./failures.js";
 import { KeyLifecycle } from "./key-lifecycle.js";
-import type { Dek, DeletionOptions, KeyDescription, VersionList } from "./key-types.js";
+import type { Dek, DeletionOptions, KeyDescription, Sealed, VersionList } from "./key-types.js";
 import { latestOf, newestOf, type Ring, versionInfos } from "./ring.js";
 import {
   checkNotPending,
@@ -38,7 +38,7 @@ import { loadRing, probeRing } from "./ring-store.js";
 
 export { isCancelled, type SignalArg } from "./failures.js";
 export type { KeySettings } from "./key-lifecycle.js";
-export type { Dek, DeletionOptions, KeyDescription, VersionList } from "./key-types.js";
+export type { Dek, DeletionOptions, KeyDescription, Sealed, VersionList } from "./key-types.js";
 
 /** Reports an unexpected keystore failure (logged by the caller's logger, never sent). */
 export type FailureSink = (op: string, name: string, err: unknown) => void;
@@ -46,6 +46,10 @@ export type FailureSink = (op: string, name: string, err: unknown) => void;
 function dekUnder(p: Picked, context: Buffer): Dek {
   const plaintext = randomKey();
   return { plaintext, ciphertext: sealPicked(p, plaintext, context), version: p.version };
+}
+
+function sealedUnder(p: Picked, plaintext: Buffer, context: Buffer): Sealed {
+  return { ciphertext: sealPicked(p, plaintext, context), version: p.version };
 }
 
 export interface KeyServiceOptions {
@@ -230,15 +234,25 @@ export class KeyService extends KeyLifecycle {
     );
   }
 
-  async encrypt(
+  /**
+   * `plaintext` sealed under `name` (the newest version, or `version`), bound to `context`.
+   * Synchronous when the key is cached, like generate: a bad version or a disabled key then
+   * throws at once instead of rejecting.
+   */
+  encrypt(
     name: string,
     plaintext: Buffer,
     context: Buffer,
     signal?: SignalArg,
     version?: number,
-  ): Promise<{ ciphertext: Buffer; version: number }> {
-    const picked = pickVersion(await this.#ringWith(name, version, signal), version);
-    return { ciphertext: sealPicked(picked, plaintext, context), version: picked.version };
+  ): Sealed | Promise<Sealed> {
+    const ring = this.#warm(name);
+    if (ring !== undefined && !mayBeNewer(ring, version)) {
+      return sealedUnder(pickVersion(ring, version), plaintext, context);
+    }
+    return this.#ringWith(name, version, signal).then((r) =>
+      sealedUnder(pickVersion(r, version), plaintext, context),
+    );
   }
 
   /** Synchronous when the key is cached, like generate. */

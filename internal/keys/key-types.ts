@@ -12,6 +12,12 @@ export interface Dek {
   version: number;
 }
 
+/** A ciphertext and the key version that sealed it (encrypt). */
+export interface Sealed {
+  ciphertext: Buffer;
+  version: number;
+}
+
 export interface KeyDescription {
   name: string;
   /** Algorithm, creation time and creator of version 1 (as KES wrote them). */

@@ -102,6 +102,21 @@ describe("rotation", () => {
       const a = await admin.call("POST", "/v1/key/generate/rot", { version: bad });
       expectError(a, 400, "invalid key version");
     }
+    // encrypt answers at once for a cached key (as generate does), and the same way
+    for (const bad of ["3", "0"]) {
+      const a = await admin.call("POST", "/v1/key/encrypt/rot", {
+        plaintext: b64("p"),
+        version: bad,
+      });
+      expectError(a, 400, "invalid key version");
+    }
+    const sealed1 = await admin.ok("POST", "/v1/key/encrypt/rot", {
+      plaintext: b64("p"),
+      version: "1",
+    });
+    expect(sealed1.version).toBe("1");
+    const opened1 = await admin.decrypt("rot", sealed1.ciphertext as string, "", "1");
+    expect([opened1.status, opened1.body]).toEqual([200, { plaintext: b64("p") }]);
     // what KES ignored stays ignored: the newest version
     for (const ignored of ["v1", "latest", "-1"]) {
       expect((await admin.generate("rot", "ctx", ignored)).version).toBe("2");

@@ -1,10 +1,10 @@
-// The hot path's answers (keys.ts dekJson, plaintextJson) are written without JSON.stringify: they
+// The hot path's answers (keys.ts dekJson, plaintextJson, sealedJson) are written without JSON.stringify: they
 // must be byte for byte what JSON.stringify writes for the same fields, for any bytes and any
 // version a key can have, or a client parsing them strictly would see a change.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { dekJson, plaintextJson } from "./keys.js";
+import { dekJson, plaintextJson, sealedJson } from "./keys.js";
 
 const bytes = fc.uint8Array({ maxLength: 96 }).map((a) => Buffer.from(a));
 const version = fc.integer({ min: 1, max: 0xffff_ffff });
@@ -29,6 +29,16 @@ describe("generate and decrypt answers", () => {
       fc.property(bytes, (plaintext) => {
         const want = `${JSON.stringify({ plaintext: plaintext.toString("base64") })}\n`;
         expect(plaintextJson(plaintext)).toBe(want);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it("are what JSON.stringify writes for encrypt's {ciphertext, version}", () => {
+    fc.assert(
+      fc.property(bytes, version, (ciphertext, v) => {
+        const want = `${JSON.stringify({ ciphertext: ciphertext.toString("base64"), version: String(v) })}\n`;
+        expect(sealedJson(ciphertext, v)).toBe(want);
       }),
       { numRuns: 5_000 },
     );

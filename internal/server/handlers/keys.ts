@@ -10,7 +10,7 @@ import {
   errKeySize,
   errListLimit,
 } from "../../errors.js";
-import type { Dek } from "../../keys/key-service.js";
+import type { Dek, Sealed } from "../../keys/key-service.js";
 import type { Opened } from "../../keys/ring-crypto.js";
 import { KEY_BYTES, LIST_PAGE_SIZE, MIN_LIST_LIMIT } from "../../limits.js";
 import { BodyDecodeError, type Decoded, decodeJsonBody, type FieldKind } from "../body.js";
@@ -158,27 +158,38 @@ export function generateKey(ctx: RequestContext): Reply | Promise<Reply> {
 
 const ENCRYPT = { plaintext: "bytes", context: "bytes", version: "string" } as const;
 
-export async function encryptKey(ctx: RequestContext): Promise<Reply> {
+/** encrypt's answer, written directly as dekJson is (and held to JSON.stringify the same way). */
+export function sealedJson(ciphertext: Buffer, version: number): string {
+  return `{"ciphertext":"${ciphertext.toString("base64")}","version":"${version}"}\n`;
+}
+
+function sealedReply(ctx: RequestContext, sealed: Sealed): Reply {
+  ctx.audit.version = sealed.version;
+  return jsonLine(sealedJson(sealed.ciphertext, sealed.version));
+}
+
+/** Synchronous when the key is cached, like generate. The plaintext is zeroed however it ends. */
+export function encryptKey(ctx: RequestContext): Reply | Promise<Reply> {
   const name = keyName(ctx.resource);
   const body = decode(ctx, ENCRYPT, errBody);
   const plaintext = body.plaintext ?? EMPTY;
-  const version = requestedVersion(body.version);
+  let sealed: Sealed | Promise<Sealed>;
   try {
-    const sealed = await ctx.state.keys.encrypt(
-      name,
-      plaintext,
-      body.context ?? EMPTY,
-      ctx,
-      version,
-    );
-    ctx.audit.version = sealed.version;
-    return jsonReply({
-      ciphertext: sealed.ciphertext.toString("base64"),
-      version: String(sealed.version),
-    });
-  } finally {
+    const version = requestedVersion(body.version);
+    sealed = ctx.state.keys.encrypt(name, plaintext, body.context ?? EMPTY, ctx, version);
+  } catch (err) {
     plaintext.fill(0);
+    throw err;
   }
+  if (sealed instanceof Promise) {
+    return sealed
+      .then((s) => sealedReply(ctx, s))
+      .finally(() => {
+        plaintext.fill(0);
+      });
+  }
+  plaintext.fill(0);
+  return sealedReply(ctx, sealed);
 }
 
 const DECRYPT = { ciphertext: "bytes", context: "bytes", version: "string" } as const;
