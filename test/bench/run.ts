@@ -7,7 +7,8 @@
 // Flags: --seconds N (per run, default 5), --pairs N (default 6; keep it even: the first run of
 // a pair tends to be the faster, and alternating cancels that), --quick (2 pairs, fewer cells),
 // --only warm,audit,gc,versions,memory,workers,cold, --against <other build's
-// dist/cmd/keyfront/main.js> (adds this build vs that one at 64 connections, generate, decrypt and encrypt 1 KiB, to measure a change), --audit-off
+// dist/cmd/keyfront/main.js> (adds this build vs that one, to measure a change: generate, decrypt
+// and encrypt 1 KiB at 64 connections), --audit-off
 // (keyfront without its audit log in the baseline comparison; not the default config),
 // --against-node-args "<flags>" (the other build, or this one, started with these Node flags
 // instead of the shipped ones, targets.ts SHIPPED_NODE_FLAGS; " " for Node's defaults),
