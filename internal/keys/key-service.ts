@@ -302,13 +302,13 @@ export class KeyService extends KeyLifecycle {
     ciphertext: Buffer,
     context: Buffer,
     signal?: SignalArg,
-  ): Promise<{ ciphertext: Buffer; version: number }> {
+  ): Promise<Sealed> {
     const claimed = claimedVersion(ciphertext);
     const ring = await this.#ringWith(name, claimed, signal);
     const picked = pickVersion(ring);
     const opened = openRing(ring, ciphertext, context, "deny");
     try {
-      return { ciphertext: sealPicked(picked, opened.plaintext, context), version: picked.version };
+      return sealedUnder(picked, opened.plaintext, context);
     } finally {
       opened.plaintext.fill(0);
     }
