@@ -5,7 +5,15 @@
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { AUDIT_BATCH_MAX } from "../limits.js";
-import { type AuditEvent, AuditLog, isoTime, jsonString, renderAuditEvent } from "./audit.js";
+import {
+  type AuditEvent,
+  AuditLog,
+  isoTime,
+  jsonString,
+  lineBound,
+  renderAuditEvent,
+  writeAuditEvent,
+} from "./audit.js";
 import { LogHub } from "./hub.js";
 
 const event = (over: Partial<AuditEvent> = {}): AuditEvent => ({
@@ -165,4 +173,57 @@ it("gives subscribers the same line it writes", () => {
   log.record(event({ path: "/v1/key/list/é*" }));
   log.flush();
   expect(got).toEqual([out.text()]);
+});
+
+it("writes each line within its bound, the same bytes to stdout and to subscribers", () => {
+  // The worst cases for the bound: every character escaped to six, the longest numbers.
+  const text = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 40 }),
+    fc.string({ unit: fc.constantFrom("\u0001", "\udc00", "é", '"'), maxLength: 40 }),
+  );
+  const num = fc.oneof(
+    fc.integer({ min: 0, max: 2 ** 40 }),
+    fc.constantFrom(0, 9, 10, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, -1, 1.5),
+  );
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          method: fc.constantFrom("GET", "POST", "DELETE", "M\u00e9"),
+          path: text,
+          ip: text,
+          identity: text,
+          proxy: fc.option(fc.record({ identity: text, ip: text }), { nil: undefined }),
+          version: fc.option(num, { nil: undefined }),
+          durationUs: num,
+          code: num,
+        }),
+        { minLength: 1, maxLength: 8 },
+      ),
+      (events) => {
+        const out = collector();
+        const hub = new LogHub();
+        const heard: string[] = [];
+        hub.subscribe({ write: (l) => heard.push(l) > 0, close: () => {} });
+        const log = new AuditLog(hub, true, out);
+        for (const e of events) {
+          const b = Buffer.alloc(lineBound(e) + 8, 0xff);
+          const end = writeAuditEvent(e, b, 3);
+          expect(end - 3).toBeLessThanOrEqual(lineBound(e));
+          expect(b.subarray(end).every((x) => x === 0xff)).toBe(true); // nothing past its end
+          const line = b.toString("latin1", 3, end);
+          const untimed = (l: string) => l.replace(/^\{"time":"[^"]*"/, "");
+          expect(untimed(renderAuditEvent(e))).toBe(untimed(line));
+          const got = JSON.parse(line);
+          expect(got.request.path).toBe(JSON.parse(JSON.stringify(e.path)));
+          expect(got.request.method).toBe(e.method);
+          expect(got.response.code).toBe(e.code);
+          log.record(e);
+        }
+        log.flush();
+        expect(out.text()).toBe(heard.join(""));
+      },
+    ),
+    { numRuns: 1_000 },
+  );
 });
