@@ -119,6 +119,10 @@ it("escapes what JSON must and non-ASCII, and leaves plain text as it is", () =>
   expect(JSON.parse(c).request).toMatchObject({ ip: "10.0.0.1", identity: 'x"y' });
   // A duration of zero is the number 0, not "0000".
   expect(JSON.parse(renderAuditEvent(event({ durationUs: 0 }))).response.time).toBe(0);
+  // A line longer than the scratch buffer, and a short one after it, both whole.
+  const long = `/v1/key/list/${"é".repeat(5000)}`;
+  expect(JSON.parse(renderAuditEvent(event({ path: long }))).request.path).toBe(long);
+  expect(JSON.parse(renderAuditEvent(event())).request.path).toBe("/v1/key/decrypt/my-key");
 });
 
 it("batches lines in order, splits batches at the buffer's size, and writes all on flush", () => {

@@ -202,14 +202,14 @@ export function writeAuditEvent(e: AuditEvent, b: Buffer, at: number): number {
   return put(b, o, END);
 }
 
-/** Where renderAuditEvent writes a line that fits (grown for one that does not). */
-let scratch = Buffer.allocUnsafeSlow(4096);
+/** Where renderAuditEvent writes a line that fits (a longer one gets a buffer of its own). */
+const scratch = Buffer.allocUnsafeSlow(4096);
 
 /** The event's JSON line, newline included; pure ASCII (log subscribers get it as a string). */
 export function renderAuditEvent(e: AuditEvent): string {
   const bound = lineBound(e);
-  if (bound > scratch.length) scratch = Buffer.allocUnsafeSlow(bound);
-  return scratch.toString("latin1", 0, writeAuditEvent(e, scratch, 0));
+  const b = bound <= scratch.length ? scratch : Buffer.allocUnsafeSlow(bound);
+  return b.toString("latin1", 0, writeAuditEvent(e, b, 0));
 }
 
 export class AuditLog {
