@@ -10,6 +10,11 @@ import { cannon, prepare, type Scenario } from "./load.js";
 import { fmt, type TargetLine, targetLine } from "./report.js";
 import { type BenchPki, startBaseline, startKeyfront, type Target } from "./targets.js";
 
+/** The probe's summary of one window and the requests answered in it. */
+type Window = GcSummary & { requests: number };
+/** One server's windows, one per scenario. */
+type Windows = Record<"generate" | "decrypt", Window>;
+
 async function profiled(
   pki: BenchPki,
   t: Target,
@@ -17,7 +22,7 @@ async function profiled(
   scenario: Scenario,
   body: string,
   seconds: number,
-): Promise<GcSummary & { requests: number }> {
+): Promise<Window> {
   await rm(file, { force: true });
   process.kill(t.pid, "SIGUSR2");
   const r = await cannon(t.url, pki, scenario, body, 64, seconds);
@@ -43,16 +48,16 @@ async function measureServer(
   start: () => Promise<Target>,
   file: string,
   seconds: number,
-): Promise<Record<"generate" | "decrypt", GcSummary & { requests: number }>> {
+): Promise<Windows> {
   const t = await start();
   try {
     const bodies = await prepare(t.url, pki);
-    const got: Partial<Record<"generate" | "decrypt", GcSummary & { requests: number }>> = {};
+    const got: Partial<Windows> = {};
     for (const scenario of ["generate", "decrypt"] as const) {
       await cannon(t.url, pki, scenario, bodies[scenario], 64, 2); // warm-up
       got[scenario] = await profiled(pki, t, file, scenario, bodies[scenario], seconds);
     }
-    return got as Record<"generate" | "decrypt", GcSummary & { requests: number }>;
+    return got as Windows;
   } finally {
     await t.stop();
   }
@@ -79,8 +84,8 @@ export async function gcSection(
   for (const scenario of ["generate", "decrypt"] as const) {
     const k = kf[scenario];
     const b = bl[scenario];
-    const perReq = (g: GcSummary & { requests: number }) => g.allocatedBytes / g.requests;
-    const line = (name: string, g: GcSummary & { requests: number }) =>
+    const perReq = (g: Window) => g.allocatedBytes / g.requests;
+    const line = (name: string, g: Window) =>
       `  ${scenario} ${name.padEnd(9)} ${fmt(perReq(g) / 1024, 1).padStart(6)} KB/request allocated, ${fmt(g.promotedBytes / g.requests, 0).padStart(5)} B/request promoted, ${g.scavenges} scavenges, ${g.markCompacts} mark-compacts, ${g.requests} requests`;
     console.log(line("keyfront", k));
     console.log(line("baseline", b));
