@@ -26,9 +26,12 @@ export function packageVersion(): string {
 export function createRuntime(levels: { error: number; audit: number }): Runtime {
   const errorHub = new LogHub();
   const auditHub = new LogHub();
+  const log = createErrorLogger({ level: levels.error, hub: errorHub });
   return {
-    log: createErrorLogger({ level: levels.error, hub: errorHub }),
-    audit: new AuditLog(auditHub, levels.audit <= 0),
+    log,
+    audit: new AuditLog(auditHub, levels.audit <= 0, undefined, (err) =>
+      log.error({ err }, "failed to write an audit event"),
+    ),
     errorHub,
     auditHub,
     metrics: new Metrics(errorHub, auditHub),

@@ -155,11 +155,8 @@ export class KeyfrontServer {
   private audit(ex: Exchange): void {
     if (ex.audited || !this.rt.audit.active) return;
     ex.audited = true;
-    try {
-      this.rt.audit.record(ex);
-    } catch (err) {
-      this.rt.log.error({ err }, "failed to record an audit event");
-    }
+    ex.answeredAt();
+    this.rt.audit.record(ex); // rendered at the end of this loop turn; a failure is logged then
   }
 
   /**

@@ -30,6 +30,10 @@ export class Exchange implements RequestContext, ProxyHop, AuditEvent {
   deadline = 0;
   /** The watchdog's index of this request (watchdog.ts); -1 when not watched. */
   watchSlot = -1;
+  /** Stamped by answeredAt() for the audit event: Date.now(), the status, the response time. */
+  time = 0;
+  code = 0;
+  durationUs = 0;
   timedOut = false;
   /** Counted in the state's in-flight requests (every route but the log streams). */
   inFlight = false;
@@ -57,12 +61,11 @@ export class Exchange implements RequestContext, ProxyHop, AuditEvent {
     return this.req.method ?? "";
   }
 
-  get code(): number {
-    return this.res.statusCode;
-  }
-
-  get durationUs(): number {
-    return Math.round((performance.now() - this.started) * 1e3);
+  /** The request has been answered: fixes what its audit event says of the answer. */
+  answeredAt(): void {
+    this.time = Date.now();
+    this.code = this.res.statusCode;
+    this.durationUs = Math.round((performance.now() - this.started) * 1e3);
   }
 
   /** Made only when a handler asks for it (most never wait on anything). */
