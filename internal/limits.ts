@@ -135,7 +135,7 @@ export const WORKER_RESTART_MAX_MS = 30_000;
 export const WORKER_STABLE_MS = 30_000;
 /** Default most keys the key cache holds (`cache.max_keys`); the least recently used go first. */
 export const CACHE_MAX_KEYS = 100_000;
-/** Longest an audit event waits in memory before it is written to stdout (batched writes). */
+/** Longest an audit event's line waits in memory before it is written to stdout (batched). */
 export const AUDIT_BATCH_MS = 10;
 /** Bytes in an audit batch's buffer: a line that would not fit writes the batch at once. */
 export const AUDIT_BATCH_MAX = 64 * 1024;
