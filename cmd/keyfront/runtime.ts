@@ -29,7 +29,7 @@ export function createRuntime(levels: { error: number; audit: number }): Runtime
   const log = createErrorLogger({ level: levels.error, hub: errorHub });
   return {
     log,
-    audit: new AuditLog(auditHub, levels.audit <= 0, undefined, (err) =>
+    audit: new AuditLog(auditHub, levels.audit <= 0, (err) =>
       log.error({ err }, "failed to write an audit event"),
     ),
     errorHub,

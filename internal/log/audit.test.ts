@@ -29,6 +29,11 @@ const event = (over: Partial<AuditEvent> = {}): AuditEvent => ({
   ...over,
 });
 
+/** An audit log's onError in tests where no event may fail: the failure fails the test. */
+const raise = (err: unknown): never => {
+  throw err;
+};
+
 /** A sink that keeps every chunk it is given (copied: the writer may reuse nothing, but be sure). */
 function collector(): { chunks: Buffer[]; text(): string; write(c: Buffer): void } {
   const chunks: Buffer[] = [];
@@ -133,7 +138,7 @@ const turn = () => new Promise<void>((r) => setImmediate(r));
 it("batches lines in order, splits batches at the buffer's size, and writes all on flush", async () => {
   const out = collector();
   const hub = new LogHub();
-  const log = new AuditLog(hub, true, out);
+  const log = new AuditLog(hub, true, raise, out);
   const paths: string[] = [];
   // Enough events to fill several batches, with lengths that do not divide the buffer evenly.
   for (let i = 0; paths.length * 150 < AUDIT_BATCH_MAX * 3; i++) {
@@ -162,13 +167,13 @@ it("batches lines in order, splits batches at the buffer's size, and writes all 
 
 it("writes a batch within its time bound without a flush, and not at all when off", async () => {
   const out = collector();
-  const log = new AuditLog(new LogHub(), true, out);
+  const log = new AuditLog(new LogHub(), true, raise, out);
   log.record(event());
   expect(out.chunks.length).toBe(0);
   await new Promise((r) => setTimeout(r, 50));
   expect(out.text().split("\n").length).toBe(2);
   const off = collector();
-  const quiet = new AuditLog(new LogHub(), false, off);
+  const quiet = new AuditLog(new LogHub(), false, raise, off);
   expect(quiet.active).toBe(false);
   quiet.record(event());
   quiet.flush();
@@ -180,7 +185,7 @@ it("gives subscribers the same line it writes", () => {
   const hub = new LogHub();
   const got: string[] = [];
   hub.subscribe({ write: (l) => got.push(l) > 0, close: () => {} });
-  const log = new AuditLog(hub, true, out);
+  const log = new AuditLog(hub, true, raise, out);
   log.record(event({ path: "/v1/key/list/é*" }));
   expect(got).toEqual([]); // heard at the end of the turn, not on the request's path
   log.flush();
@@ -190,7 +195,7 @@ it("gives subscribers the same line it writes", () => {
 it("writes what was stamped when recorded, and a failed event does not stop the others", async () => {
   const out = collector();
   const failures: unknown[] = [];
-  const log = new AuditLog(new LogHub(), true, out, (err) => failures.push(err));
+  const log = new AuditLog(new LogHub(), true, (err) => failures.push(err), out);
   const stamped = event({ time: Date.UTC(2020, 0, 2, 3, 4, 5, 6), durationUs: 42, code: 403 });
   log.record(stamped);
   const broken = {
@@ -246,7 +251,7 @@ it("writes each line within its bound, the same bytes to stdout and to subscribe
         const hub = new LogHub();
         const heard: string[] = [];
         hub.subscribe({ write: (l) => heard.push(l) > 0, close: () => {} });
-        const log = new AuditLog(hub, true, out);
+        const log = new AuditLog(hub, true, raise, out);
         for (const e of events) {
           const b = Buffer.alloc(lineBound(e) + 8, 0xff);
           const end = writeAuditEvent(e, b, 3);

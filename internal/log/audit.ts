@@ -264,14 +264,9 @@ export class AuditLog {
 
   /**
    * `enabled` writes events to `out` (default: stdout, through sonic-boom in buffer mode).
-   * `onError` hears of an event that could not be rendered (default: thrown away).
+   * `onError` hears of an event that could not be rendered: no default, so none is dropped unseen.
    */
-  constructor(
-    hub: LogHub,
-    enabled: boolean,
-    out?: AuditSink,
-    onError: (err: unknown) => void = () => {},
-  ) {
+  constructor(hub: LogHub, enabled: boolean, onError: (err: unknown) => void, out?: AuditSink) {
     this.hub = hub;
     this.onError = onError;
     this.out = enabled

@@ -52,9 +52,10 @@ beforeAll(async () => {
   const { config } = parseConfigText(yaml, "timeout.yaml", {});
   const errorHub = new LogHub();
   const auditHub = new LogHub();
+  const log = createErrorLogger({ level: 9, hub: errorHub });
   const rt: Runtime = {
-    log: createErrorLogger({ level: 9, hub: errorHub }),
-    audit: new AuditLog(auditHub, false),
+    log,
+    audit: new AuditLog(auditHub, false, (err) => log.error({ err }, "audit event failed")),
     errorHub,
     auditHub,
     metrics: new Metrics(errorHub, auditHub),
