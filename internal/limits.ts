@@ -139,6 +139,15 @@ export const CACHE_MAX_KEYS = 100_000;
 export const AUDIT_BATCH_MS = 10;
 /** Bytes in an audit batch's buffer: a line that would not fit writes the batch at once. */
 export const AUDIT_BATCH_MAX = 64 * 1024;
+/**
+ * Bytes of audit events that may wait for stdout to take them (a slow reader); beyond it the
+ * server exits through its fatal path rather than serve requests it cannot audit.
+ */
+export const AUDIT_QUEUE_MAX = 64 * 1024 * 1024;
+/** Wait before writing to stdout again after EAGAIN (a full non-blocking pipe). */
+export const AUDIT_RETRY_MS = 10;
+/** Longest shutdown waits for the audit log to be written to stdout. */
+export const AUDIT_FLUSH_MS = 5_000;
 /** Live subscribers per log stream (/v1/log/error, /v1/log/audit each); beyond it 503. */
 export const LOG_STREAM_MAX_SUBSCRIBERS = 32;
 /** After a reload, the old state's keystore closes when its requests end, or after this long. */

@@ -2,6 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import { AuditLog } from "../../internal/log/audit.js";
+import { FdWriter } from "../../internal/log/audit-writer.js";
 import { LogHub } from "../../internal/log/hub.js";
 import { createErrorLogger } from "../../internal/log/logger.js";
 import { Metrics } from "../../internal/server/metrics.js";
@@ -29,8 +30,18 @@ export function createRuntime(levels: { error: number; audit: number }): Runtime
   const log = createErrorLogger({ level: levels.error, hub: errorHub });
   return {
     log,
-    audit: new AuditLog(auditHub, levels.audit <= 0, (err) =>
-      log.error({ err }, "failed to write an audit event"),
+    audit: new AuditLog(
+      auditHub,
+      // A write that fails (or a stdout that takes nothing) is thrown, as an uncaught exception:
+      // the server's fatal path logs it and exits rather than serve requests it cannot audit.
+      levels.audit <= 0
+        ? new FdWriter(1, (err) =>
+            process.nextTick(() => {
+              throw err;
+            }),
+          )
+        : undefined,
+      (err) => log.error({ err }, "failed to write an audit event"),
     ),
     errorHub,
     auditHub,

@@ -14,6 +14,7 @@ import {
   renderAuditEvent,
   writeAuditEvent,
 } from "./audit.js";
+import type { AuditSink } from "./audit-writer.js";
 import { LogHub } from "./hub.js";
 
 const event = (over: Partial<AuditEvent> = {}): AuditEvent => ({
@@ -34,15 +35,24 @@ const raise = (err: unknown): never => {
   throw err;
 };
 
-/** A sink that keeps every chunk it is given (copied: the writer may reuse nothing, but be sure). */
-function collector(): { chunks: Buffer[]; text(): string; write(c: Buffer): void } {
+/**
+ * A sink that keeps a copy of every chunk it is given, and hands out its buffers again once
+ * "written", as FdWriter does: a line read from a buffer after it was handed over would show.
+ */
+function collector(): AuditSink & { chunks: Buffer[]; text(): string } {
   const chunks: Buffer[] = [];
+  const free: Buffer[] = [];
   return {
     chunks,
     text: () => Buffer.concat(chunks).toString("utf8"),
-    write: (c: Buffer) => {
-      chunks.push(Buffer.from(c));
+    take: () => free.pop() ?? Buffer.alloc(AUDIT_BATCH_MAX),
+    write: (buf: Buffer, length: number) => {
+      chunks.push(Buffer.from(buf.subarray(0, length)));
+      buf.fill(0x23); // "#": reused from here on
+      if (buf.length === AUDIT_BATCH_MAX) free.push(buf);
     },
+    flushed: async () => {},
+    waiting: 0,
   };
 }
 
@@ -138,7 +148,7 @@ const turn = () => new Promise<void>((r) => setImmediate(r));
 it("batches lines in order, splits batches at the buffer's size, and writes all on flush", async () => {
   const out = collector();
   const hub = new LogHub();
-  const log = new AuditLog(hub, true, raise, out);
+  const log = new AuditLog(hub, out, raise);
   const paths: string[] = [];
   // Enough events to fill several batches, with lengths that do not divide the buffer evenly.
   for (let i = 0; paths.length * 150 < AUDIT_BATCH_MAX * 3; i++) {
@@ -167,17 +177,21 @@ it("batches lines in order, splits batches at the buffer's size, and writes all 
 
 it("writes a batch within its time bound without a flush, and not at all when off", async () => {
   const out = collector();
-  const log = new AuditLog(new LogHub(), true, raise, out);
+  const log = new AuditLog(new LogHub(), out, raise);
   log.record(event());
   expect(out.chunks.length).toBe(0);
   await new Promise((r) => setTimeout(r, 50));
   expect(out.text().split("\n").length).toBe(2);
-  const off = collector();
-  const quiet = new AuditLog(new LogHub(), false, raise, off);
+  // Off (no sink) and nobody listening: inactive, and a recorded event renders nowhere.
+  const hub = new LogHub();
+  const quiet = new AuditLog(hub, undefined, raise);
   expect(quiet.active).toBe(false);
   quiet.record(event());
+  const heard: string[] = [];
+  hub.subscribe({ write: (l) => heard.push(l) > 0, close: () => {} });
+  await turn();
   quiet.flush();
-  expect(off.chunks.length).toBe(0);
+  expect(heard).toEqual([]); // recorded while nobody listened: not queued for a later listener
 });
 
 it("gives subscribers the same line it writes", () => {
@@ -185,7 +199,7 @@ it("gives subscribers the same line it writes", () => {
   const hub = new LogHub();
   const got: string[] = [];
   hub.subscribe({ write: (l) => got.push(l) > 0, close: () => {} });
-  const log = new AuditLog(hub, true, raise, out);
+  const log = new AuditLog(hub, out, raise);
   log.record(event({ path: "/v1/key/list/é*" }));
   expect(got).toEqual([]); // heard at the end of the turn, not on the request's path
   log.flush();
@@ -195,7 +209,7 @@ it("gives subscribers the same line it writes", () => {
 it("writes what was stamped when recorded, and a failed event does not stop the others", async () => {
   const out = collector();
   const failures: unknown[] = [];
-  const log = new AuditLog(new LogHub(), true, (err) => failures.push(err), out);
+  const log = new AuditLog(new LogHub(), out, (err) => failures.push(err));
   const stamped = event({ time: Date.UTC(2020, 0, 2, 3, 4, 5, 6), durationUs: 42, code: 403 });
   log.record(stamped);
   const broken = {
@@ -251,7 +265,7 @@ it("writes each line within its bound, the same bytes to stdout and to subscribe
         const hub = new LogHub();
         const heard: string[] = [];
         hub.subscribe({ write: (l) => heard.push(l) > 0, close: () => {} });
-        const log = new AuditLog(hub, true, raise, out);
+        const log = new AuditLog(hub, out, raise);
         for (const e of events) {
           const b = Buffer.alloc(lineBound(e) + 8, 0xff);
           const end = writeAuditEvent(e, b, 3);

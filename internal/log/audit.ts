@@ -13,19 +13,19 @@
 // Events are written to stdout in batches: at most AUDIT_BATCH_MS (10 ms) after the first one
 // waiting, or at once when the next line would not fit in the AUDIT_BATCH_MAX (64 KiB) batch.
 // One hand-off to the libuv pool per batch instead of one per request (issue 11: the per-request
-// writes cost ~11%). A crash that kills the process (SIGKILL, OOM) loses the events of the
-// current loop turn and at most those 10 ms of events, on top of what the asynchronous stdout
-// writer had not written yet; an orderly exit (SIGTERM, SIGINT, a fatal error's drain) writes
-// everything.
+// writes cost ~11%), by an FdWriter that reuses the batches' buffers (audit-writer.ts says why).
+// A crash that kills the process (SIGKILL, OOM) loses the events of the current loop turn and at
+// most those 10 ms of events, on top of what the writer had not written yet; an orderly exit
+// (SIGTERM, SIGINT, a fatal error's drain) writes everything.
 //
 // A line is pure ASCII (anything else in a path or address is written as a \uXXXX escape, which
 // every JSON reader decodes to the same text), one byte per character, and it is written straight
 // into the batch's buffer (writeAuditEvent): no string is made for it unless a log subscriber
 // listens.
 
-import { pino } from "pino";
 import { formatDateTime, pad } from "../crypto/timestamp.js";
 import { AUDIT_BATCH_MAX, AUDIT_BATCH_MS } from "../limits.js";
+import type { AuditSink } from "./audit-writer.js";
 import type { LogHub } from "./hub.js";
 
 export interface AuditEvent {
@@ -47,11 +47,6 @@ export interface AuditEvent {
    * nanosecond count is a double printed through the runtime (0.9 µs per request under perf).
    */
   readonly durationUs: number;
-}
-
-/** Where batches go: sonic-boom in buffer mode on stdout, or a test's collector. */
-export interface AuditSink {
-  write(chunk: Buffer): unknown;
 }
 
 const DAY_MS = 86_400_000;
@@ -225,25 +220,25 @@ export function renderAuditEvent(e: AuditEvent): string {
 }
 
 export class AuditLog {
-  private readonly out: (AuditSink & { flushSync?: () => void }) | undefined;
+  private readonly out: AuditSink | undefined;
   private readonly hub: LogHub;
   private readonly onError: (err: unknown) => void;
   /** Events recorded in this event-loop turn, not yet rendered (renderPending). */
   private readonly pending: AuditEvent[] = [];
-  /** The batch: lines copied in as they are made (ASCII, a byte each); made at the first line. */
+  /** The batch: lines copied in as they are made (ASCII, a byte each); taken at the first line. */
   private batch: Buffer | undefined = undefined;
   private batchLength = 0;
   private timer: NodeJS.Timeout | undefined = undefined;
   private readonly drain = (): void => {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.batch; // made by a line's append, so never empty
+    const batch = this.batch; // taken by a line's append, so never empty
     if (batch === undefined) return;
-    const chunk = batch.subarray(0, this.batchLength);
-    // A fresh buffer for the next batch: the writer keeps this one until it has been written.
+    const length = this.batchLength;
+    // The sink owns the buffer now; the next batch takes another (a written one comes back).
     this.batch = undefined;
     this.batchLength = 0;
-    this.out?.write(chunk);
+    this.out?.write(batch, length);
   };
 
   /** Renders the queued events, in order; one that fails is reported and the rest still go. */
@@ -263,16 +258,14 @@ export class AuditLog {
   };
 
   /**
-   * `enabled` writes events to `out` (default: stdout, through sonic-boom in buffer mode).
-   * `onError` hears of an event that could not be rendered: no default, so none is dropped unseen.
+   * Events go to `out` (keyfront: an FdWriter on stdout) when it is given, and to the hub's
+   * subscribers. `onError` hears of an event that could not be rendered: no default, so none is
+   * dropped unseen.
    */
-  constructor(hub: LogHub, enabled: boolean, onError: (err: unknown) => void, out?: AuditSink) {
+  constructor(hub: LogHub, out: AuditSink | undefined, onError: (err: unknown) => void) {
     this.hub = hub;
     this.onError = onError;
-    this.out = enabled
-      ? (out ??
-        (pino.destination({ dest: 1, sync: false, contentMode: "buffer" }) as unknown as AuditSink))
-      : undefined;
+    this.out = out;
   }
 
   get active(): boolean {
@@ -293,36 +286,44 @@ export class AuditLog {
       if (listened) this.hub.publish(renderAuditEvent(e));
       return;
     }
-    const line = this.append(e, listened);
+    const line = this.append(this.out, e, listened);
     if (line !== undefined) this.hub.publish(line);
   }
 
   /** Writes `e`'s line into the batch; returns it as a string if `asText` (the same bytes). */
-  private append(e: AuditEvent, asText: boolean): string | undefined {
+  private append(out: AuditSink, e: AuditEvent, asText: boolean): string | undefined {
     const bound = lineBound(e);
     if (this.batch !== undefined && this.batchLength + bound > this.batch.length) this.drain();
     if (bound > AUDIT_BATCH_MAX) {
       // Longer than a whole batch (a very long path): written on its own, after what came before.
       const own = Buffer.allocUnsafeSlow(bound);
       const end = writeAuditEvent(e, own, 0);
-      this.out?.write(own.subarray(0, end));
-      return asText ? own.toString("latin1", 0, end) : undefined;
+      const text = asText ? own.toString("latin1", 0, end) : undefined;
+      out.write(own, end);
+      return text;
     }
-    this.batch ??= Buffer.allocUnsafeSlow(AUDIT_BATCH_MAX);
+    this.batch ??= out.take();
+    const batch = this.batch;
     const start = this.batchLength;
-    this.batchLength = writeAuditEvent(e, this.batch, start);
+    this.batchLength = writeAuditEvent(e, batch, start);
     this.timer ??= setTimeout(this.drain, AUDIT_BATCH_MS);
-    return asText ? this.batch.toString("latin1", start, this.batchLength) : undefined;
+    return asText ? batch.toString("latin1", start, this.batchLength) : undefined;
   }
 
-  /** Writes every event recorded so far, now (shutdown, a fatal error's drain). */
+  /** Hands every event recorded so far to the sink, now (shutdown waits for it: close()). */
   flush(): void {
     this.renderPending();
     this.drain();
-    try {
-      this.out?.flushSync?.();
-    } catch {
-      // stdout closed: nothing left to flush to
-    }
+  }
+
+  /**
+   * Shutdown: hands every event recorded so far to the sink and waits for it to write them, at
+   * most `ms`. Resolves to the bytes still not written (0 when all went out).
+   */
+  async close(ms: number): Promise<number> {
+    this.flush();
+    if (this.out === undefined) return 0;
+    await this.out.flushed(ms);
+    return this.out.waiting;
   }
 }

@@ -10,6 +10,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { ApiError, errInternal, errMethod, errShuttingDown, errTimeout } from "../errors.js";
 import {
+  AUDIT_FLUSH_MS,
   CONNECTIONS_CHECK_INTERVAL_MS,
   HEADER_READ_TIMEOUT_MS,
   RELOAD_DRAIN_MAX_MS,
@@ -118,7 +119,13 @@ export class KeyfrontServer {
     await Promise.all([...this.retiring]);
     await closeState(this.current);
     this.watchdog.close();
-    this.rt.audit.flush();
+    const unwritten = await this.rt.audit.close(AUDIT_FLUSH_MS);
+    if (unwritten > 0) {
+      this.rt.log.error(
+        { bytes: unwritten },
+        "audit log: events not written to stdout by shutdown",
+      );
+    }
   }
 
   /** The request listener: whatever goes wrong, only this request's socket is affected. */

@@ -55,7 +55,7 @@ beforeAll(async () => {
   const log = createErrorLogger({ level: 9, hub: errorHub });
   const rt: Runtime = {
     log,
-    audit: new AuditLog(auditHub, false, (err) => log.error({ err }, "audit event failed")),
+    audit: new AuditLog(auditHub, undefined, (err) => log.error({ err }, "audit event failed")),
     errorHub,
     auditHub,
     metrics: new Metrics(errorHub, auditHub),
