@@ -144,8 +144,10 @@ export const AUDIT_BATCH_MAX = 64 * 1024;
  * server exits through its fatal path rather than serve requests it cannot audit.
  */
 export const AUDIT_QUEUE_MAX = 64 * 1024 * 1024;
-/** Wait before writing to stdout again after EAGAIN (a full non-blocking pipe). */
+/** Wait before writing to stdout again after EAGAIN (a full non-blocking pipe); doubles each time. */
 export const AUDIT_RETRY_MS = 10;
+/** Longest wait between two writes to a stdout that keeps answering EAGAIN. */
+export const AUDIT_RETRY_MAX_MS = 1_000;
 /** Longest shutdown waits for the audit log to be written to stdout. */
 export const AUDIT_FLUSH_MS = 5_000;
 /** Live subscribers per log stream (/v1/log/error, /v1/log/audit each); beyond it 503. */

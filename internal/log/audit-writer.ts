@@ -10,14 +10,16 @@
 // written buffer goes back to a free list and the next batch is made in it: no allocation per batch
 // once the few buffers exist.
 //
-// Failures are never silent. EAGAIN (stdout is a non-blocking pipe that is full) is retried every
-// AUDIT_RETRY_MS. Any other write error (EPIPE: nobody reads stdout; ENOSPC; EIO), or more than
-// AUDIT_QUEUE_MAX bytes of events waiting because stdout does not take them, is fatal: `onFatal`
-// hears it, and the server exits through its fatal path rather than serve requests it cannot audit
-// (Vault too refuses requests when no audit device can log them).
+// Failures are never silent. EAGAIN (stdout is a non-blocking pipe that is full) is retried after
+// AUDIT_RETRY_MS, doubling up to AUDIT_RETRY_MAX_MS while the pipe stays full. Any other write
+// error (EPIPE: nobody reads stdout; ENOSPC; EIO), or more than AUDIT_QUEUE_MAX bytes of events
+// waiting because stdout does not take them, is fatal: `onFatal` hears it, and the server exits
+// through its fatal path rather than serve requests it cannot audit (Vault too refuses requests
+// when no audit device can log them). Before, pino's destination swallowed EPIPE and made its
+// writes no-ops: the server went on answering with its audit log silently off.
 
 import { write } from "node:fs";
-import { AUDIT_BATCH_MAX, AUDIT_QUEUE_MAX, AUDIT_RETRY_MS } from "../limits.js";
+import { AUDIT_BATCH_MAX, AUDIT_QUEUE_MAX, AUDIT_RETRY_MAX_MS, AUDIT_RETRY_MS } from "../limits.js";
 
 /** Where the audit log's batches go: this writer, or a test's collector. */
 export interface AuditSink {
@@ -47,18 +49,22 @@ export class FdWriter implements AuditSink {
   private writing = false;
   private readonly free: Buffer[] = [];
   private failed: Error | undefined = undefined;
+  /** Wait before the next write after EAGAIN: doubles while the pipe stays full, up to 1 s. */
+  private retryMs = AUDIT_RETRY_MS;
   private readonly done = (err: NodeJS.ErrnoException | null, n: number): void => {
     this.writing = false;
     if (this.failed !== undefined) return; // failed while this write was under way: queue gone
     if (err !== null) {
       if (err.code === "EAGAIN") {
-        setTimeout(this.next, AUDIT_RETRY_MS);
+        setTimeout(this.next, this.retryMs);
+        this.retryMs = Math.min(this.retryMs * 2, AUDIT_RETRY_MAX_MS);
         this.writing = true; // the retry is the write in progress
         return;
       }
       this.fail(`writing to fd ${this.fd} failed: ${err.message}`);
       return;
     }
+    this.retryMs = AUDIT_RETRY_MS;
     this.wrote(n);
     this.next();
   };
