@@ -71,6 +71,12 @@ export async function cannon(
 ): Promise<LoadResult> {
   const fixedPath = `/v1/key/${scenario}/bench`;
   const run = process.hrtime.bigint().toString(36);
+  // A cell that sends one path sends one request, which autocannon builds once. A setupRequest
+  // makes autocannon build every request again (headers, a buffer, an id): CPU the load generator
+  // took from the servers on the cores it shares with them. In the workers cell (generate @64):
+  // with it, 2 workers reached 1.03-1.04x one worker's req/s, waited 0.17-0.18 times per request
+  // and cost 1.09-1.13x its CPU per request; without it, 1.61x, 0.065 waits and 0.85x (8 pairs).
+  const varying = scenario === "create" || paths !== undefined;
   const r = await autocannon({
     url,
     method: "POST",
@@ -78,16 +84,17 @@ export async function cannon(
     ...(amount ? { amount } : { duration: seconds }),
     tlsOptions: pki.tls,
     requests: [
-      {
-        method: "POST",
-        body,
-        setupRequest: (req: { path?: string }) => {
-          if (scenario === "create") req.path = `/v1/key/create/b-${run}-${unique++}`;
-          else if (paths) req.path = paths[unique++ % paths.length] as string;
-          else req.path = fixedPath;
-          return req;
-        },
-      },
+      varying
+        ? {
+            method: "POST",
+            body,
+            setupRequest: (req: { path?: string }) => {
+              if (scenario === "create") req.path = `/v1/key/create/b-${run}-${unique++}`;
+              else req.path = (paths as string[])[unique++ % (paths as string[]).length] as string;
+              return req;
+            },
+          }
+        : { method: "POST", path: fixedPath, body },
     ],
   } as autocannon.Options);
   const requests = r.requests.total;
