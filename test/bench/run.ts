@@ -11,7 +11,7 @@
 // and encrypt 1 KiB at 64 connections), --audit-off
 // (keyfront without its audit log in the baseline comparison; not the default config),
 // --against-node-args "<flags>" (the other build, or this one, started with these Node flags
-// instead of the shipped ones, targets.ts SHIPPED_NODE_FLAGS; " " for Node's defaults),
+// instead of the shipped ones, targets.ts SHIPPED_NODE_FLAGS, which are Node's defaults),
 // --pin (the servers under test on CPU 0, the load generator on the others; cpu-pin.ts),
 // --together (the two servers of a pair under load at the same time rather than one after the
 // other: each pair then meets the same moment of the VM; req/s are then each server's share).

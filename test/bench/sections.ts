@@ -14,7 +14,13 @@ import {
   type TargetLine,
   targetLine,
 } from "./report.js";
-import { type BenchPki, SHIPPED_NODE_FLAGS, startKeyfront } from "./targets.js";
+import {
+  type BenchPki,
+  nodeFlagsLabel,
+  PREVIOUS_NODE_FLAGS,
+  SHIPPED_NODE_FLAGS,
+  startKeyfront,
+} from "./targets.js";
 
 /**
  * Decrypting a version-4 ciphertext against a version-1 one, on a key rotated three times, and
@@ -93,7 +99,8 @@ const MEMORY_RUNS = 3;
 
 /**
  * RSS over 20,000 keys: keyfront as it is started (SHIPPED_NODE_FLAGS), three times for the
- * target (one RSS reading moves by 10 MB from run to run), then once with Node's defaults.
+ * target (one RSS reading moves by 10 MB from run to run), then once with the flags it was
+ * started with before (PREVIOUS_NODE_FLAGS).
  */
 export async function memorySection(
   pki: BenchPki,
@@ -106,7 +113,7 @@ export async function memorySection(
   const after = median(shipped.map((m) => m.afterRssMB as number));
   targets.push(
     targetLine(
-      `RSS (MB) after ${MEMORY_KEYS} distinct keys used (node ${SHIPPED_NODE_FLAGS.join(" ")}, as npm start and the systemd unit run it; median of ${MEMORY_RUNS})`,
+      `RSS (MB) after ${MEMORY_KEYS} distinct keys used (${nodeFlagsLabel(SHIPPED_NODE_FLAGS)}, as npm start and the systemd unit run it; median of ${MEMORY_RUNS})`,
       after,
       150,
       "<",
@@ -115,7 +122,7 @@ export async function memorySection(
   return {
     shipped,
     shippedMedianAfterRssMB: after,
-    defaultNodeFlags: await memoryOf(pki, seconds, []),
+    previousNodeFlags: await memoryOf(pki, seconds, PREVIOUS_NODE_FLAGS),
   };
 }
 
@@ -149,7 +156,7 @@ async function memoryOf(
     clearInterval(sampler);
     peak = Math.max(peak, after, await rssOf(kf.pid));
     console.log(
-      `\nmemory${nodeArgs.length ? ` (node ${nodeArgs.join(" ")}, as shipped)` : " (Node's default flags)"}: RSS idle ${fmt(idle / 2 ** 20, 1)} MB; ${MEMORY_KEYS} keys created in ${fmt(createSeconds, 1)} s; RSS after each was used once ${fmt(after / 2 ** 20, 1)} MB; peak while generating across all of them at ${fmt(load.rps)} req/s ${fmt(peak / 2 ** 20, 1)} MB`,
+      `\nmemory (${nodeFlagsLabel(nodeArgs)}${nodeArgs === SHIPPED_NODE_FLAGS ? ", as shipped" : ", as shipped before"}): RSS idle ${fmt(idle / 2 ** 20, 1)} MB; ${MEMORY_KEYS} keys created in ${fmt(createSeconds, 1)} s; RSS after each was used once ${fmt(after / 2 ** 20, 1)} MB; peak while generating across all of them at ${fmt(load.rps)} req/s ${fmt(peak / 2 ** 20, 1)} MB`,
     );
     return {
       idleRssMB: idle / 2 ** 20,
