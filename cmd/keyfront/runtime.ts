@@ -2,9 +2,9 @@
 
 import { readFileSync } from "node:fs";
 import { AuditLog } from "../../internal/log/audit.js";
-import { FdWriter } from "../../internal/log/audit-writer.js";
+import { openAuditSink } from "../../internal/log/audit-writer.js";
 import { LogHub } from "../../internal/log/hub.js";
-import { createErrorLogger } from "../../internal/log/logger.js";
+import { createErrorLogger, type Logger } from "../../internal/log/logger.js";
 import { Metrics } from "../../internal/server/metrics.js";
 import type { Runtime } from "../../internal/server/state.js";
 
@@ -24,6 +24,14 @@ export function packageVersion(): string {
   return "<unknown>";
 }
 
+/**
+ * The log of a `server.workers` primary, which serves no request: its error log only. It opens no
+ * audit writer on stdout, which the workers write to.
+ */
+export function createPrimaryLog(level: number): Logger {
+  return createErrorLogger({ level, hub: new LogHub() });
+}
+
 export function createRuntime(levels: { error: number; audit: number }): Runtime {
   const errorHub = new LogHub();
   const auditHub = new LogHub();
@@ -35,7 +43,7 @@ export function createRuntime(levels: { error: number; audit: number }): Runtime
       // A write that fails (or a stdout that takes nothing) is thrown, as an uncaught exception:
       // the server's fatal path logs it and exits rather than serve requests it cannot audit.
       levels.audit <= 0
-        ? new FdWriter(1, (err) =>
+        ? openAuditSink(1, (err) =>
             process.nextTick(() => {
               throw err;
             }),

@@ -18,7 +18,7 @@ import { bannerText, localEndpoint } from "./banner.js";
 import { DEV_CONFIG_FILE, embeddedDefault } from "./dev-setup.js";
 import { installLastResort } from "./last-resort.js";
 import { CommandError, UsageError } from "./output.js";
-import { createRuntime, packageVersion } from "./runtime.js";
+import { createPrimaryLog, createRuntime, packageVersion } from "./runtime.js";
 import { coalesced } from "./signals.js";
 import {
   announceListening,
@@ -160,7 +160,7 @@ export async function runServer(argv: string[]): Promise<number> {
         ...(next ? { next: next(localEndpoint(first)) } : {}),
       }),
     );
-    return superviseWorkers(createRuntime(config.log).log);
+    return superviseWorkers(createPrimaryLog(config.log.error));
   }
   const rt = createRuntime(config.log);
   let state: Awaited<ReturnType<typeof buildState>>;

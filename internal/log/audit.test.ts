@@ -37,7 +37,7 @@ const raise = (err: unknown): never => {
 
 /**
  * A sink that keeps a copy of every chunk it is given, and hands out its buffers again once
- * "written", as FdWriter does: a line read from a buffer after it was handed over would show.
+ * "written", as the writers in audit-writer.ts do: a line read from a buffer after it was handed over would show.
  */
 function collector(): AuditSink & { chunks: Buffer[]; text(): string } {
   const chunks: Buffer[] = [];

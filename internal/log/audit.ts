@@ -12,8 +12,8 @@
 //
 // Events are written to stdout in batches: at most AUDIT_BATCH_MS (10 ms) after the first one
 // waiting, or at once when the next line would not fit in the AUDIT_BATCH_MAX (64 KiB) batch.
-// One hand-off to the libuv pool per batch instead of one per request (issue 11: the per-request
-// writes cost ~11%), by an FdWriter that reuses the batches' buffers (audit-writer.ts says why).
+// One write per batch instead of one per request (issue 11: the per-request writes cost ~11%),
+// made on the event loop from buffers used again and again (audit-writer.ts says why).
 // A crash that kills the process (SIGKILL, OOM) loses the events of the current loop turn and at
 // most those 10 ms of events, on top of what the writer had not written yet; an orderly exit
 // (SIGTERM, SIGINT, a fatal error's drain) writes everything.
@@ -258,7 +258,7 @@ export class AuditLog {
   };
 
   /**
-   * Events go to `out` (keyfront: an FdWriter on stdout) when it is given, and to the hub's
+   * Events go to `out` (keyfront: openAuditSink's writer on stdout) when it is given, and to the hub's
    * subscribers. `onError` hears of an event that could not be rendered: no default, so none is
    * dropped unseen.
    */
