@@ -120,6 +120,47 @@ it("renders any event as one ASCII line that parses back to the event", () => {
   );
 });
 
+it("renders each of a run of events as itself, whatever it shares with the one before", () => {
+  // Few values of each field, so that one event shares its line start (time, address, method,
+  // path, identity) with the one before, or all of it but one field, or nothing.
+  const pick = <T>(...xs: T[]) => fc.constantFrom(...xs);
+  const ev = fc.record({
+    time: pick(Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1) + 1, Date.UTC(2027, 5, 30, 23, 59, 59)),
+    ip: pick("127.0.0.1", "::1", "10.0.0.2"),
+    method: pick("POST", "GET"),
+    path: pick("/v1/key/generate/a", "/v1/key/generate/b", "/v1/key/decrypt/a", "/é", 'q"'),
+    identity: pick("", "3ecf", "a".repeat(64), "b".repeat(600)),
+    proxy: fc.option(fc.record({ identity: pick("p1", "p2"), ip: pick("10.1.1.1") }), {
+      nil: undefined,
+    }),
+    code: pick(200, 404),
+    durationUs: fc.integer({ min: 0, max: 10_000 }),
+  });
+  fc.assert(
+    fc.property(fc.array(ev, { minLength: 1, maxLength: 30 }), (events) => {
+      const b = Buffer.alloc(AUDIT_BATCH_MAX);
+      let at = 0;
+      for (const e of events) at = writeAuditEvent(event(e), b, at);
+      const lines = b.toString("latin1", 0, at).split("\n");
+      expect(lines.pop()).toBe("");
+      expect(lines.map((l) => JSON.parse(l))).toEqual(
+        events.map((e) => ({
+          time: new Date(e.time).toISOString(),
+          request: {
+            ip: e.ip,
+            method: e.method,
+            path: e.path,
+            ...(e.identity === "" ? {} : { identity: e.identity }),
+            ...(e.proxy === undefined ? {} : { proxy: e.proxy }),
+          },
+          response: { code: e.code, time: e.durationUs * 1000 },
+        })),
+      );
+    }),
+    { numRuns: 2_000 },
+  );
+});
+
 it("escapes what JSON must and non-ASCII, and leaves plain text as it is", () => {
   expect(jsonString("/v1/key/create/a-b_c.1")).toBe('"/v1/key/create/a-b_c.1"');
   expect(jsonString('q"b\\s')).toBe('"q\\"b\\\\s"');

@@ -177,19 +177,57 @@ export function lineBound(e: AuditEvent): number {
   return 256 + 6 * strings;
 }
 
+/** The longest line start LinePrefix keeps (a longer one is written anew each time). */
+const PREFIX_MAX = 512;
+
+/**
+ * The start of the last line written without a proxy, up to its identity:
+ * `{"time":"…","request":{"ip":…,"method":…,"path":…,"identity":…`. Under load, one line after
+ * another shares all of it (the same client and key in the same millisecond), and copying it in
+ * one piece replaces eight (issue 11: rendering was ~0.9 µs of an event's cost in a CPU profile).
+ */
+class LinePrefix {
+  #ms = Number.NaN;
+  #ip = "";
+  #method = "";
+  #path = "";
+  #identity = "";
+  #bytes: Buffer | undefined = undefined;
+
+  /** The bytes of `e`'s line start if they are the last ones kept, else undefined. */
+  of(e: AuditEvent): Buffer | undefined {
+    return e.time === this.#ms &&
+      e.path === this.#path &&
+      e.identity === this.#identity &&
+      e.ip === this.#ip &&
+      e.method === this.#method
+      ? this.#bytes
+      : undefined;
+  }
+
+  /** Keeps `b[from, to)` as the line start of `e`. */
+  keep(e: AuditEvent, b: Buffer, from: number, to: number): void {
+    if (to - from > PREFIX_MAX) {
+      this.#bytes = undefined;
+      return;
+    }
+    this.#ms = e.time;
+    this.#ip = e.ip;
+    this.#method = e.method;
+    this.#path = e.path;
+    this.#identity = e.identity;
+    const bytes = Buffer.allocUnsafe(to - from);
+    b.copy(bytes, 0, from, to);
+    this.#bytes = bytes;
+  }
+}
+const prefix = new LinePrefix();
+
 /** Writes `e`'s JSON line, newline included, at `at` (room: lineBound(e)); returns its end. */
 export function writeAuditEvent(e: AuditEvent, b: Buffer, at: number): number {
-  let o = put(b, at, clock.head(e.time));
-  o = put(b, o, ipJson.of(e.ip));
-  o = put(b, o, METHOD);
-  o = put(b, o, methodJson.of(e.method));
-  o = put(b, o, PATH);
-  o = putJson(b, o, e.path);
-  if (e.identity !== "") {
-    o = put(b, o, IDENTITY);
-    o = put(b, o, identityJson.of(e.identity));
-  }
   const p = e.proxy;
+  const start = p === undefined ? prefix.of(e) : undefined;
+  let o = start === undefined ? writeStart(e, b, at) : put(b, at, start);
   if (p !== undefined) {
     o = put(b, o, PROXY);
     o = putJson(b, o, p.identity);
@@ -207,6 +245,22 @@ export function writeAuditEvent(e: AuditEvent, b: Buffer, at: number): number {
     o = putUint(b, o, e.version);
   }
   return put(b, o, END);
+}
+
+/** The line's start up to its identity, written piece by piece (and kept if there is no proxy). */
+function writeStart(e: AuditEvent, b: Buffer, at: number): number {
+  let o = put(b, at, clock.head(e.time));
+  o = put(b, o, ipJson.of(e.ip));
+  o = put(b, o, METHOD);
+  o = put(b, o, methodJson.of(e.method));
+  o = put(b, o, PATH);
+  o = putJson(b, o, e.path);
+  if (e.identity !== "") {
+    o = put(b, o, IDENTITY);
+    o = put(b, o, identityJson.of(e.identity));
+  }
+  if (e.proxy === undefined) prefix.keep(e, b, at, o);
+  return o;
 }
 
 /** Where renderAuditEvent writes a line that fits (a longer one gets a buffer of its own). */

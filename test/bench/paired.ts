@@ -38,6 +38,8 @@ export interface Cell {
   pairs: number;
   /** Each pair's a.rps / b.rps, in run order (for the JSON results). */
   pairRatios: number[];
+  /** Each pair's a.cpuUs / b.cpuUs, in run order. */
+  pairCpuRatios: number[];
 }
 
 export async function measure(
@@ -106,6 +108,7 @@ function cellOf(label: string, connections: number, as: Measured[], bs: Measured
     cpux: median(cpus),
     pairs: as.length,
     pairRatios: ratios,
+    pairCpuRatios: cpus,
   };
 }
 
