@@ -1,5 +1,6 @@
 // Process-wide pieces of a running server: logs, audit, metrics and the build's version.
 
+import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
 import { AuditLog } from "../../internal/log/audit.js";
 import { openAuditSink } from "../../internal/log/audit-writer.js";
@@ -43,10 +44,14 @@ export function createRuntime(levels: { error: number; audit: number }): Runtime
       // A write that fails (or a stdout that takes nothing) is thrown, as an uncaught exception:
       // the server's fatal path logs it and exits rather than serve requests it cannot audit.
       levels.audit <= 0
-        ? openAuditSink(1, (err) =>
-            process.nextTick(() => {
-              throw err;
-            }),
+        ? openAuditSink(
+            1,
+            (err) =>
+              process.nextTick(() => {
+                throw err;
+              }),
+            // `server.workers`: the workers share stdout, and their lines must not mix.
+            { shared: cluster.isWorker },
           )
         : undefined,
       (err) => log.error({ err }, "failed to write an audit event"),

@@ -48,6 +48,7 @@ function batch(
 }
 
 interface Fifo {
+  path: string;
   /** The writing end, in this process, non-blocking. */
   fd: number;
   child: ChildProcess;
@@ -79,7 +80,7 @@ async function fifoInto(script: string): Promise<Fifo> {
   for (let i = 0; ; i++) {
     try {
       const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-      return { fd, child, output: () => exited.then(() => out) };
+      return { path, fd, child, output: () => exited.then(() => out) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENXIO" || i > 1000) throw err;
       await tick(10);
@@ -172,6 +173,60 @@ it("reuses a pipe's written buffers too", async () => {
     await w.flushed(5_000);
   }
   expect(seen.size).toBe(1);
+});
+
+it("keeps every line whole when two writers share a pipe whose reader lags (server.workers)", async () => {
+  // Two writers on one FIFO, as two workers on one stdout; the reader takes 4 KiB at a time with
+  // pauses, so the pipe stays full and writes land in parts. Each line says who wrote it, its
+  // number and its length: the reader counts the lines that do not say so of themselves.
+  const f = await fifoInto(
+    `const fd = fs.openSync(fifo, "r"); const b = Buffer.alloc(4096);
+     const pause = new Int32Array(new SharedArrayBuffer(4)); let text = "";
+     setTimeout(() => {
+       let ends = 0;
+       while (ends < 2) {
+         const k = fs.readSync(fd, b); if (k === 0) break;
+         const from = Math.max(0, text.length - 4);
+         text += b.toString("latin1", 0, k); Atomics.wait(pause, 0, 0, 2);
+         for (let at = from; (at = text.indexOf("-end\\n", at) + 1) > 0; ) ends++;
+       }
+       const lines = text.split("\\n"); lines.pop();
+       const next = { w1: 0, w2: 0 }; let broken = 0;
+       for (const l of lines) {
+         const m = /^(w[12])-(\\d+)-(\\d+)-x*$/.exec(l);
+         if (l.endsWith("-end")) continue;
+         if (!m || Number(m[3]) !== l.length || Number(m[2]) !== next[m[1]]++) broken++;
+       }
+       process.stdout.write(JSON.stringify({ lines: lines.length, broken, next }));
+     }, 100);`,
+  );
+  const second = openSync(f.path, constants.O_WRONLY | constants.O_NONBLOCK);
+  const writers = [f.fd, second].map((fd) => openAuditSink(fd, () => undefined, { shared: true }));
+  const perWriter = 2_000;
+  for (const [k, w] of writers.entries()) {
+    let i = 0;
+    while (i < perWriter) {
+      const buf = w.take();
+      let at = 0;
+      for (; i < perWriter && at < 20_000; i++) {
+        const length = 60 + ((i * 37) % 250);
+        const head = `w${k + 1}-${i}-${length}-`;
+        at += buf.write(`${head}${"x".repeat(length - head.length)}\n`, at, "latin1");
+      }
+      w.write(buf, at);
+    }
+  }
+  for (const [k, w] of writers.entries()) {
+    const end = w.take();
+    w.write(end, end.write(`w${k + 1}-end\n`, "latin1"));
+  }
+  await Promise.all(writers.map((w) => w.flushed(30_000)));
+  const got = JSON.parse(await f.output());
+  expect(got).toEqual({
+    lines: 2 * perWriter + 2,
+    broken: 0,
+    next: { w1: perWriter, w2: perWriter },
+  });
 });
 
 it("retries a synchronous write that gets EAGAIN and loses nothing", async () => {

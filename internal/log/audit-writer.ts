@@ -51,7 +51,11 @@ export interface AuditSink {
  * Throws when `fd` is not open. (Node itself opens /dev/null on a standard descriptor that is
  * closed when it starts, so a server started with stdout closed writes its audit log there.)
  */
-export function openAuditSink(fd: number, onFatal: (err: Error) => void): AuditSink {
+export function openAuditSink(
+  fd: number,
+  onFatal: (err: Error) => void,
+  opts: { shared?: boolean } = {},
+): AuditSink {
   let stat: ReturnType<typeof fstatSync>;
   try {
     stat = fstatSync(fd);
@@ -60,7 +64,7 @@ export function openAuditSink(fd: number, onFatal: (err: Error) => void): AuditS
   }
   if (stat.isFIFO() || stat.isSocket()) {
     try {
-      return new StreamWriter(fd, onFatal);
+      return new StreamWriter(fd, onFatal, opts.shared === true);
     } catch {
       // Not a stream libuv can drive (a datagram socket): written synchronously, and its first
       // write's error, if any, is fatal as any other.
@@ -208,16 +212,30 @@ export class SyncWriter extends BatchWriter {
 }
 
 /**
+ * Bytes a pipe takes all at once or not at all from a non-blocking write (POSIX PIPE_BUF, 4096 on
+ * Linux): a write no longer than this never lands in parts with another process's in between.
+ */
+const ATOMIC_WRITE = 4096;
+
+/**
  * Writes through a libuv stream: for a pipe or a socket. libuv makes the descriptor non-blocking
  * (for every process that shares it, as Node's own process.stdout does) and writes at once while
  * the reader keeps up; while it lags, the batches wait in the stream and go when epoll says the
  * pipe takes more. The stream is unref'd: it never keeps the process alive (shutdown waits for it
  * with flushed()).
+ *
+ * `shared`: other processes write to the same pipe (`server.workers`). A batch longer than
+ * ATOMIC_WRITE, written while the reader lags, can land in parts, and another worker's bytes then
+ * land between them, in the middle of a line: two workers and a reader that paused 30 ms after
+ * each read broke 134 of 148,991 lines. So each batch goes in writes of whole lines of at most
+ * ATOMIC_WRITE bytes, one write() each (the stream's writev, which would join them again, is
+ * off). A line longer than that (a path of about 3,800 bytes) still goes in a write of its own.
  */
 export class StreamWriter extends BatchWriter {
   private readonly stream: Socket;
+  private readonly shared: boolean;
 
-  constructor(fd: number, onFatal: (err: Error) => void) {
+  constructor(fd: number, onFatal: (err: Error) => void, shared = false) {
     super(fd, onFatal);
     // As Node makes process.stdout; and, as there, destroying the stream (a write error does)
     // must not close the descriptor: a connection accepted later could get fd 1.
@@ -225,12 +243,31 @@ export class StreamWriter extends BatchWriter {
     this.stream._destroy = (err, cb) => cb(err);
     this.stream.unref();
     this.stream.on("error", (err) => this.failWrite(err));
+    this.shared = shared;
+    // Each chunk its own write(): Writable joins chunks that wait into one writev otherwise.
+    if (shared) (this.stream as { _writev?: unknown })._writev = undefined;
   }
 
   protected send(buf: Buffer, length: number): void {
-    const chunk = length === buf.length ? buf : buf.subarray(0, length);
+    if (!this.shared || length <= ATOMIC_WRITE) {
+      this.sendChunk(buf, 0, length, true);
+      return;
+    }
+    for (let from = 0; from < length; ) {
+      // The last line end within ATOMIC_WRITE bytes; a longer line, to its end.
+      let end = buf.lastIndexOf(0x0a, Math.min(from + ATOMIC_WRITE, length) - 1) + 1;
+      if (end <= from) end = buf.indexOf(0x0a, from) + 1 || length;
+      if (end > length) end = length;
+      this.sendChunk(buf, from, end, end === length);
+      from = end;
+    }
+  }
+
+  /** Writes `buf[from, to)`; `last`: the batch's last chunk, after which `buf` may be reused. */
+  private sendChunk(buf: Buffer, from: number, to: number, last: boolean): void {
+    const chunk = from === 0 && to === buf.length ? buf : buf.subarray(from, to);
     this.stream.write(chunk, (err) => {
-      if (err == null && this.failed === undefined) this.written(length, buf);
+      if (err == null && this.failed === undefined) this.written(to - from, last ? buf : undefined);
     });
   }
 
