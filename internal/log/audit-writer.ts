@@ -181,7 +181,7 @@ export class SyncWriter extends BatchWriter {
   private readonly pump = (): void => {
     this.retry = undefined;
     for (let head = this.queue[0]; head !== undefined; head = this.queue[0]) {
-      let n: number;
+      let n = 0;
       try {
         n = writeSync(this.fd, head.buf, this.offset, head.length - this.offset);
       } catch (err) {
@@ -189,6 +189,9 @@ export class SyncWriter extends BatchWriter {
           this.failWrite(err);
           return;
         }
+      }
+      if (n === 0) {
+        // EAGAIN, or a device that took nothing: try again later rather than spin the loop.
         this.retry = setTimeout(this.pump, this.retryMs);
         this.retryMs = Math.min(this.retryMs * 2, AUDIT_RETRY_MAX_MS);
         return;
