@@ -5,7 +5,6 @@
 
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import autocannon from "autocannon";
 import type { GcSummary } from "./gc-probe.js";
 import { cannon, prepare, type Scenario } from "./load.js";
 import { fmt, type TargetLine, targetLine } from "./report.js";
@@ -46,23 +45,20 @@ async function window(
   await rm(file, { force: true });
   let counting = false;
   let requests = 0;
-  let finished: (err: Error | null) => void = () => {};
-  const done = new Promise<void>((ok, fail) => {
-    finished = (err) => (err ? fail(err) : ok());
-  });
-  const run = autocannon(
-    {
-      url: t.url,
-      connections: 64,
-      duration: warm + seconds + 1,
-      tlsOptions: pki.tls,
-      requests: [{ method: "POST", path: `/v1/key/${scenario}/bench`, body }],
-    } as autocannon.Options,
-    (err) => finished(err),
+  const done = cannon(
+    t.url,
+    pki,
+    scenario,
+    body,
+    64,
+    warm + seconds + 1,
+    undefined,
+    undefined,
+    () => {
+      if (counting) requests++;
+    },
   );
-  run.on("response", () => {
-    if (counting) requests++;
-  });
+  done.catch(() => undefined); // a failure is thrown by `await done` below, not as unhandled
   await sleep(warm * 1000);
   process.kill(t.pid, "SIGUSR2");
   counting = true;

@@ -68,6 +68,8 @@ export async function cannon(
   seconds: number,
   paths?: string[],
   amount?: number,
+  /** Called at each response, as it comes (the GC section counts those of its window). */
+  onResponse?: () => void,
 ): Promise<LoadResult> {
   const fixedPath = `/v1/key/${scenario}/bench`;
   const run = process.hrtime.bigint().toString(36);
@@ -77,7 +79,7 @@ export async function cannon(
   // with it, 2 workers reached 1.03-1.04x one worker's req/s, waited 0.17-0.18 times per request
   // and cost 1.09-1.13x its CPU per request; without it, 1.61x, 0.065 waits and 0.85x (8 pairs).
   const varying = scenario === "create" || paths !== undefined;
-  const r = await autocannon({
+  const tracker = autocannon({
     url,
     method: "POST",
     connections,
@@ -96,7 +98,9 @@ export async function cannon(
           }
         : { method: "POST", path: fixedPath, body },
     ],
-  } as autocannon.Options);
+  } as autocannon.Options) as Promise<autocannon.Result> & autocannon.Instance; // a thenable Instance
+  if (onResponse) tracker.on("response", onResponse);
+  const r = await tracker;
   const requests = r.requests.total;
   return {
     rps: requests / Math.max(r.duration, 1e-9),

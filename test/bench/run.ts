@@ -48,22 +48,45 @@ import {
   type Target,
 } from "./targets.js";
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "5" },
-    pairs: { type: "string" },
-    quick: { type: "boolean", default: false },
-    only: { type: "string", default: "warm,audit,gc,versions,memory,workers,cold" },
-    against: { type: "string" },
-    "audit-off": { type: "boolean", default: false },
-    "against-node-args": { type: "string" },
-    pin: { type: "boolean", default: false },
-    together: { type: "boolean", default: false },
-  },
-});
+const USAGE = `usage: npm run bench -- [--seconds N] [--pairs N] [--quick]
+  [--only warm,audit,gc,versions,memory,workers,cold] [--against <dist/cmd/keyfront/main.js>]
+  [--against-node-args "<flags>"] [--audit-off] [--pin] [--together]
+(test/bench/run.ts says what each one does)
+`;
+
+function args() {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const OPTIONS = {
+  help: { type: "boolean", short: "h", default: false },
+  seconds: { type: "string", default: "5" },
+  pairs: { type: "string" },
+  quick: { type: "boolean", default: false },
+  only: { type: "string", default: "warm,audit,gc,versions,memory,workers,cold" },
+  against: { type: "string" },
+  "audit-off": { type: "boolean", default: false },
+  "against-node-args": { type: "string" },
+  pin: { type: "boolean", default: false },
+  together: { type: "boolean", default: false },
+} as const;
+const { values } = args();
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const SECTIONS = new Set(values.only.split(","));
 const SECONDS = Number(values.seconds);
 const PAIRS = Number(values.pairs ?? (values.quick ? 2 : 6));
+if (!(SECONDS > 0 && Number.isFinite(SECONDS)) || !(Number.isInteger(PAIRS) && PAIRS > 0)) {
+  process.stderr.write(`bench: --seconds must be a number above 0, --pairs a whole one\n${USAGE}`);
+  process.exit(2);
+}
 const WARMUP_SECONDS = 2;
 /** --pin: why it cannot pin, or undefined when it does (cpu-pin.ts). */
 const CANNOT_PIN = values.pin ? cannotPin() : undefined;
