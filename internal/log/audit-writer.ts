@@ -198,13 +198,12 @@ export class SyncWriter extends BatchWriter {
       }
       this.retryMs = AUDIT_RETRY_MS;
       this.offset += n;
-      if (this.offset < head.length) {
-        this.written(n);
-        continue;
+      const whole = this.offset === head.length;
+      if (whole) {
+        this.queue.shift();
+        this.offset = 0;
       }
-      this.queue.shift();
-      this.offset = 0;
-      this.written(n, head.buf);
+      this.written(n, whole ? head.buf : undefined);
     }
   };
 

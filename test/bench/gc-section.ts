@@ -17,8 +17,12 @@ type Windows = Record<"generate" | "decrypt", Window>;
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
-/** The probe's summary written at the second SIGUSR2. */
-async function summary(t: Target, file: string): Promise<GcSummary> {
+/** The GC probe's summary over `during`: the probe on (SIGUSR2) before it, off after it. */
+async function probed(t: Target, file: string, during: () => Promise<unknown>): Promise<GcSummary> {
+  await rm(file, { force: true });
+  process.kill(t.pid, "SIGUSR2");
+  await during();
+  process.kill(t.pid, "SIGUSR2");
   for (let i = 0; i < 100; i++) {
     const text = await readFile(file, "utf8").catch(() => "");
     if (text !== "") return JSON.parse(text) as GcSummary;
@@ -42,7 +46,6 @@ async function window(
   warm: number,
   seconds: number,
 ): Promise<Window> {
-  await rm(file, { force: true });
   let counting = false;
   let requests = 0;
   const done = cannon(
@@ -60,13 +63,13 @@ async function window(
   );
   done.catch(() => undefined); // a failure is thrown by `await done` below, not as unhandled
   await sleep(warm * 1000);
-  process.kill(t.pid, "SIGUSR2");
-  counting = true;
-  await sleep(seconds * 1000);
-  counting = false;
-  process.kill(t.pid, "SIGUSR2");
+  const gc = await probed(t, file, async () => {
+    counting = true;
+    await sleep(seconds * 1000);
+    counting = false;
+  });
   await done;
-  return { ...(await summary(t, file)), requests };
+  return { ...gc, requests };
 }
 
 /** The longest a server is loaded, after its start, for its heap to settle. */
@@ -101,11 +104,8 @@ async function measureServer(
     const settled: Settled = { seconds: 0, markCompacts: 0 };
     for (let i = 0; settled.markCompacts === 0 && settled.seconds < SETTLE_MAX_S; i++) {
       const scenario = i % 2 === 0 ? "generate" : "decrypt";
-      await rm(file, { force: true });
-      process.kill(t.pid, "SIGUSR2");
-      await cannon(t.url, pki, scenario, bodies[scenario], 64, 5);
-      process.kill(t.pid, "SIGUSR2");
-      settled.markCompacts += (await summary(t, file)).markCompacts;
+      const gc = await probed(t, file, () => cannon(t.url, pki, scenario, bodies[scenario], 64, 5));
+      settled.markCompacts += gc.markCompacts;
       settled.seconds += 5;
     }
     const windows: Partial<Windows> = {};

@@ -54,15 +54,6 @@ const USAGE = `usage: npm run bench -- [--seconds N] [--pairs N] [--quick]
 (test/bench/run.ts says what each one does)
 `;
 
-function args() {
-  try {
-    return parseArgs({ options: OPTIONS });
-  } catch (err) {
-    process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-}
-
 const OPTIONS = {
   help: { type: "boolean", short: "h", default: false },
   seconds: { type: "string", default: "5" },
@@ -75,6 +66,15 @@ const OPTIONS = {
   pin: { type: "boolean", default: false },
   together: { type: "boolean", default: false },
 } as const;
+
+function args() {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
 const { values } = args();
 if (values.help) {
   process.stdout.write(USAGE);
